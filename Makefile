@@ -1,0 +1,136 @@
+# mxforge top-level Makefile. Users type:
+#   make test | make sim MODEL=opt-1.3b | make rtl ARRAY=32 | make synth | make bench
+# Every config-specific artefact lives in build/<config-name>/ (the name carries the config), so a
+# changed ARRAY never meets a stale build.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# ---- user-facing knobs (validated by the generator, which owns the config) ----
+ARRAY ?= 16
+WBITS ?= 8
+ROWS ?=
+COLS ?=
+FAULT ?=
+MODEL ?= opt-1.3b
+SEED ?= 1
+TRACE ?= 0
+JOBS ?= 2
+
+# ---- C toolchain ----
+CC := gcc
+CXX := g++
+PKGS := libcjson openblas lapacke zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-error=unused-function
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Isw
+OPT := -O2
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+B := build
+SW_SRC := $(wildcard sw/*.c)
+GEN_SRC := $(wildcard gen/*.c)
+TB_SRC := $(wildcard tb/*.c)
+TOOL_SRC := $(wildcard tools/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB := $(B)/lib/libmxf.a
+LIB_ASAN := $(B)/asan/lib/libmxf.a
+MXFGEN := $(B)/bin/mxfgen
+TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(TOOL_SRC))
+BENCHES := $(patsubst bench/%.c,$(B)/bin/%,$(BENCH_SRC))
+UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNITS_ASAN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
+SETUP := $(B)/.setup-ok
+
+GEN_ARGS = --array "$(ARRAY)" --wbits "$(WBITS)" $(if $(ROWS),--rows "$(ROWS)") \
+           $(if $(COLS),--cols "$(COLS)") $(if $(FAULT),--fault "$(FAULT)")
+
+.PHONY: all setup rtl lint sim sim-config synth bench test test-long unit unit-asan clean format help
+all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
+
+help:
+	@sed -n '2,4p' Makefile; echo; echo "knobs: ARRAY ROWS COLS WBITS FAULT MODEL SEED TRACE JOBS"
+
+# ---- setup: installs missing Debian packages (or prints the command) ----
+setup: $(SETUP)
+$(SETUP): scripts/setup.sh
+	@bash scripts/setup.sh
+	@mkdir -p $(@D) && touch $@
+
+# ---- C objects (normal and sanitizer builds share the sources) ----
+$(B)/obj/%.o: %.c $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/asan/obj/%.o: %.c $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O1 $(SAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(patsubst %.c,$(B)/obj/%.o,$(SW_SRC))
+	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+$(LIB_ASAN): $(patsubst %.c,$(B)/asan/obj/%.o,$(SW_SRC))
+	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+$(MXFGEN): $(patsubst %.c,$(B)/obj/%.o,$(GEN_SRC)) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+$(B)/bin/%: $(B)/obj/tools/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+$(B)/bin/%: $(B)/obj/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+$(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(LIB_ASAN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+
+-include $(shell find $(B)/obj $(B)/asan/obj -name '*.d' 2>/dev/null)
+
+# ---- hardware configs: the generator validates the knobs and names the build directory ----
+# `mxfgen rtl` prints the config directory it wrote (build/<name>) as its last line.
+rtl: $(MXFGEN)
+	@$(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)
+
+lint: $(MXFGEN)
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir lint
+
+# Builds the Verilated harness of one config (used by tests and bench).
+sim-config: $(MXFGEN) $(LIB)
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim
+
+sim: $(MXFGEN) $(LIB)
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
+	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" $(SIM_ARGS)
+
+synth: $(MXFGEN) $(B)/bin/synth_report
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	  bash synth/run.sh $$dir
+
+bench: all
+	@bash bench/run.sh
+
+# ---- tests ----
+unit: $(UNITS)
+unit-asan: $(UNITS_ASAN)
+
+test: all $(UNITS) $(UNITS_ASAN)
+	@bash tests/run.sh
+
+test-long: all $(UNITS) $(UNITS_ASAN)
+	@LONG=1 bash tests/run.sh
+
+format:
+	clang-format -i $(SW_SRC) $(GEN_SRC) $(TB_SRC) $(TOOL_SRC) $(BENCH_SRC) $(UNIT_SRC) \
+	  $(wildcard sw/*.h gen/*.h tb/*.h tb/*.cpp)
+
+clean:
+	rm -rf $(B)
+
+.SECONDARY:

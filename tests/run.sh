@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one test runner behind `make test` (and `make test-long` with LONG=1).
+# Each check is a step; the last line is "N passed, N failed" and the exit code is the verdict.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=build
+LOG=$B/test-logs
+mkdir -p "$LOG"
+pass=0
+fail=0
+failed=()
+
+# run NAME CMD... : one step, output kept in build/test-logs/NAME.log, shown on failure.
+run() {
+    local name=$1
+    shift
+    local t0=$SECONDS
+    if "$@" >"$LOG/$name.log" 2>&1; then
+        pass=$((pass + 1))
+        printf '  ok    %-44s %4ds\n' "$name" $((SECONDS - t0))
+    else
+        fail=$((fail + 1))
+        failed+=("$name")
+        printf '  FAIL  %-44s %4ds  (log: %s)\n' "$name" $((SECONDS - t0)) "$LOG/$name.log"
+        tail -n 15 "$LOG/$name.log" | sed 's/^/        | /'
+    fi
+}
+
+echo "== unit tests (sw/, gen/)"
+for t in $B/tests/test_*; do run "unit/$(basename "$t")" "$t"; done
+echo "== unit tests under ASan+UBSan"
+for t in $B/asan/tests/test_*; do run "asan/$(basename "$t")" "$t"; done
+
+for f in tests/suites/*.sh; do
+    [[ -e "$f" ]] || continue
+    # shellcheck source=/dev/null
+    source "$f"
+done
+
+echo
+if [[ $fail -gt 0 ]]; then echo "failed: ${failed[*]}"; fi
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
