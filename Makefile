@@ -15,6 +15,7 @@ MODEL ?= opt-1.3b
 SEED ?= 1
 TRACE ?= 0
 JOBS ?= 2
+Q ?= @
 
 # ---- C toolchain ----
 CC := gcc
@@ -60,12 +61,14 @@ $(SETUP): scripts/setup.sh
 	@mkdir -p $(@D) && touch $@
 
 # ---- C objects (normal and sanitizer builds share the sources) ----
-$(B)/obj/%.o: %.c $(SETUP)
+$(B)/obj/%.o: %.c | $(SETUP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
-$(B)/asan/obj/%.o: %.c $(SETUP)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/asan/obj/%.o: %.c | $(SETUP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -O1 $(SAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) $(CFLAGS_BASE) -O1 $(SAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(patsubst %.c,$(B)/obj/%.o,$(SW_SRC))
 	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
@@ -74,19 +77,24 @@ $(LIB_ASAN): $(patsubst %.c,$(B)/asan/obj/%.o,$(SW_SRC))
 
 $(MXFGEN): $(patsubst %.c,$(B)/obj/%.o,$(GEN_SRC)) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/bin/%: $(B)/obj/tools/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/bin/%: $(B)/obj/bench/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 $(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(LIB_ASAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
 
 -include $(shell find $(B)/obj $(B)/asan/obj -name '*.d' 2>/dev/null)
 

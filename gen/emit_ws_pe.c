@@ -1,0 +1,90 @@
+/* mxf_ws_pe: weight-stationary PE. Holds two weight banks so the next tile loads while the
+ * current one computes; each activation carries the bank it must use. Weights arrive on a
+ * per-column load chain tagged with a row countdown: the PE whose countdown reads 0 latches. */
+#include "emit.h"
+
+int emit_ws_pe(const gen_ctx *g, mxf_err *err)
+{
+    vbuf b;
+    vb_init(&b);
+    const int WB = g->WB, PW = g->PW, AW = g->AW, CW = g->CW;
+    emit_file_header(&b, g, "mxf_ws_pe",
+                     "Weight-stationary PE: psum_o <= psum_i + a * w[bank]; double-buffered "
+                     "weights loaded through a countdown-tagged chain.");
+    vb_printf(&b,
+              "module mxf_ws_pe (\n"
+              "  input  logic          clk_i,\n"
+              "  input  logic          rst_ni,\n"
+              "  // activation stream (moves right)\n"
+              "  input  logic          a_valid_i,\n"
+              "  input  logic          a_bank_i,\n"
+              "  input  logic [7:0]    a_i,\n"
+              "  output logic          a_valid_o,\n"
+              "  output logic          a_bank_o,\n"
+              "  output logic [7:0]    a_o,\n"
+              "  // partial sums (move down)\n"
+              "  input  logic [%d:0]   psum_i,\n"
+              "  output logic [%d:0]   psum_o,\n"
+              "  // weight load chain (moves down); w_cnt_i == 0 selects this row\n"
+              "  input  logic          w_valid_i,\n"
+              "  input  logic          w_bank_i,\n"
+              "  input  logic [%d:0]   w_cnt_i,\n"
+              "  input  logic [%d:0]   w_i,\n"
+              "  output logic          w_valid_o,\n"
+              "  output logic          w_bank_o,\n"
+              "  output logic [%d:0]   w_cnt_o,\n"
+              "  output logic [%d:0]   w_o\n"
+              ");\n",
+              AW - 1, AW - 1, CW - 1, WB - 1, CW - 1, WB - 1);
+    vb_printf(&b,
+              "  logic [%d:0] w0_q, w1_q;  // weight banks\n"
+              "  logic [%d:0] w_sel;\n"
+              "  logic signed [%d:0] prod;  // exact %d x %d-bit signed product\n"
+              "  logic        w_hit;\n\n",
+              WB - 1, WB - 1, PW - 1, 8, WB);
+    if (g->cfg.fault == MXF_WS_FAULT_WBANK)
+        vb_printf(&b, "  // FAULT wbank: bank tag ignored\n"
+                      "  assign w_sel = (a_bank_i & 1'b0) ? w1_q : w0_q;\n");
+    else
+        vb_printf(&b, "  assign w_sel = a_bank_i ? w1_q : w0_q;\n");
+    if (g->cfg.fault == MXF_WS_FAULT_MUL_SIGN)
+        vb_printf(&b, "  // FAULT mul-sign: activation zero-extended\n"
+                      "  assign prod  = $signed({%d'd0, a_i}) * $signed({{%d{w_sel[%d]}}, w_sel});\n",
+                  PW - 8, PW - WB, WB - 1);
+    else
+        vb_printf(&b, "  assign prod  = $signed({{%d{a_i[7]}}, a_i}) * $signed({{%d{w_sel[%d]}}, w_sel});\n",
+                  PW - 8, PW - WB, WB - 1);
+    vb_printf(&b,
+              "  assign w_hit = w_valid_i && (w_cnt_i == %d'd0);\n"
+              "\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) begin\n"
+              "      a_valid_o <= 1'b0;\n"
+              "      a_bank_o  <= 1'b0;\n"
+              "      a_o       <= 8'd0;\n"
+              "      psum_o    <= %d'd0;\n"
+              "      w_valid_o <= 1'b0;\n"
+              "      w_bank_o  <= 1'b0;\n"
+              "      w_cnt_o   <= %d'd0;\n"
+              "      w_o       <= %d'd0;\n"
+              "      w0_q      <= %d'd0;\n"
+              "      w1_q      <= %d'd0;\n"
+              "    end else begin\n"
+              "      a_valid_o <= a_valid_i;\n"
+              "      a_bank_o  <= a_bank_i;\n"
+              "      a_o       <= a_i;\n"
+              "      psum_o    <= psum_i + {{%d{prod[%d]}}, prod};\n"
+              "      w_valid_o <= w_valid_i && !w_hit;\n"
+              "      w_bank_o  <= w_bank_i;\n"
+              "      w_cnt_o   <= w_cnt_i - %d'd1;\n"
+              "      w_o       <= w_i;\n"
+              "      if (w_hit && !w_bank_i) w0_q <= w_i;\n"
+              "      if (w_hit && w_bank_i)  w1_q <= w_i;\n"
+              "    end\n"
+              "  end\n"
+              "endmodule\n",
+              CW, AW, CW, WB, WB, WB, AW - PW, PW - 1, CW);
+    int rc = vb_save(&b, g->rtl_dir, "mxf_ws_pe.v", err);
+    vb_free(&b);
+    return rc;
+}

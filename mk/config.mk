@@ -1,0 +1,47 @@
+# Builds the Verilated harness of one generated config:  make -f mk/config.mk CFG_DIR=build/<name>
+# Everything lands inside CFG_DIR, so a different config never reuses these objects.
+SHELL := /bin/bash
+CFG_DIR ?= $(error CFG_DIR is required)
+TRACE ?= 0
+Q ?= @
+TOP := mxf_ws_array
+VROOT := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)
+RTL := $(wildcard $(CFG_DIR)/rtl/*.v)
+# C++ optimisation is what matters for Verilator speed (OPT_FAST defaults to -Os otherwise).
+OPT_FAST ?= -O3
+VFLAGS := -O3 --x-assign fast --x-initial fast --noassert -Wall --top-module $(TOP)
+SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)
+OBJ := $(CFG_DIR)/obj$(SUFFIX)
+VLIB := $(OBJ)/V$(TOP)__ALL.a
+RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o $(if $(SUFFIX),$(OBJ)/verilated_vcd_c.o)
+SIM := $(CFG_DIR)/mxfsim$(SUFFIX)
+TB_SRC := $(wildcard tb/*.c)
+TB_OBJ := $(patsubst tb/%.c,$(OBJ)/tb_%.o,$(TB_SRC))
+CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -g \
+          -Isw -Itb -I$(CFG_DIR)
+LIBS := build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lm
+
+.PHONY: sim lint
+sim: $(SIM)
+
+lint:
+	@verilator --lint-only -Wall --top-module $(TOP) $(RTL) && echo "lint clean: $(CFG_DIR)"
+
+$(VLIB): $(RTL)
+	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
+	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(if $(SUFFIX),--trace) --Mdir $(OBJ) $(RTL)
+	$(Q)$(MAKE) -s -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
+	  V$(TOP)__ALL.a $(notdir $(RUNTIME)) >/dev/null
+
+$(RUNTIME): $(VLIB)
+
+$(OBJ)/shim.o: tb/shim.cpp tb/dut.h $(VLIB)
+	$(Q)g++ -std=c++17 -O2 -DVM_TRACE=$(if $(SUFFIX),1,0) -I$(OBJ) -I$(VROOT)/include \
+	  -I$(VROOT)/include/vltstd -Itb -c $< -o $@
+
+$(OBJ)/tb_%.o: tb/%.c $(CFG_DIR)/mxf_params.h $(wildcard tb/*.h sw/*.h) $(VLIB)
+	$(Q)gcc $(CFLAGS) -c $< -o $@
+
+$(SIM): $(TB_OBJ) $(OBJ)/shim.o $(VLIB) $(RUNTIME) build/lib/libmxf.a
+	@echo "  LD       $@"
+	$(Q)g++ -o $@ $(TB_OBJ) $(OBJ)/shim.o $(VLIB) $(RUNTIME) $(LIBS) -pthread -latomic

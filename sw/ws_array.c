@@ -1,0 +1,339 @@
+#include "ws_array.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+static const char *const fault_names[MXF_WS_FAULT_COUNT] = {
+    "none", "mul-sign", "wbank", "skew", "late-valid",
+};
+
+const char *mxf_ws_fault_name(mxf_ws_fault f)
+{
+    return (f >= 0 && f < MXF_WS_FAULT_COUNT) ? fault_names[f] : "?";
+}
+
+int mxf_ws_fault_parse(const char *s, mxf_ws_fault *out, mxf_err *err)
+{
+    for (int i = 0; i < MXF_WS_FAULT_COUNT; i++)
+        if (s && strcmp(s, fault_names[i]) == 0) {
+            *out = (mxf_ws_fault)i;
+            return 0;
+        }
+    return mxf_fail(err, "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid)",
+                    s ? s : "");
+}
+
+int mxf_ws_cfg_validate(const mxf_ws_cfg *c, mxf_err *err)
+{
+    if (c->rows < MXF_WS_MIN_DIM || c->rows > MXF_WS_MAX_DIM)
+        return mxf_fail(err, "ROWS=%d: out of range (expected %d..%d)", c->rows, MXF_WS_MIN_DIM,
+                        MXF_WS_MAX_DIM);
+    if (c->cols < MXF_WS_MIN_DIM || c->cols > MXF_WS_MAX_DIM)
+        return mxf_fail(err, "COLS=%d: out of range (expected %d..%d)", c->cols, MXF_WS_MIN_DIM,
+                        MXF_WS_MAX_DIM);
+    if (c->wbits != 4 && c->wbits != 8)
+        return mxf_fail(err, "WBITS=%d: unsupported weight width (expected 4 or 8)", c->wbits);
+    if (c->fault < 0 || c->fault >= MXF_WS_FAULT_COUNT)
+        return mxf_fail(err, "FAULT=%d: unknown fault", (int)c->fault);
+    return 0;
+}
+
+void mxf_ws_cfg_name(const mxf_ws_cfg *c, char *buf, size_t cap)
+{
+    int n;
+    if (c->rows == c->cols)
+        n = snprintf(buf, cap, "ws-a%d-w%d", c->rows, c->wbits);
+    else
+        n = snprintf(buf, cap, "ws-r%dc%d-w%d", c->rows, c->cols, c->wbits);
+    if (c->fault != MXF_WS_FAULT_NONE && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, "-f%s", mxf_ws_fault_name(c->fault));
+}
+
+int mxf_clog2(long x)
+{
+    int b = 0;
+    while ((1L << b) < x) b++;
+    return b;
+}
+
+int mxf_ws_prod_bits(const mxf_ws_cfg *c) { return MXF_WS_ABITS + c->wbits; }
+int mxf_ws_acc_bits(const mxf_ws_cfg *c) { return mxf_ws_prod_bits(c) + mxf_clog2(c->rows); }
+int mxf_ws_cnt_bits(const mxf_ws_cfg *c) { return c->rows > 2 ? mxf_clog2(c->rows) : 1; }
+int mxf_ws_latency(const mxf_ws_cfg *c) { return c->rows + c->cols - 2; }
+int64_t mxf_ws_wmin(const mxf_ws_cfg *c) { return -(INT64_C(1) << (c->wbits - 1)); }
+int64_t mxf_ws_wmax(const mxf_ws_cfg *c) { return (INT64_C(1) << (c->wbits - 1)) - 1; }
+
+int mxf_ws_gemm_init(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
+                     const int8_t *W, mxf_err *err)
+{
+    memset(g, 0, sizeof *g);
+    if (mxf_ws_cfg_validate(cfg, err)) return -1;
+    if (M < 1 || K < 1 || N < 1)
+        return mxf_fail(err, "GEMM shape M=%d K=%d N=%d: every dimension must be >= 1", M, K, N);
+    g->cfg = *cfg;
+    g->M = M;
+    g->K = K;
+    g->N = N;
+    g->KT = (K + cfg->rows - 1) / cfg->rows;
+    g->NT = (N + cfg->cols - 1) / cfg->cols;
+    g->n_tiles = g->KT * g->NT;
+    g->period = M > cfg->rows ? M : cfg->rows;
+    g->A = A;
+    g->W = W;
+    for (long i = 0; W && i < (long)K * N; i++)
+        if (W[i] < mxf_ws_wmin(cfg) || W[i] > mxf_ws_wmax(cfg))
+            return mxf_fail(err, "weight W[%ld][%ld]=%d does not fit in WBITS=%d", i / N, i % N,
+                            W[i], cfg->wbits);
+    return 0;
+}
+
+int64_t mxf_ws_tile_start(const mxf_ws_gemm *g, int tile)
+{
+    return g->cfg.rows + (int64_t)tile * g->period;
+}
+
+int64_t mxf_ws_output_cycle(const mxf_ws_gemm *g, int tile, int m)
+{
+    return mxf_ws_tile_start(g, tile) + m + mxf_ws_latency(&g->cfg);
+}
+
+int64_t mxf_ws_cycles_formula(const mxf_ws_cfg *c, int M, int n_tiles)
+{
+    int64_t P = M > c->rows ? M : c->rows;
+    return 2 * c->rows + c->cols - 2 + M + (int64_t)(n_tiles - 1) * P;
+}
+
+int64_t mxf_ws_total_cycles(const mxf_ws_gemm *g)
+{
+    return mxf_ws_cycles_formula(&g->cfg, g->M, g->n_tiles);
+}
+
+static int8_t tile_act(const mxf_ws_gemm *g, int tile, int m, int r)
+{
+    int k = (tile % g->KT) * g->cfg.rows + r;
+    return k < g->K ? g->A[(long)m * g->K + k] : 0;
+}
+
+static int8_t tile_w(const mxf_ws_gemm *g, int tile, int r, int c)
+{
+    int k = (tile % g->KT) * g->cfg.rows + r;
+    int n = (tile / g->KT) * g->cfg.cols + c;
+    return (k < g->K && n < g->N) ? g->W[(long)k * g->N + n] : 0;
+}
+
+void mxf_ws_stim_at(const mxf_ws_gemm *g, int64_t cycle, mxf_ws_stim *s)
+{
+    const int R = g->cfg.rows, C = g->cfg.cols;
+    memset(s, 0, sizeof *s);
+    if (cycle < 0) return;
+    int64_t tw = cycle / g->period, r = cycle % g->period;
+    if (tw < g->n_tiles && r < R) {
+        s->w_valid = 1;
+        s->w_bank = (int)(tw & 1);
+        s->w_row = (int)r;
+        for (int c = 0; c < C; c++) s->w[c] = tile_w(g, (int)tw, (int)r, c);
+    }
+    if (cycle >= R) {
+        int64_t ta = (cycle - R) / g->period, m = (cycle - R) % g->period;
+        if (ta < g->n_tiles && m < g->M) {
+            s->act_valid = 1;
+            s->act_bank = (int)(ta & 1);
+            for (int i = 0; i < R; i++) s->act[i] = tile_act(g, (int)ta, (int)m, i);
+        }
+    }
+}
+
+void mxf_ws_tile_golden(const mxf_ws_gemm *g, int tile, int64_t *out)
+{
+    const int R = g->cfg.rows, C = g->cfg.cols;
+    for (int m = 0; m < g->M; m++)
+        for (int c = 0; c < C; c++) {
+            int64_t acc = 0;
+            for (int r = 0; r < R; r++) acc += (int64_t)tile_act(g, tile, m, r) * tile_w(g, tile, r, c);
+            out[(long)m * C + c] = acc;
+        }
+}
+
+void mxf_ws_gemm_naive(const mxf_ws_gemm *g, int64_t *Y)
+{
+    for (int m = 0; m < g->M; m++)
+        for (int n = 0; n < g->N; n++) {
+            int64_t acc = 0;
+            for (int k = 0; k < g->K; k++)
+                acc += (int64_t)g->A[(long)m * g->K + k] * g->W[(long)k * g->N + n];
+            Y[(long)m * g->N + n] = acc;
+        }
+}
+
+int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, mxf_err *err)
+{
+    memset(k, 0, sizeof *k);
+    k->g = g;
+    k->seed = seed;
+    k->expect = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->cfg.cols);
+    k->gemm = calloc((size_t)g->M * (size_t)g->N, sizeof(int64_t));
+    if (!k->expect || !k->gemm) {
+        mxf_ws_checker_free(k);
+        return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
+    }
+    mxf_ws_tile_golden(g, 0, k->expect);
+    return 0;
+}
+
+void mxf_ws_checker_free(mxf_ws_checker *k)
+{
+    free(k->expect);
+    free(k->gemm);
+    k->expect = k->gemm = NULL;
+}
+
+static int fail(mxf_ws_checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(mxf_ws_checker *k, const char *fmt, ...)
+{
+    if (!k->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(k->first_failure, sizeof k->first_failure, fmt, ap);
+        va_end(ap);
+    }
+    k->failed = 1;
+    return -1;
+}
+
+int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y)
+{
+    const mxf_ws_gemm *g = k->g;
+    const int C = g->cfg.cols;
+    if (k->failed) return -1;
+    if (k->tile >= g->n_tiles)
+        return fail(k, "MISMATCH extra output at cycle=%lld after all %d tiles seed=%llu",
+                    (long long)cycle, g->n_tiles, (unsigned long long)k->seed);
+    int t = k->tile, m = k->m;
+    int nt = t / g->KT, kt = t % g->KT;
+    int64_t want = mxf_ws_output_cycle(g, t, m);
+    for (int c = 0; c < C; c++) {
+        int64_t e = k->expect[(long)m * C + c];
+        if (y[c] != e)
+            return fail(k,
+                        "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=%d cycle=%lld expected=%lld "
+                        "got=%lld seed=%llu",
+                        t, kt, nt, m, c, (long long)cycle, (long long)e, (long long)y[c],
+                        (unsigned long long)k->seed);
+    }
+    if (cycle != want)
+        return fail(k,
+                    "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=0 cycle=%lld: output expected on "
+                    "cycle %lld, got on cycle %lld seed=%llu",
+                    t, kt, nt, m, (long long)cycle, (long long)want, (long long)cycle,
+                    (unsigned long long)k->seed);
+    for (int c = 0; c < C; c++) {
+        int n = nt * C + c;
+        if (n < g->N) k->gemm[(long)m * g->N + n] += y[c];
+    }
+    k->outputs++;
+    if (++k->m == g->M) {
+        k->m = 0;
+        if (++k->tile < g->n_tiles) mxf_ws_tile_golden(g, k->tile, k->expect);
+    }
+    return 0;
+}
+
+int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle)
+{
+    const mxf_ws_gemm *g = k->g;
+    if (k->failed) return -1;
+    if (k->tile < g->n_tiles)
+        return fail(k,
+                    "MISMATCH tile=%d row=%d: output expected on cycle %lld never appeared "
+                    "(simulated through cycle %lld) seed=%llu",
+                    k->tile, k->m, (long long)mxf_ws_output_cycle(g, k->tile, k->m),
+                    (long long)last_cycle, (unsigned long long)k->seed);
+    int64_t *Y = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->N);
+    if (!Y) return fail(k, "checker: out of memory");
+    mxf_ws_gemm_naive(g, Y);
+    for (long i = 0; i < (long)g->M * g->N; i++)
+        if (Y[i] != k->gemm[i]) {
+            fail(k, "MISMATCH gemm row=%ld col=%ld expected=%lld got=%lld seed=%llu", i / g->N,
+                 i % g->N, (long long)Y[i], (long long)k->gemm[i], (unsigned long long)k->seed);
+            break;
+        }
+    free(Y);
+    return k->failed ? -1 : 0;
+}
+
+int mxf_ws_stim_bits(const mxf_ws_cfg *c)
+{
+    return c->cols * c->wbits + mxf_ws_cnt_bits(c) + 2 + c->rows * MXF_WS_ABITS + 2;
+}
+
+static void put_bits(uint8_t *bits, int *pos, uint64_t v, int width)
+{
+    for (int i = 0; i < width; i++) bits[(*pos)++] = (uint8_t)((v >> i) & 1u);
+}
+
+void mxf_ws_stim_hex(const mxf_ws_cfg *c, const mxf_ws_stim *s, FILE *f)
+{
+    uint8_t bits[MXF_WS_MAX_DIM * 16 + 64];
+    int pos = 0;
+    for (int i = 0; i < c->cols; i++) put_bits(bits, &pos, (uint8_t)s->w[i], c->wbits);
+    put_bits(bits, &pos, (uint64_t)s->w_row, mxf_ws_cnt_bits(c));
+    put_bits(bits, &pos, (uint64_t)s->w_bank, 1);
+    put_bits(bits, &pos, (uint64_t)s->w_valid, 1);
+    for (int i = 0; i < c->rows; i++) put_bits(bits, &pos, (uint8_t)s->act[i], MXF_WS_ABITS);
+    put_bits(bits, &pos, (uint64_t)s->act_bank, 1);
+    put_bits(bits, &pos, (uint64_t)s->act_valid, 1);
+    int digits = (pos + 3) / 4;
+    char line[MXF_WS_MAX_DIM * 4 + 32];
+    for (int d = 0; d < digits; d++) {
+        int v = 0;
+        for (int b = 0; b < 4; b++) {
+            int idx = d * 4 + b;
+            if (idx < pos) v |= bits[idx] << b;
+        }
+        line[digits - 1 - d] = "0123456789abcdef"[v];
+    }
+    line[digits] = 0;
+    fprintf(f, "%s\n", line);
+}
+
+int mxf_ws_parse_y_hex(const mxf_ws_cfg *c, const char *hex, int64_t *y, mxf_err *err)
+{
+    const int AW = mxf_ws_acc_bits(c);
+    const int nbits = c->cols * AW;
+    size_t len = strlen(hex);
+    if ((int)len != (nbits + 3) / 4)
+        return mxf_fail(err, "output line has %zu hex digits, expected %d", len, (nbits + 3) / 4);
+    for (int col = 0; col < c->cols; col++) {
+        uint64_t v = 0;
+        for (int b = 0; b < AW; b++) {
+            int bit = col * AW + b;
+            char ch = hex[len - 1 - (size_t)(bit / 4)];
+            int d;
+            if (ch >= '0' && ch <= '9') d = ch - '0';
+            else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
+            else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
+            else return mxf_fail(err, "output line: '%c' is not a hex digit (x/z in the RTL?)", ch);
+            v |= (uint64_t)((d >> (bit % 4)) & 1) << b;
+        }
+        if (v >> (AW - 1)) v |= ~UINT64_C(0) << AW; /* sign-extend */
+        y[col] = (int64_t)v;
+    }
+    return 0;
+}
+
+void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, int N, int8_t *A,
+                            int8_t *W)
+{
+    mxf_rng r;
+    mxf_rng_seed(&r, seed);
+    for (long i = 0; i < (long)M * K; i++) {
+        int64_t pick = mxf_rng_range(&r, 0, 15);
+        A[i] = pick == 0 ? -128 : pick == 1 ? 127 : (int8_t)mxf_rng_range(&r, -128, 127);
+    }
+    for (long i = 0; i < (long)K * N; i++) {
+        int64_t pick = mxf_rng_range(&r, 0, 15);
+        W[i] = (int8_t)(pick == 0 ? mxf_ws_wmin(c) : mxf_rng_range(&r, mxf_ws_wmin(c), mxf_ws_wmax(c)));
+    }
+}
