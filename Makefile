@@ -104,20 +104,24 @@ rtl: $(MXFGEN)
 	@$(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)
 
 lint: $(MXFGEN)
+	@bash scripts/need.sh verilator
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir lint
 
 # Builds the Verilated harness of one config (used by tests and bench).
 sim-config: $(MXFGEN) $(LIB)
+	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim
 
 sim: $(MXFGEN) $(LIB)
+	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
 	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" $(SIM_ARGS)
 
 synth: $(MXFGEN) $(B)/bin/synth_report
+	@bash scripts/need.sh yosys
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  bash synth/run.sh $$dir
 

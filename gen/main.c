@@ -114,7 +114,7 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
         if (mxf_parse_int(cols, "COLS", MXF_WS_MIN_DIM, MXF_WS_MAX_DIM, &v, &e)) goto bad;
         o->cfg.cols = (int)v;
     }
-    if (mxf_parse_int(wbits, "WBITS", 4, 8, &v, &e)) goto bad;
+    if (mxf_parse_int(wbits, "WBITS", 1, 64, &v, &e)) goto bad; /* 4|8 checked below */
     o->cfg.wbits = (int)v;
     if (fault && mxf_ws_fault_parse(fault, &o->cfg.fault, &e)) goto bad;
     if (mxf_ws_cfg_validate(&o->cfg, &e)) goto bad;

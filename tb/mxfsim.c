@@ -185,7 +185,9 @@ static void print_summary(const char *what, const run_stats *st, int mismatches)
            st->wall > 0 ? st->macs / st->wall / 1e6 : 0.0);
 }
 
-static int gemm_with_random_operands(mxf_dut *d, int M, int K, int N, uint64_t seed,
+/* fill: 0 seeded random operands; 1 every product at its positive extreme (-128 x wmin), so
+ * each output is the largest column sum the accumulator must hold; 2 the negative extreme. */
+static int gemm_with_random_operands(mxf_dut *d, int M, int K, int N, uint64_t seed, int fill,
                                      run_stats *st)
 {
     mxf_ws_cfg cfg = this_cfg();
@@ -197,11 +199,16 @@ static int gemm_with_random_operands(mxf_dut *d, int M, int K, int N, uint64_t s
         return -1;
     }
     mxf_ws_random_operands(&cfg, seed, M, K, N, A, W);
+    if (fill) {
+        memset(A, fill == 1 ? -128 : 127, (size_t)M * K);
+        memset(W, (int)mxf_ws_wmin(&cfg), (size_t)K * N);
+    }
     mxf_ws_gemm g;
     mxf_err e;
     int rc;
     char label[96];
-    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d", M, K, N);
+    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d%s", M, K, N,
+             fill ? " (extreme operands)" : "");
     if (mxf_ws_gemm_init(&g, &cfg, M, K, N, A, W, &e)) {
         fprintf(stderr, "mxfsim: %s\n", e.msg);
         rc = -1;
@@ -218,7 +225,7 @@ static int cmd_gemm(const sim_opts *o)
     mxf_dut *d = open_dut(o);
     if (!d) return 2;
     run_stats st = {0};
-    int rc = gemm_with_random_operands(d, (int)o->m, (int)o->k, (int)o->n, o->seed, &st);
+    int rc = gemm_with_random_operands(d, (int)o->m, (int)o->k, (int)o->n, o->seed, 0, &st);
     mxf_dut_free(d);
     print_summary("gemm", &st, rc ? 1 : 0);
     return rc ? 1 : 0;
@@ -239,8 +246,9 @@ static int cmd_random(const sim_opts *o)
         int K = (int)mxf_rng_range(&r, 1, 3 * MXF_ROWS);
         int N = (int)mxf_rng_range(&r, 1, 3 * MXF_COLS);
         if (i == 0) M = 1, K = MXF_ROWS, N = MXF_COLS; /* one tile, one row */
+        if (i == 1 || i == 2) K = 2 * MXF_ROWS;          /* full columns, extreme values */
         uint64_t seed = o->seed * 1000003u + (uint64_t)i;
-        bad = gemm_with_random_operands(d, M, K, N, seed, &st) != 0;
+        bad = gemm_with_random_operands(d, M, K, N, seed, (i == 1 || i == 2) ? (int)i : 0, &st) != 0;
     }
     mxf_dut_free(d);
     print_summary("random", &st, bad);

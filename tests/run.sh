@@ -15,6 +15,7 @@ run() {
     local name=$1
     shift
     local t0=$SECONDS
+    mkdir -p "$(dirname "$LOG/$name")"
     if "$@" >"$LOG/$name.log" 2>&1; then
         pass=$((pass + 1))
         printf '  ok    %-44s %4ds\n' "$name" $((SECONDS - t0))

@@ -1,0 +1,76 @@
+# Co-simulation suite (sourced by tests/run.sh; uses its `run`).
+# Verilator: every shape in COSIM_SHAPES x both weight widths, lint-clean, seeded random GEMMs
+# covering every schedule case; Icarus: 4 and 8; fault injection proves both checkers can fail.
+
+COSIM_SHAPES=("ARRAY=2" "ARRAY=4" "ARRAY=8" "ARRAY=16" "ARRAY=6" "ROWS=8 COLS=4")
+if [[ -n "${LONG:-}" ]]; then COSIM_SHAPES+=("ARRAY=32" "ROWS=5 COLS=12" "ARRAY=64"); fi
+FAULTS=(mul-sign wbank skew late-valid)
+
+cfg_dir() { build/bin/mxfgen name $(gen_args "$@") | sed 's|^|build/|'; }
+# "ARRAY=4 WBITS=8" -> mxfgen options
+gen_args() {
+    local a
+    for a in "$@"; do
+        case $a in
+        ARRAY=*) echo "--array ${a#*=}" ;;
+        ROWS=*) echo "--rows ${a#*=}" ;;
+        COLS=*) echo "--cols ${a#*=}" ;;
+        WBITS=*) echo "--wbits ${a#*=}" ;;
+        FAULT=*) echo "--fault ${a#*=}" ;;
+        esac
+    done
+}
+
+# expect_fail NAME CMD...: passes only if CMD exits 1 and reports a MISMATCH.
+expect_mismatch() {
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    echo "$out"
+    [[ $rc -eq 1 ]] && grep -q "MISMATCH" <<<"$out"
+}
+
+echo "== Verilator builds (all shapes x WBITS 4/8 + fault configs; parallel)"
+cosim_cfgs=()
+for shape in "${COSIM_SHAPES[@]}"; do
+    for wb in 4 8; do cosim_cfgs+=("$shape WBITS=$wb"); done
+done
+for f in "${FAULTS[@]}"; do cosim_cfgs+=("ARRAY=4 WBITS=8 FAULT=$f"); done
+build_all() {
+    printf '%s\n' "${cosim_cfgs[@]}" |
+        xargs -P "${JOBS:-2}" -I{} bash -c 'make -s sim-config {} >/dev/null 2>build/test-logs/build-$(echo {} | tr " =" "_-").err || { cat build/test-logs/build-$(echo {} | tr " =" "_-").err; exit 1; }'
+}
+run "cosim/build-all-configs" build_all
+
+echo "== Verilator co-simulation"
+seed=${SEED:-1}
+for c in "${cosim_cfgs[@]}"; do
+    [[ $c == *FAULT=* ]] && continue
+    # shellcheck disable=SC2086
+    d=$(cfg_dir $c)
+    n=$(basename "$d")
+    run "lint/$n" make -s lint $c
+    run "cosim/$n" "$d/mxfsim" random --count "${COSIM_COUNT:-12}" --seed "$seed"
+done
+# M >= R, many tiles: the no-stall steady state, checked on a mid-size array.
+run "cosim/ws-a16-w8-steady" build/ws-a16-w8/mxfsim gemm --m 40 --k 70 --n 50 --seed "$seed"
+
+echo "== fault injection (each planted bug must be reported as a mismatch)"
+for f in "${FAULTS[@]}"; do
+    run "fault/verilator-$f" expect_mismatch build/ws-a4-w8-f$f/mxfsim random --count 12 --seed "$seed"
+done
+
+echo "== Icarus co-simulation"
+icarus_cfg() {
+    # shellcheck disable=SC2046
+    build/bin/mxfgen rtl $(gen_args "$@") --outroot build | tail -n1
+}
+for c in "ARRAY=4 WBITS=8" "ARRAY=4 WBITS=4" "ARRAY=8 WBITS=8" "ROWS=8 COLS=4 WBITS=4"; do
+    # shellcheck disable=SC2086
+    d=$(icarus_cfg $c)
+    run "icarus/$(basename "$d")" bash scripts/icarus.sh "$d" 11 19 13 "$seed"
+done
+for f in late-valid mul-sign; do
+    d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=$f)
+    run "fault/icarus-$f" expect_mismatch bash scripts/icarus.sh "$d" 11 19 13 "$seed"
+done
