@@ -118,7 +118,8 @@ sim: $(MXFGEN) $(LIB)
 	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
-	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" $(SIM_ARGS)
+	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" \
+	    $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd) $(SIM_ARGS)
 
 synth: $(MXFGEN) $(B)/bin/synth_report
 	@bash scripts/need.sh yosys

@@ -68,8 +68,11 @@ static void usage(FILE *f)
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\noptions:\n");
-    for (int i = 0; i < N_OPTIONS; i++)
-        fprintf(f, "  --%s %-5s %s\n", options[i].name, options[i].arg, options[i].help);
+    for (int i = 0; i < N_OPTIONS; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "--%s %s", options[i].name, options[i].arg);
+        fprintf(f, "  %-15s %s\n", lhs, options[i].help);
+    }
 }
 
 static int parse_opts(int argc, char **argv, gen_opts *o)
