@@ -27,6 +27,30 @@ run() {
     fi
 }
 
+# expect_error "PATTERN" CMD...: CMD must fail, print PATTERN, not crash, and leave build/ alone.
+expect_error() {
+    local pat=$1
+    shift
+    local before after out rc
+    before=$(ls build)
+    out=$("$@" 2>&1)
+    rc=$?
+    after=$(ls build)
+    echo "rc=$rc: $out"
+    [[ $rc -ne 0 && $rc -lt 128 ]] || return 1
+    grep -qF -- "$pat" <<<"$out" || { echo "expected message: $pat"; return 1; }
+    [[ "$before" == "$after" ]] || { echo "build/ changed"; return 1; }
+}
+
+# expect_mismatch CMD...: passes only if CMD exits 1 and reports a MISMATCH.
+expect_mismatch() {
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    echo "$out"
+    [[ $rc -eq 1 ]] && grep -q "MISMATCH" <<<"$out"
+}
+
 echo "== unit tests (sw/, gen/)"
 for t in $B/tests/test_*; do run "unit/$(basename "$t")" "$t"; done
 echo "== unit tests under ASan+UBSan"

@@ -1,21 +1,6 @@
 # Bad-input suite (sourced by tests/run.sh): every bad knob gives one clear line, a non-zero
 # exit, and writes nothing.
 
-# expect_error "PATTERN" CMD...: CMD must fail, print PATTERN, not crash, and leave build/ alone.
-expect_error() {
-    local pat=$1
-    shift
-    local before after out rc
-    before=$(ls build)
-    out=$("$@" 2>&1)
-    rc=$?
-    after=$(ls build)
-    echo "rc=$rc: $out"
-    [[ $rc -ne 0 && $rc -lt 128 ]] || return 1
-    grep -qF -- "$pat" <<<"$out" || { echo "expected message: $pat"; return 1; }
-    [[ "$before" == "$after" ]] || { echo "build/ changed"; return 1; }
-}
-
 # no_verilator: a PATH holding every tool but verilator.
 no_verilator_path() {
     local d=build/test-logs/path-no-verilator

@@ -21,15 +21,6 @@ gen_args() {
     done
 }
 
-# expect_fail NAME CMD...: passes only if CMD exits 1 and reports a MISMATCH.
-expect_mismatch() {
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    echo "$out"
-    [[ $rc -eq 1 ]] && grep -q "MISMATCH" <<<"$out"
-}
-
 echo "== Verilator builds (all shapes x WBITS 4/8 + fault configs; parallel)"
 cosim_cfgs=()
 for shape in "${COSIM_SHAPES[@]}"; do
@@ -74,3 +65,14 @@ for f in late-valid mul-sign; do
     d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=$f)
     run "fault/icarus-$f" expect_mismatch bash scripts/icarus.sh "$d" 11 19 13 "$seed"
 done
+
+echo "== waveforms"
+trace_vcd() {
+    make -s sim-config ARRAY=4 WBITS=8 TRACE=1 >/dev/null || return 1
+    rm -f build/test-logs/trace.vcd
+    build/ws-a4-w8/mxfsim-trace gemm --m 3 --k 5 --n 6 --seed 2 --vcd build/test-logs/trace.vcd || return 1
+    grep -q 'y_valid_o' build/test-logs/trace.vcd && grep -q 'enddefinitions' build/test-logs/trace.vcd
+}
+run "trace/vcd-written" trace_vcd
+run "trace/untraced-model-refuses-vcd" expect_error "TRACE=1" \
+    build/ws-a4-w8/mxfsim gemm --m 2 --vcd build/test-logs/never.vcd
