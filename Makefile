@@ -114,7 +114,8 @@ sim-config: $(MXFGEN) $(LIB)
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim
 
-sim: $(MXFGEN) $(LIB)
+sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
+	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
 	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
