@@ -10,6 +10,7 @@ void mxf_msq_default_params(mxf_msq_params *p, int bb)
     p->bb = bb;
     p->sigma = 3.0;
     p->max_outliers = MXF_MSQ_MAX_OUT;
+    p->outlier_group = MXF_MSQ_MUB;
 }
 
 int mxf_msq_check_params(const mxf_msq_params *p, mxf_err *err)
@@ -18,6 +19,9 @@ int mxf_msq_check_params(const mxf_msq_params *p, mxf_err *err)
     if (!(p->sigma > 0)) return mxf_fail(err, "sigma=%g: must be positive", p->sigma);
     if (p->max_outliers < 0 || p->max_outliers > MXF_MSQ_MAX_OUT)
         return mxf_fail(err, "max_outliers=%d: must be 0..%d", p->max_outliers, MXF_MSQ_MAX_OUT);
+    if (p->outlier_group != MXF_MSQ_MUB && p->outlier_group != MXF_MSQ_MAB)
+        return mxf_fail(err, "outlier_group=%d: must be %d (per uB) or %d (per MaB)",
+                        p->outlier_group, MXF_MSQ_MUB, MXF_MSQ_MAB);
     return 0;
 }
 
@@ -203,10 +207,13 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
     }
 
     /* 2. inlier exponent over the regular inliers (demoted outliers are clipped, not counted) */
-    double maxin = 0;
-    for (int i = 0; i < n_valid; i++)
-        if (!is_out[i] && !(sd > 0 && fabs(x[i] - mean) > p->sigma * sd) && fabs(x[i]) > maxin)
-            maxin = fabs(x[i]);
+    double maxin = 0, mab_omax = 0;
+    const int clip_demoted = p->max_outliers > 0; /* MX-INT alone: the scale covers every weight */
+    for (int i = 0; i < n_valid; i++) {
+        int flagged = sd > 0 && fabs(x[i] - mean) > p->sigma * sd;
+        if (is_out[i] && fabs(x[i]) > mab_omax) mab_omax = fabs(x[i]);
+        if (!is_out[i] && !(flagged && clip_demoted) && fabs(x[i]) > maxin) maxin = fabs(x[i]);
+    }
     int I_sf = maxin > 0 ? floor_log2(maxin) : -127;
     if (I_sf < -127) I_sf = -127;
     if (I_sf > 127) I_sf = 127;
@@ -243,7 +250,7 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
         int lower[MXF_MSQ_MAX_OUT], rerouted = 0;
         if (place_lowers(p, outl, n, inl, ni, lower, &rerouted))
             return mxf_fail(err, "uB %d: no routable placement for %d outliers", u, n);
-        int E = floor_log2(omax), sat = 0;
+        int E = floor_log2(p->outlier_group == MXF_MSQ_MAB ? mab_omax : omax), sat = 0;
         m->mxscale = encode_mxscale(bb, E, I_sf, &m->O_sf, &sat);
         m->n_out = n;
         out->bitmap |= (uint16_t)(1u << u);

@@ -27,7 +27,9 @@ typedef int (*mxf_msq_route_fn)(void *ctx, int n, const int *upper, const int *l
 typedef struct mxf_msq_params {
     int bb;              /* slot width: 2 (e1m2 outliers) or 4 (e3m4 outliers) */
     double sigma;        /* outlier threshold in standard deviations (3.0) */
-    int max_outliers;    /* per uB, at most MXF_MSQ_MAX_OUT (4) */
+    int max_outliers;    /* per uB, at most MXF_MSQ_MAX_OUT (4); 0 = MX-INT-bb alone */
+    int outlier_group;   /* weights sharing one outlier exponent: 8 (per uB, the paper's
+                            MX-FP_{8,8}) or 128 (per MaB, the ablation's MX-FP_{128,128}) */
     mxf_msq_route_fn routable;
     void *route_ctx;
 } mxf_msq_params;
