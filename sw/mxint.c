@@ -1,0 +1,79 @@
+/* MX-INT-b block codec. See mxint.h. */
+#include "mxint.h"
+
+#include <math.h>
+#include <string.h>
+
+void mxf_mxint_default_params(mxf_mxint_params *p, int bits)
+{
+    p->bits = bits;
+    p->block = 128;
+    p->round = MXF_AWAY;
+}
+
+int mxf_mxint_check_params(const mxf_mxint_params *p, mxf_err *err)
+{
+    if (p->bits != 2 && p->bits != 4 && p->bits != 8)
+        return mxf_fail(err, "mxint: bits=%d: unsupported (2, 4 or 8)", p->bits);
+    if (p->block < 1 || p->block > 65536)
+        return mxf_fail(err, "mxint: block=%d: out of range 1..65536", p->block);
+    if (p->round != MXF_RNE && p->round != MXF_AWAY)
+        return mxf_fail(err, "mxint: round=%d: unknown", (int)p->round);
+    return 0;
+}
+
+int mxf_mxint_level(int bits, unsigned code)
+{
+    int mag = (int)(code & ((1u << (bits - 1)) - 1));
+    return (code >> (bits - 1)) & 1 ? -mag : mag;
+}
+
+unsigned mxf_mxint_code(int bits, int level)
+{
+    return level < 0 ? (1u << (bits - 1)) | (unsigned)(-level) : (unsigned)level;
+}
+
+static inline double round_nonneg(double t, mxf_round r)
+{
+    double n = floor(t);
+    double f = t - n;
+    if (f > 0.5 || (f == 0.5 && (r == MXF_AWAY || fmod(n, 2.0) != 0))) n += 1.0;
+    return n;
+}
+
+uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int n, uint8_t *codes)
+{
+    float amax = 0;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        bad |= !isfinite(a);
+        if (a > amax) amax = a;
+    }
+    if (bad) {
+        memset(codes, 0, (size_t)n);
+        return MXF_E8M0_NAN;
+    }
+    int I = amax > 0 ? mxf_floor_log2(amax) : -127;
+    if (I < -127) I = -127;
+    if (I > 127) I = 127;
+    const int qmax = (1 << (p->bits - 1)) - 1;
+    const double inv = ldexp(1.0, (p->bits - 2) - I);
+    for (int i = 0; i < n; i++) {
+        double q = round_nonneg(fabs((double)x[i]) * inv, p->round);
+        int m = q > qmax ? qmax : (int)q;
+        codes[i] = (uint8_t)mxf_mxint_code(p->bits, x[i] < 0 ? -m : m);
+    }
+    return (uint8_t)(I + 127);
+}
+
+void mxf_mxint_dequant_block(const mxf_mxint_params *p, uint8_t scale, const uint8_t *codes, int n,
+                             float *out)
+{
+    if (scale == MXF_E8M0_NAN) {
+        for (int i = 0; i < n; i++) out[i] = NAN;
+        return;
+    }
+    double step = ldexp(1.0, (int)scale - 127 - (p->bits - 2));
+    for (int i = 0; i < n; i++) out[i] = (float)(mxf_mxint_level(p->bits, codes[i]) * step);
+}

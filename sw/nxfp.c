@@ -1,0 +1,267 @@
+/* NxFP-ref block codec. See nxfp.h and docs/formats.md. */
+#include "nxfp.h"
+
+#include <math.h>
+#include <string.h>
+
+static const int EBITS[3][MXF_NXFP_NFMT] = {{2, 1, 3}, {2, 1, 3}, {2, 3, 4}}; /* b = 4, 5, 6 */
+
+int mxf_nxfp_ebits(int bits, int fmt)
+{
+    if (bits < 4 || bits > 6 || fmt < 0 || fmt >= MXF_NXFP_NFMT) return -1;
+    return EBITS[bits - 4][fmt];
+}
+
+static void fmt_minifloat(int bits, int fmt, mxf_minifloat *mf)
+{
+    int eb = mxf_nxfp_ebits(bits, fmt);
+    (void)mxf_minifloat_init(mf, eb, bits - 1 - eb, NULL);
+}
+
+void mxf_nxfp_default_params(mxf_nxfp_params *p, int bits)
+{
+    memset(p, 0, sizeof *p);
+    p->bits = bits;
+    p->block = 32;
+    p->nano_bits = 2;
+    p->am = 1;
+    p->cr = MXF_NX_CR_SIGN;
+    p->rule = MXF_NX_RULE_B;
+    p->round = MXF_RNE;
+    if (bits == 4) {
+        p->vcr[0] = 5; /* E2M1: fills the 4..6 gap (RaZeR's most useful value) */
+        p->vcr[1] = 4; /* E1M2: extends the uniform grid by one step */
+        p->vcr[2] = 3; /* E3M0: fills the 2..4 gap */
+    } else if (bits == 5 || bits == 6) {
+        /* Midpoint of the widest (top) gap of each format. */
+        for (int f = 0; f < MXF_NXFP_NFMT; f++) {
+            mxf_minifloat mf;
+            fmt_minifloat(bits, f, &mf);
+            double top = mf.maxval, below = mxf_minifloat_value(&mf, mf.maxcode - 1);
+            p->vcr[f] = (top + below) / 2;
+        }
+    }
+}
+
+int mxf_nxfp_check_params(const mxf_nxfp_params *p, mxf_err *err)
+{
+    if (p->bits < 4 || p->bits > 6)
+        return mxf_fail(err, "nxfp: bits=%d: unsupported (4, 5 or 6)", p->bits);
+    if (p->block < 1 || p->block > MXF_NXFP_MAX_BLOCK)
+        return mxf_fail(err, "nxfp: block=%d: out of range 1..%d", p->block, MXF_NXFP_MAX_BLOCK);
+    if (p->nano_bits < 0 || p->nano_bits > 2)
+        return mxf_fail(err, "nxfp: nano=%d: out of range 0..2", p->nano_bits);
+    if (p->am != 0 && p->am != 1) return mxf_fail(err, "nxfp: am=%d: must be 0 or 1", p->am);
+    if (p->cr < MXF_NX_CR_OFF || p->cr > MXF_NX_CR_SIGN)
+        return mxf_fail(err, "nxfp: cr=%d: must be 0 (off), 1 (fixed) or 2 (sign)", p->cr);
+    if (p->rule != MXF_NX_RULE_A && p->rule != MXF_NX_RULE_B)
+        return mxf_fail(err, "nxfp: rule=%d: must be 0 (A) or 1 (B)", p->rule);
+    if (p->round != MXF_RNE && p->round != MXF_AWAY)
+        return mxf_fail(err, "nxfp: round=%d: unknown", (int)p->round);
+    for (int f = 0; f < MXF_NXFP_NFMT; f++)
+        if (p->cr && !(p->vcr[f] > 0 && p->vcr[f] < 1e6))
+            return mxf_fail(err, "nxfp: vcr%d=%g: must be in (0, 1e6)", f, p->vcr[f]);
+    return 0;
+}
+
+int mxf_nxfp_meta_bits(const mxf_nxfp_params *p)
+{
+    return 8 + p->nano_bits + (p->am ? 2 : 0) + (p->cr == MXF_NX_CR_SIGN ? 1 : 0);
+}
+
+double mxf_nxfp_bits_per_elem(const mxf_nxfp_params *p)
+{
+    return p->bits + (double)mxf_nxfp_meta_bits(p) / p->block;
+}
+
+static inline double scale_of(int e, int f, int nano)
+{
+    return ldexp(1.0 + ldexp((double)f, -nano), e);
+}
+
+double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m)
+{
+    if (m->E == MXF_E8M0_NAN) return NAN;
+    return scale_of((int)m->E - 127, m->f, p->nano_bits);
+}
+
+/* One candidate (format, scale): SSE with standard codes only and with +v / -v recycled. */
+typedef struct cand_sse {
+    double std, crp, crn;
+} cand_sse;
+
+static cand_sse eval_cand(const mxf_minifloat *mf, const double *lut, double v, int use_cr,
+                          const float *x, const double *a, int n, double S, mxf_round r)
+{
+    cand_sse s = {0, 0, 0};
+    const double Sv = S * v;
+    for (int i = 0; i < n; i++) {
+        double L = lut[mxf_minifloat_round(mf, a[i] / S, r)];
+        double d = a[i] - S * L, es = d * d;
+        s.std += es;
+        if (use_cr) {
+            double dc = a[i] - Sv, ec = dc * dc;
+            double best = ec < es ? ec : es;
+            if (x[i] > 0) {
+                s.crp += best;
+                s.crn += es;
+            } else if (x[i] < 0) {
+                s.crn += best;
+                s.crp += es;
+            } else {
+                s.crp += es;
+                s.crn += es;
+            }
+        }
+    }
+    return s;
+}
+
+double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
+                               mxf_nxfp_meta *m, uint8_t *codes)
+{
+    double a[MXF_NXFP_MAX_BLOCK];
+    double amax = 0;
+    if (n < 0) n = 0;
+    if (n > MXF_NXFP_MAX_BLOCK) n = MXF_NXFP_MAX_BLOCK;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        a[i] = fabs((double)x[i]);
+        bad |= !isfinite(a[i]);
+        if (a[i] > amax) amax = a[i];
+    }
+    memset(m, 0, sizeof *m);
+    memset(codes, 0, (size_t)n);
+    if (bad) {
+        m->E = MXF_E8M0_NAN;
+        return 0;
+    }
+    if (amax == 0) return 0;
+
+    const int nfmt = p->am ? MXF_NXFP_NFMT : 1;
+    const int nf = 1 << p->nano_bits;
+    double best = INFINITY;
+    int bfmt = 0, be = 0, bf = 0, bcrs = 0;
+    for (int fmt = 0; fmt < nfmt; fmt++) {
+        mxf_minifloat mf;
+        fmt_minifloat(p->bits, fmt, &mf);
+        double lut[64];
+        for (unsigned c = 0; c <= mf.maxcode; c++) lut[c] = mxf_minifloat_value(&mf, c);
+        const double v = p->vcr[fmt];
+        const int e0 = mxf_floor_log2(amax / mf.maxval);
+        int ce[16], cf[16], nc = 0;
+        if (p->rule == MXF_NX_RULE_A) {
+            double mant = ldexp(amax / mf.maxval, -e0); /* [1, 2) */
+            int f = (int)ceil((mant - 1.0) * nf);
+            int e = e0;
+            if (f >= nf) {
+                f = 0;
+                e++;
+            }
+            ce[0] = e;
+            cf[0] = f;
+            nc = 1;
+        } else {
+            for (int de = 0; de < 2; de++)
+                for (int f = 0; f < nf; f++) {
+                    ce[nc] = e0 + de;
+                    cf[nc++] = f;
+                }
+        }
+        for (int c = 0; c < nc; c++) {
+            int e = ce[c] < -127 ? -127 : ce[c] > 127 ? 127 : ce[c];
+            double S = scale_of(e, cf[c], p->nano_bits);
+            cand_sse s = eval_cand(&mf, lut, v, p->cr != MXF_NX_CR_OFF, x, a, n, S, p->round);
+            double opts[2];
+            int nopt;
+            if (p->cr == MXF_NX_CR_OFF) {
+                opts[0] = s.std;
+                nopt = 1;
+            } else if (p->cr == MXF_NX_CR_FIXED) {
+                opts[0] = s.crp;
+                nopt = 1;
+            } else {
+                opts[0] = s.crp;
+                opts[1] = s.crn;
+                nopt = 2;
+            }
+            for (int k = 0; k < nopt; k++)
+                if (opts[k] < best) {
+                    best = opts[k];
+                    bfmt = fmt;
+                    be = e;
+                    bf = cf[c];
+                    bcrs = k;
+                }
+        }
+    }
+
+    m->E = (uint8_t)(be + 127);
+    m->f = (uint8_t)bf;
+    m->fmt = (uint8_t)bfmt;
+    m->crs = (uint8_t)bcrs;
+    mxf_minifloat mf;
+    fmt_minifloat(p->bits, bfmt, &mf);
+    const double S = scale_of(be, bf, p->nano_bits);
+    const unsigned sbit = 1u << (p->bits - 1);
+    const double sv = (bcrs ? -1.0 : 1.0) * p->vcr[bfmt];
+    double sse = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned mag = mxf_minifloat_round(&mf, a[i] / S, p->round);
+        double L = mxf_minifloat_value(&mf, mag) * (x[i] < 0 ? -1.0 : 1.0);
+        double d = x[i] - S * L, es = d * d;
+        unsigned code = (x[i] < 0 && mag) ? (sbit | mag) : mag;
+        if (p->cr != MXF_NX_CR_OFF && ((sv > 0 && x[i] > 0) || (sv < 0 && x[i] < 0))) {
+            double dc = x[i] - S * sv, ec = dc * dc;
+            if (ec < es) {
+                es = ec;
+                code = sbit;
+            }
+        }
+        codes[i] = (uint8_t)code;
+        sse += es;
+    }
+    return sse;
+}
+
+double mxf_nxfp_decode(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, unsigned code)
+{
+    if (m->E == MXF_E8M0_NAN) return NAN;
+    const unsigned sbit = 1u << (p->bits - 1);
+    const double S = scale_of((int)m->E - 127, m->f, p->nano_bits);
+    code &= (sbit << 1) - 1;
+    if (code == sbit) {
+        if (p->cr == MXF_NX_CR_OFF) return 0.0;
+        return (m->crs ? -1.0 : 1.0) * p->vcr[m->fmt] * S;
+    }
+    mxf_minifloat mf;
+    fmt_minifloat(p->bits, m->fmt, &mf);
+    double v = mxf_minifloat_value(&mf, code & (sbit - 1)) * S;
+    return code & sbit ? -v : v;
+}
+
+void mxf_nxfp_dequant_block(const mxf_nxfp_params *p, const mxf_nxfp_meta *m,
+                            const uint8_t *codes, int n, float *out)
+{
+    for (int i = 0; i < n; i++) out[i] = (float)mxf_nxfp_decode(p, m, codes[i]);
+}
+
+uint16_t mxf_nxfp_meta_pack(const mxf_nxfp_meta *m)
+{
+    return (uint16_t)(m->E | (m->f & 3u) << 8 | (m->fmt & 3u) << 10 | (m->crs & 1u) << 12);
+}
+
+int mxf_nxfp_meta_unpack(const mxf_nxfp_params *p, uint16_t w, mxf_nxfp_meta *m, mxf_err *err)
+{
+    m->E = (uint8_t)(w & 0xFF);
+    m->f = (uint8_t)((w >> 8) & 3);
+    m->fmt = (uint8_t)((w >> 10) & 3);
+    m->crs = (uint8_t)((w >> 12) & 1);
+    if (w >> 13) return mxf_fail(err, "reserved bits 0x%04x set", w);
+    if (m->f >= (1u << p->nano_bits)) return mxf_fail(err, "f=%u exceeds nano=%d", m->f, p->nano_bits);
+    if (m->fmt >= (p->am ? MXF_NXFP_NFMT : 1))
+        return mxf_fail(err, "fmt=%u not allowed (am=%d)", m->fmt, p->am);
+    if (m->crs && p->cr != MXF_NX_CR_SIGN)
+        return mxf_fail(err, "crs=1 not allowed (cr=%d)", p->cr);
+    return 0;
+}
