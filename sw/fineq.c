@@ -36,12 +36,13 @@ double mxf_fineq_bits_per_weight(const mxf_fineq_params *p, long K)
 
 static inline int qround(double t, int lo, int hi, mxf_round r)
 {
-    double n = floor(t);
-    double f = t - n;
-    if (f > 0.5 || (f == 0.5 && (r == MXF_RNE ? fmod(n, 2.0) != 0 : t > 0))) n += 1.0;
-    if (n < lo) return lo;
-    if (n > hi) return hi;
-    return (int)n;
+    double a = fabs(t);
+    double n = (double)(int64_t)a; /* |t| is small: the codes clamp at 4 */
+    double f = a - n;
+    if (f > 0.5 || (f == 0.5 && (r == MXF_AWAY || ((int64_t)n & 1)))) n += 1.0;
+    int q = t < 0 ? -(int)n : (int)n;
+    if (a > 1e6) q = t < 0 ? lo : hi;
+    return q < lo ? lo : q > hi ? hi : q;
 }
 
 uint8_t mxf_fineq_encode_cluster(const mxf_fineq_params *p, const float w[3], double delta,
@@ -58,9 +59,10 @@ uint8_t mxf_fineq_encode_cluster(const mxf_fineq_params *p, const float w[3], do
         }
     }
     int qn[3], qo[2];
-    for (int i = 0; i < 3; i++) qn[i] = qround(w[i] / delta, -2, 1, p->round);
+    double t[3] = {w[0] / delta, w[1] / delta, w[2] / delta};
+    for (int i = 0; i < 3; i++) qn[i] = qround(t[i], -2, 1, p->round);
     for (int i = 0, j = 0; i < 3; i++)
-        if (i != pm) qo[j++] = qround(w[i] / delta, -4, 3, p->round);
+        if (i != pm) qo[j++] = qround(t[i], -4, 3, p->round);
     int take_out = mx > p->ratio * mn;
     if (!take_out && p->rescue) {
         double en = 0, eo = 0;

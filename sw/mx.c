@@ -26,18 +26,7 @@ static inline double pow2i(int k)
     return d;
 }
 
-static inline double round_int(double t, mxf_round r)
-{
-    /* t >= 0 and t < 2^52. */
-    if (r == MXF_RNE) {
-        volatile double big = 0x1p52; /* keeps the compiler from folding the trick away */
-        double b = big;
-        return (t + b) - b;
-    }
-    double n = (double)(int64_t)t;
-    if (t - n >= 0.5) n += 1.0;
-    return n;
-}
+#define round_int mxf_round_nonneg
 
 int mxf_minifloat_init(mxf_minifloat *f, int ebits, int mbits, mxf_err *err)
 {

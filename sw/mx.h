@@ -62,6 +62,14 @@ double mxf_e8m0_decode(uint8_t c);
 /* floor(log2(a)) for finite a > 0, exactly (from the double's bits). */
 int mxf_floor_log2(double a);
 
+/* Rounds t (0 <= t < 2^52) to an integer with mode r; exact. */
+static inline double mxf_round_nonneg(double t, mxf_round r)
+{
+    if (r == MXF_RNE) return (t + 0x1p52) - 0x1p52; /* the FP adder rounds to even */
+    double n = (double)(int64_t)t; /* t - n is exact */
+    return n + (double)(t - n >= 0.5);
+}
+
 typedef struct mxf_mx_params {
     mxf_elem elem;
     int block;      /* elements per shared scale, 1..65536 (default 32) */

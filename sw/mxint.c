@@ -33,13 +33,6 @@ unsigned mxf_mxint_code(int bits, int level)
     return level < 0 ? (1u << (bits - 1)) | (unsigned)(-level) : (unsigned)level;
 }
 
-static inline double round_nonneg(double t, mxf_round r)
-{
-    double n = floor(t);
-    double f = t - n;
-    if (f > 0.5 || (f == 0.5 && (r == MXF_AWAY || fmod(n, 2.0) != 0))) n += 1.0;
-    return n;
-}
 
 uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int n, uint8_t *codes)
 {
@@ -60,7 +53,8 @@ uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int 
     const int qmax = (1 << (p->bits - 1)) - 1;
     const double inv = ldexp(1.0, (p->bits - 2) - I);
     for (int i = 0; i < n; i++) {
-        double q = round_nonneg(fabs((double)x[i]) * inv, p->round);
+        double t = fabs((double)x[i]) * inv;
+        double q = t >= qmax ? qmax : mxf_round_nonneg(t, p->round);
         int m = q > qmax ? qmax : (int)q;
         codes[i] = (uint8_t)mxf_mxint_code(p->bits, x[i] < 0 ? -m : m);
     }

@@ -85,53 +85,100 @@ double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m)
     return scale_of((int)m->E - 127, m->f, p->nano_bits);
 }
 
-/* One candidate (format, scale): SSE with standard codes only and with +v / -v recycled. */
-typedef struct cand_sse {
-    double std, crp, crn;
-} cand_sse;
+typedef struct block_in {
+    int n;
+    float a[MXF_NXFP_MAX_BLOCK + 8], pos[MXF_NXFP_MAX_BLOCK + 8], neg[MXF_NXFP_MAX_BLOCK + 8];
+} block_in;
 
-static cand_sse eval_cand(const mxf_minifloat *mf, const double *lut, double v, int use_cr,
-                          const float *x, const double *a, int n, double S, mxf_round r)
+/* SSE of one candidate (format, S) in single precision (selection only; the final codes and the
+ * returned error are computed in double). res[0]: +v recycled (or standard only when cr is off),
+ * res[1]: -v recycled. Stops early (returns 0) once the candidate cannot beat `bound`.
+ * Element rounding: e = max(floor(log2 t), emin) from the float's bits, level =
+ * round(t * 2^(mbits-e)) * 2^(e-mbits) saturated at maxval; branch-free so it vectorizes. */
+__attribute__((optimize("O3"))) static int eval_cand(const block_in *in, const mxf_minifloat *mf,
+                                                     double v, int cr, double S, mxf_round r,
+                                                     double bound, double res[2])
 {
-    cand_sse s = {0, 0, 0};
-    const double Sv = S * v;
-    for (int i = 0; i < n; i++) {
-        double L = lut[mxf_minifloat_round(mf, a[i] / S, r)];
-        double d = a[i] - S * L, es = d * d;
-        s.std += es;
-        if (use_cr) {
-            double dc = a[i] - Sv, ec = dc * dc;
-            double best = ec < es ? ec : es;
-            if (x[i] > 0) {
-                s.crp += best;
-                s.crn += es;
-            } else if (x[i] < 0) {
-                s.crn += best;
-                s.crp += es;
+    const float inv = (float)(1.0 / S), Sf = (float)S, Svf = (float)(S * v);
+    const float maxval = (float)mf->maxval;
+    const int32_t mb = mf->mbits, emin = mf->emin;
+    double sp = 0, sn = 0;
+    for (int i0 = 0; i0 < in->n; i0 += 8) {
+        float es[8], gp[8], gn[8];
+        for (int i = 0; i < 8; i++) {
+            float a = in->a[i0 + i], t = a * inv;
+            int32_t tb;
+            memcpy(&tb, &t, 4);
+            int32_t e = ((tb >> 23) & 0xFF) - 127;
+            e = e < emin ? emin : e;
+            e = e > 100 ? 100 : e;
+            int32_t up = (127 + mb - e) << 23, dn = (127 - mb + e) << 23;
+            float fu, fd;
+            memcpy(&fu, &up, 4);
+            memcpy(&fd, &dn, 4);
+            float y = t * fu, n;
+            if (r == MXF_RNE) {
+                n = (y + 0x1p23f) - 0x1p23f;
             } else {
-                s.crp += es;
-                s.crn += es;
+                float tr = (float)(int32_t)y;
+                n = tr + (float)(y - tr >= 0.5f);
             }
+            float L = n * fd;
+            L = L > maxval ? maxval : L;
+            float d = a - Sf * L, dc = a - Svf;
+            float e2 = d * d, g = e2 - dc * dc;
+            g = g > 0 ? g : 0;
+            es[i] = e2;
+            gp[i] = e2 - in->pos[i0 + i] * g;
+            gn[i] = e2 - in->neg[i0 + i] * g;
+        }
+        int m = in->n - i0 < 8 ? in->n - i0 : 8;
+        if (cr == MXF_NX_CR_OFF) {
+            for (int i = 0; i < m; i++) sp += es[i];
+            if (sp > bound) return 0;
+        } else {
+            for (int i = 0; i < m; i++) {
+                sp += gp[i];
+                sn += gn[i];
+            }
+            double lb = cr == MXF_NX_CR_FIXED ? sp : (sp < sn ? sp : sn);
+            if (lb > bound) return 0;
         }
     }
-    return s;
+    res[0] = sp;
+    res[1] = sn;
+    return 1;
 }
 
 double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
                                mxf_nxfp_meta *m, uint8_t *codes)
 {
-    double a[MXF_NXFP_MAX_BLOCK];
+    block_in in;
     double amax = 0;
+    int bad = 0;
     if (n < 0) n = 0;
     if (n > MXF_NXFP_MAX_BLOCK) n = MXF_NXFP_MAX_BLOCK;
-    int bad = 0;
-    for (int i = 0; i < n; i++) {
-        a[i] = fabs((double)x[i]);
-        bad |= !isfinite(a[i]);
-        if (a[i] > amax) amax = a[i];
+    in.n = n;
+    for (int i = 0; i < n + 8; i++) {
+        float a = i < n ? fabsf(x[i]) : 0.0f;
+        in.a[i] = a;
+        in.pos[i] = i < n && x[i] > 0;
+        in.neg[i] = i < n && x[i] < 0;
+        bad |= !isfinite(a);
+        if (a > amax) amax = a;
+    }
+    /* The largest element goes first so that candidates which clip it exit early. */
+    for (int i = 1, im = 0; i < n; i++) {
+        if (in.a[i] > in.a[im]) im = i;
+        if (i == n - 1 && im) {
+            float t;
+            t = in.a[0], in.a[0] = in.a[im], in.a[im] = t;
+            t = in.pos[0], in.pos[0] = in.pos[im], in.pos[im] = t;
+            t = in.neg[0], in.neg[0] = in.neg[im], in.neg[im] = t;
+        }
     }
     memset(m, 0, sizeof *m);
-    memset(codes, 0, (size_t)n);
+    if (n) memset(codes, 0, (size_t)n);
     if (bad) {
         m->E = MXF_E8M0_NAN;
         return 0;
@@ -140,59 +187,49 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
 
     const int nfmt = p->am ? MXF_NXFP_NFMT : 1;
     const int nf = 1 << p->nano_bits;
+    /* Candidates in canonical order (fmt, exponent, f); the Rule A pick of each format is
+     * evaluated first so that the early exit prunes the rest; ties keep the canonical order. */
     double best = INFINITY;
-    int bfmt = 0, be = 0, bf = 0, bcrs = 0;
+    int bidx = 1 << 30, bfmt = 0, be = 0, bf = 0, bcrs = 0;
     for (int fmt = 0; fmt < nfmt; fmt++) {
         mxf_minifloat mf;
         fmt_minifloat(p->bits, fmt, &mf);
-        double lut[64];
-        for (unsigned c = 0; c <= mf.maxcode; c++) lut[c] = mxf_minifloat_value(&mf, c);
-        const double v = p->vcr[fmt];
         const int e0 = mxf_floor_log2(amax / mf.maxval);
-        int ce[16], cf[16], nc = 0;
-        if (p->rule == MXF_NX_RULE_A) {
-            double mant = ldexp(amax / mf.maxval, -e0); /* [1, 2) */
-            int f = (int)ceil((mant - 1.0) * nf);
-            int e = e0;
-            if (f >= nf) {
-                f = 0;
-                e++;
-            }
-            ce[0] = e;
-            cf[0] = f;
-            nc = 1;
-        } else {
-            for (int de = 0; de < 2; de++)
-                for (int f = 0; f < nf; f++) {
-                    ce[nc] = e0 + de;
-                    cf[nc++] = f;
-                }
+        double mant = ldexp(amax / mf.maxval, -e0); /* [1, 2) */
+        int fa = (int)ceil((mant - 1.0) * nf), ea = e0;
+        if (fa >= nf) {
+            fa = 0;
+            ea++;
         }
+        int ce[17], cf[17], ci[17], nc = 0;
+        ce[nc] = ea;
+        cf[nc] = fa;
+        ci[nc++] = (ea - e0) * nf + fa;
+        if (p->rule == MXF_NX_RULE_B)
+            for (int de = 0; de < 2; de++)
+                for (int f = 0; f < nf; f++)
+                    if (!(e0 + de == ea && f == fa)) {
+                        ce[nc] = e0 + de;
+                        cf[nc] = f;
+                        ci[nc++] = de * nf + f;
+                    }
         for (int c = 0; c < nc; c++) {
             int e = ce[c] < -127 ? -127 : ce[c] > 127 ? 127 : ce[c];
             double S = scale_of(e, cf[c], p->nano_bits);
-            cand_sse s = eval_cand(&mf, lut, v, p->cr != MXF_NX_CR_OFF, x, a, n, S, p->round);
-            double opts[2];
-            int nopt;
-            if (p->cr == MXF_NX_CR_OFF) {
-                opts[0] = s.std;
-                nopt = 1;
-            } else if (p->cr == MXF_NX_CR_FIXED) {
-                opts[0] = s.crp;
-                nopt = 1;
-            } else {
-                opts[0] = s.crp;
-                opts[1] = s.crn;
-                nopt = 2;
-            }
-            for (int k = 0; k < nopt; k++)
-                if (opts[k] < best) {
-                    best = opts[k];
+            double res[2];
+            if (!eval_cand(&in, &mf, p->vcr[fmt], p->cr, S, p->round, best, res)) continue;
+            int nopt = p->cr == MXF_NX_CR_SIGN ? 2 : 1;
+            for (int k = 0; k < nopt; k++) {
+                int idx = ((fmt * 2 * nf) + ci[c]) * 2 + k;
+                if (res[k] < best || (res[k] == best && idx < bidx)) {
+                    best = res[k];
+                    bidx = idx;
                     bfmt = fmt;
                     be = e;
                     bf = cf[c];
                     bcrs = k;
                 }
+            }
         }
     }
 
@@ -207,7 +244,7 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
     const double sv = (bcrs ? -1.0 : 1.0) * p->vcr[bfmt];
     double sse = 0;
     for (int i = 0; i < n; i++) {
-        unsigned mag = mxf_minifloat_round(&mf, a[i] / S, p->round);
+        unsigned mag = mxf_minifloat_round(&mf, fabs((double)x[i]) / S, p->round);
         double L = mxf_minifloat_value(&mf, mag) * (x[i] < 0 ? -1.0 : 1.0);
         double d = x[i] - S * L, es = d * d;
         unsigned code = (x[i] < 0 && mag) ? (sbit | mag) : mag;

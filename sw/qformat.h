@@ -1,0 +1,74 @@
+/* One interface over every weight format of sw/: a format spec string ("mxfp4",
+ * "nxfp4:nano=1,am=0", "mxint2/128", "fineq:group=126"), tensor quantization of W[rows][cols]
+ * (out x in, reduction dimension = cols) into the two sections the hardware reads (element codes
+ * and metadata), dequantization and exact storage cost. Layouts: docs/image-format.md. */
+#ifndef MXF_QFORMAT_H
+#define MXF_QFORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "fineq.h"
+#include "mx.h"
+#include "mxint.h"
+#include "nxfp.h"
+
+typedef enum mxf_qfamily {
+    MXF_QF_MX = 1,    /* OCP MX: mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8 */
+    MXF_QF_MXINT = 2, /* MX-INT-b sign-magnitude: mxint2, mxint4 (block 32 along K) and
+                         mxint2/128, mxint4/128, mxint8/128 (block 128 along N, MicroScopiQ) */
+    MXF_QF_NXFP = 3,  /* nxfp4, nxfp5, nxfp6 */
+    MXF_QF_FINEQ = 4  /* fineq */
+} mxf_qfamily;
+
+enum { MXF_AXIS_K = 0, MXF_AXIS_N = 1 };
+
+typedef struct mxf_qformat {
+    mxf_qfamily family;
+    mxf_mx_params mx;
+    mxf_mxint_params mxint;
+    int axis; /* MX-INT only: blocks along K (cols) or along N (rows) */
+    mxf_nxfp_params nx;
+    mxf_fineq_params fq;
+} mxf_qformat;
+
+/* Parses "NAME[:key=value,...]"; unknown names/keys and bad values fail with a message naming
+ * them. Keys: MX: block, round (rne|away); MX-INT: block, axis (k|n), round; NxFP: block, nano,
+ * am, cr (off|fixed|sign), vcr0, vcr1, vcr2, rule (a|b), round; FineQ: group, ratio, rescue,
+ * round. */
+int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err);
+/* Canonical spec (every key, fixed order); parsing it gives back the same format. */
+void mxf_qformat_spec(const mxf_qformat *f, char *buf, size_t cap);
+/* Short name ("mxfp4", "mxint2/128" when axis n, "nxfp4", "fineq"). */
+void mxf_qformat_name(const mxf_qformat *f, char *buf, size_t cap);
+/* Stable numeric id (family * 256 + variant) recorded in images. */
+uint32_t mxf_qformat_id(const mxf_qformat *f);
+/* Names accepted by mxf_qformat_parse, comma separated. */
+const char *mxf_qformat_known(void);
+
+/* Section sizes for a rows x cols tensor. Fails when a dimension is < 1 or too large. */
+int mxf_qformat_sizes(const mxf_qformat *f, int64_t rows, int64_t cols, size_t *codes_len,
+                      size_t *meta_len, mxf_err *err);
+/* Format bits per weight for large tensors: element bits + metadata bits / block (logical
+ * field widths, e.g. NxFP4 L13 = 4.40625), padding excluded. */
+double mxf_qformat_nominal_bits(const mxf_qformat *f);
+
+typedef struct mxf_qtensor {
+    mxf_qformat fmt;
+    int64_t rows, cols;
+    uint8_t *codes;
+    size_t codes_len;
+    uint8_t *meta;
+    size_t meta_len;
+} mxf_qtensor;
+
+/* Quantizes W (row-major rows x cols). NaN/Inf weights fail, naming row and column. */
+int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
+                 mxf_qtensor *out, mxf_err *err);
+/* Dequantizes into W (rows x cols). Fails on metadata that the format cannot hold, naming the
+ * block. */
+int mxf_dequantize(const mxf_qtensor *q, float *W, mxf_err *err);
+void mxf_qtensor_free(mxf_qtensor *q);
+
+#endif
