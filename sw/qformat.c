@@ -59,7 +59,7 @@ static int parse_round(const char *v, const char *what, mxf_round *r, mxf_err *e
 static int set_key(mxf_qformat *f, const char *fname, const char *k, const char *v, mxf_err *err)
 {
     char what[96];
-    snprintf(what, sizeof what, "%s:%s", fname, k);
+    snprintf(what, sizeof what, "%.40s:%.40s", fname, k);
     long n;
     switch (f->family) {
     case MXF_QF_MX:
