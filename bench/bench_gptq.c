@@ -52,7 +52,8 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
 {
     const int N = s->N, K = s->K;
     int tmax = 0;
-    for (int i = 0; i < nt; i++) tmax = tokens[i] > tmax ? tokens[i] : tmax;
+    for (int i = 0; i < nt; i++)
+        tmax = tokens[i] > tmax ? tokens[i] : tmax;
     float *X = malloc(sizeof(float) * (size_t)tmax * K);
     float *W = malloc(sizeof(float) * (size_t)N * K), *Q = malloc(sizeof(float) * (size_t)N * K);
     double *H = malloc(sizeof(double) * (size_t)K * K), *U = malloc(sizeof(double) * (size_t)K * K);
@@ -61,8 +62,10 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
         fprintf(stderr, "bench_gptq: out of memory for %d x %d\n", N, K);
         return 1;
     }
-    for (size_t i = 0; i < (size_t)tmax * K; i++) X[i] = (float)mxf_rng_normal(r);
-    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = (float)(0.02 * mxf_rng_normal(r));
+    for (size_t i = 0; i < (size_t)tmax * K; i++)
+        X[i] = (float)mxf_rng_normal(r);
+    for (size_t i = 0; i < (size_t)N * K; i++)
+        W[i] = (float)(0.02 * mxf_rng_normal(r));
     mxf_err e;
     for (int i = 0; i < nt; i++) {
         mxf_hessian h;
@@ -82,8 +85,7 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
     }
     s->prep = now() - t0;
     t0 = now();
-    if (mxf_gptq_run(W, N, K, U, dead, MXF_GPTQ_BLOCK_DEFAULT, stand_in_quant, NULL, Q, NULL,
-                     &e)) {
+    if (mxf_gptq_run(W, N, K, U, dead, MXF_GPTQ_BLOCK_DEFAULT, stand_in_quant, NULL, Q, NULL, &e)) {
         fprintf(stderr, "bench_gptq: %s\n", e.msg);
         return 1;
     }
@@ -119,8 +121,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < m->n_linear; i++) {
         int seen = 0;
         for (int j = 0; j < ns; j++)
-            seen |= shapes[j].N == m->linear[i].out_features &&
-                    shapes[j].K == m->linear[i].in_features;
+            seen |=
+                shapes[j].N == m->linear[i].out_features && shapes[j].K == m->linear[i].in_features;
         if (!seen) {
             memset(&shapes[ns], 0, sizeof shapes[ns]);
             shapes[ns].N = m->linear[i].out_features;
@@ -131,7 +133,8 @@ int main(int argc, char **argv)
     printf("GPTQ Hessian mode, OpenBLAS %d threads, block %d, percdamp %g, double precision\n",
            threads, MXF_GPTQ_BLOCK_DEFAULT, MXF_PERCDAMP_DEFAULT);
     printf("%-12s", "N x K");
-    for (int i = 0; i < nt; i++) printf("  hess@%-5d", tokens[i]);
+    for (int i = 0; i < nt; i++)
+        printf("  hess@%-5d", tokens[i]);
     printf("  %9s  %9s  %12s\n", "chol-inv", "loop", "loop Mw/s");
     mxf_rng r;
     mxf_rng_seed(&r, 1);
@@ -140,7 +143,8 @@ int main(int argc, char **argv)
         char nk[32];
         snprintf(nk, sizeof nk, "%dx%d", shapes[s].N, shapes[s].K);
         printf("%-12s", nk);
-        for (int i = 0; i < nt; i++) printf("  %9.3fs", shapes[s].hess[i]);
+        for (int i = 0; i < nt; i++)
+            printf("  %9.3fs", shapes[s].hess[i]);
         printf("  %8.3fs  %8.3fs  %12.2f\n", shapes[s].prep, shapes[s].loop,
                1e-6 * shapes[s].N * shapes[s].K / shapes[s].loop);
         fflush(stdout);

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-double mxf_gptq_saliency(double w, double d) { return (w * w) / (d * d); }
+double mxf_gptq_saliency(double w, double d)
+{
+    return (w * w) / (d * d);
+}
 
 int mxf_gptq_least_salient(const double *w, const unsigned char *eligible, int len, double d,
                            int want, int *idx)
@@ -19,7 +22,8 @@ int mxf_gptq_least_salient(const double *w, const unsigned char *eligible, int l
         for (int i = 0; i < len; i++) {
             if (eligible && !eligible[i]) continue;
             int taken = 0;
-            for (int t = 0; t < got; t++) taken |= idx[t] == i;
+            for (int t = 0; t < got; t++)
+                taken |= idx[t] == i;
             if (taken) continue;
             double s = mxf_gptq_saliency(w[i], d);
             if (best < 0 || s < bs) best = i, bs = s;
@@ -48,8 +52,7 @@ int mxf_gptq_run(const float *W, int N, int K, const double *U, const unsigned c
     for (size_t c = 0; c < kk; c++) {
         double d = U[c * kk + c];
         if (!isfinite(d) || d <= 0.0)
-            return mxf_fail(err, "gptq: factor diagonal U[%zu][%zu] = %g is not positive", c, c,
-                            d);
+            return mxf_fail(err, "gptq: factor diagonal U[%zu][%zu] = %g is not positive", c, c, d);
     }
     if (block > K) block = K;
     /* Wt: K x N, column k of W contiguous. Err: block x N. q: N. */
@@ -66,7 +69,8 @@ int mxf_gptq_run(const float *W, int N, int K, const double *U, const unsigned c
     for (size_t r0 = 0; r0 < n; r0 += T)
         for (size_t c0 = 0; c0 < kk; c0 += T)
             for (size_t r = r0; r < r0 + T && r < n; r++)
-                for (size_t c = c0; c < c0 + T && c < kk; c++) Wt[c * n + r] = W[r * kk + c];
+                for (size_t c = c0; c < c0 + T && c < kk; c++)
+                    Wt[c * n + r] = W[r * kk + c];
     if (dead)
         for (size_t c = 0; c < kk; c++)
             if (dead[c]) {
@@ -88,8 +92,10 @@ int mxf_gptq_run(const float *W, int N, int K, const double *U, const unsigned c
             double *e = &E[(size_t)(j - i1) * n];
             for (size_t r = 0; r < n; r++) {
                 if (!isfinite(q[r])) {
-                    rc = mxf_fail(err, "gptq column %d: quantizer returned a non-finite value "
-                                  "for row %zu", j, r);
+                    rc = mxf_fail(err,
+                                  "gptq column %d: quantizer returned a non-finite value "
+                                  "for row %zu",
+                                  j, r);
                     break;
                 }
                 double diff = w[r] - q[r];
@@ -101,8 +107,8 @@ int mxf_gptq_run(const float *W, int N, int K, const double *U, const unsigned c
             if (rc) break;
             /* Columns j+1 .. i2-1 of this block: w_j' -= U[j][j'] e. */
             if (j + 1 < i2)
-                cblas_dger(CblasRowMajor, i2 - j - 1, N, -1.0, &U[(size_t)j * kk + j + 1], 1, e,
-                           1, &Wt[(size_t)(j + 1) * n], N);
+                cblas_dger(CblasRowMajor, i2 - j - 1, N, -1.0, &U[(size_t)j * kk + j + 1], 1, e, 1,
+                           &Wt[(size_t)(j + 1) * n], N);
         }
         if (rc) break;
         /* Lazy update of everything after the block: Wt[i2:, :] -= U[i1:i2, i2:]^T E. */

@@ -28,10 +28,10 @@ typedef int (*mxf_gptq_quant_fn)(void *ctx, int k, const double *w, int n, doubl
                                  mxf_err *err);
 
 typedef struct mxf_gptq_stats {
-    double loss;  /* sum over columns of sum_n (w - q)^2 / d^2 / 2: GPTQ's proxy loss */
-    int dead;     /* dead input columns zeroed */
-    int zeroed;   /* weights returned as exactly 0 whose updated value was not 0 (pruned or
-                     rounded to 0) */
+    double loss; /* sum over columns of sum_n (w - q)^2 / d^2 / 2: GPTQ's proxy loss */
+    int dead;    /* dead input columns zeroed */
+    int zeroed;  /* weights returned as exactly 0 whose updated value was not 0 (pruned or
+                    rounded to 0) */
 } mxf_gptq_stats;
 
 /* Runs the loop. W (N x K, read only), U and dead from mxf_hessian_prepare (dead may be NULL),

@@ -17,8 +17,7 @@ int mxf_hessian_init(mxf_hessian *h, int k, mxf_err *err)
     if (k < 1 || k > MXF_HESSIAN_MAX_K)
         return mxf_fail(err, "hessian: in_features %d outside [1, %d]", k, MXF_HESSIAN_MAX_K);
     h->xtx = calloc((size_t)k * (size_t)k, sizeof(double));
-    if (!h->xtx)
-        return mxf_fail(err, "hessian: out of memory for a %d x %d matrix", k, k);
+    if (!h->xtx) return mxf_fail(err, "hessian: out of memory for a %d x %d matrix", k, k);
     h->k = k;
     return 0;
 }
@@ -34,8 +33,7 @@ int mxf_hessian_add(mxf_hessian *h, const float *X, int T, int width, mxf_err *e
 {
     if (!h || !h->xtx) return mxf_fail(err, "hessian: accumulator not initialised");
     if (width != h->k)
-        return mxf_fail(err, "hessian: calibration width %d != layer in_features %d", width,
-                        h->k);
+        return mxf_fail(err, "hessian: calibration width %d != layer in_features %d", width, h->k);
     if (T < 0) return mxf_fail(err, "hessian: negative token count %d", T);
     if (T == 0) return 0;
     if (!X) return mxf_fail(err, "hessian: no calibration data for %d tokens", T);
@@ -53,7 +51,8 @@ int mxf_hessian_add(mxf_hessian *h, const float *X, int T, int width, mxf_err *e
     if (!xd) return mxf_fail(err, "hessian: out of memory for a %d x %d batch", chunk, k);
     for (int t0 = 0; t0 < T; t0 += chunk) {
         int nt = T - t0 < chunk ? T - t0 : chunk;
-        for (size_t i = 0; i < (size_t)nt * k; i++) xd[i] = X[(size_t)t0 * k + i];
+        for (size_t i = 0; i < (size_t)nt * k; i++)
+            xd[i] = X[(size_t)t0 * k + i];
         /* xtx (upper, row-major) += xd^T xd */
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k, nt, 1.0, xd, k, 1.0, h->xtx, k);
     }
@@ -98,13 +97,13 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
     double sum = 0.0;
     for (size_t i = 0; i < kk; i++) {
         double d = U[i * kk + i];
-        if (d < 0.0)
-            return mxf_fail(err, "hessian: negative diagonal H[%zu][%zu] = %g", i, i, d);
+        if (d < 0.0) return mxf_fail(err, "hessian: negative diagonal H[%zu][%zu] = %g", i, i, d);
         if (d == 0.0) {
             /* Dead input: no calibration token excites it. Decouple it from the others too, so
              * stale off-diagonal values (there can be none for an exact zero diagonal of a Gram
              * matrix, but a caller's H may carry rounding noise) cannot break positivity. */
-            for (size_t j = 0; j < kk; j++) U[i * kk + j] = U[j * kk + i] = 0.0;
+            for (size_t j = 0; j < kk; j++)
+                U[i * kk + j] = U[j * kk + i] = 0.0;
             U[i * kk + i] = 1.0;
             nd++;
         }
@@ -113,7 +112,8 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
     }
     if (n_dead) *n_dead = nd;
     const double damp = percdamp * sum / (double)k;
-    for (size_t i = 0; i < kk; i++) U[i * kk + i] += damp;
+    for (size_t i = 0; i < kk; i++)
+        U[i * kk + i] += damp;
 
     lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', k, U, k);
     if (info > 0)
@@ -124,14 +124,19 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
     if (info < 0) return mxf_fail(err, "hessian: dpotrf argument %d invalid", (int)-info);
     info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', k, U, k);
     if (info != 0)
-        return mxf_fail(err, "hessian: dpotri failed (info %d): H is numerically singular; "
-                        "raise percdamp", (int)info);
+        return mxf_fail(err,
+                        "hessian: dpotri failed (info %d): H is numerically singular; "
+                        "raise percdamp",
+                        (int)info);
     info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', k, U, k);
     if (info != 0)
-        return mxf_fail(err, "hessian: H^-1 is not numerically positive definite (minor %d); "
-                        "raise percdamp", (int)info);
+        return mxf_fail(err,
+                        "hessian: H^-1 is not numerically positive definite (minor %d); "
+                        "raise percdamp",
+                        (int)info);
     for (size_t i = 0; i < kk; i++) {
-        for (size_t j = 0; j < i; j++) U[i * kk + j] = 0.0;
+        for (size_t j = 0; j < i; j++)
+            U[i * kk + j] = 0.0;
         if (!isfinite(U[i * kk + i]) || U[i * kk + i] <= 0.0)
             return mxf_fail(err, "hessian: factor of H^-1 has a bad pivot at %zu; raise percdamp",
                             i);

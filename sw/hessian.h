@@ -13,7 +13,8 @@
  *     (its weights never meet a non-zero activation, so any value is equally good and 0 is the
  *     cheapest to store);
  *  2. damping: lambda = percdamp * mean(diag H) is added to every diagonal element
- *     (percdamp = 0.01 is the GPTQ / MicroScopiQ default; 0 is allowed and then a singular H fails);
+ *     (percdamp = 0.01 is the GPTQ / MicroScopiQ default; 0 is allowed and then a singular H
+ * fails);
  *  3. H^-1 by Cholesky (LAPACKE dpotrf, then dpotri);
  *  4. U = the upper Cholesky factor of H^-1 (H^-1 = U^T U): the GPTQ loop reads row j of U.
  * All dense linear algebra is OpenBLAS / LAPACKE in double precision. */
@@ -27,9 +28,9 @@
 #define MXF_PERCDAMP_DEFAULT 0.01
 
 typedef struct mxf_hessian {
-    int k;            /* input features (the Hessian is k x k) */
-    int64_t tokens;   /* calibration tokens accumulated */
-    double *xtx;      /* k x k row-major, sum over tokens of x x^T (upper triangle kept) */
+    int k;          /* input features (the Hessian is k x k) */
+    int64_t tokens; /* calibration tokens accumulated */
+    double *xtx;    /* k x k row-major, sum over tokens of x x^T (upper triangle kept) */
 } mxf_hessian;
 
 /* Allocates a zero accumulator for k input features (1 <= k <= 65536). */

@@ -16,14 +16,14 @@ enum { K_NONE = 0, K_ROUTE, K_MERGE, K_SPLIT };
 enum { T_COL = 0, T_UPPER, T_MERGED, T_BUNDLE, T_RES, T_IACC };
 
 typedef struct claim {
-    int8_t type; /* T_*, -1 = free */
-    int16_t col; /* the column the claimant belongs to (its source) */
+    int8_t type;   /* T_*, -1 = free */
+    int16_t col;   /* the column the claimant belongs to (its source) */
     int16_t other; /* paired column for pair members */
 } claim;
 
 typedef struct swc {
     int8_t kind;
-    int8_t lane_of_port[2]; /* K_ROUTE: output lane of the value on each port, -1 none */
+    int8_t lane_of_port[2];       /* K_ROUTE: output lane of the value on each port, -1 none */
     int8_t merge_uport, out_lane; /* K_MERGE: Upper's port, result lane; K_SPLIT: Res lane */
     int8_t split_port;
     claim port[2], lane[2];
@@ -38,19 +38,26 @@ typedef struct router {
 static int ilog2(int w)
 {
     int l = 0;
-    while ((1 << l) < w) l++;
+    while ((1 << l) < w)
+        l++;
     return l;
 }
 
-static int is_pow2(int w) { return w > 0 && (w & (w - 1)) == 0; }
+static int is_pow2(int w)
+{
+    return w > 0 && (w & (w - 1)) == 0;
+}
 
-static swc *at(router *r, int s, int x) { return &r->sw[(size_t)s * r->W + x]; }
+static swc *at(router *r, int s, int x)
+{
+    return &r->sw[(size_t)s * r->W + x];
+}
 
 static void describe(const claim *c, char *buf, size_t cap)
 {
-    static const char *const what[] = {"column %d's pass-through", "Upper half of column %d",
+    static const char *const what[] = {"column %d's pass-through",    "Upper half of column %d",
                                        "merged result for column %d", "bundle of column %d",
-                                       "Lower half from column %d", "iAcc of pruned column %d"};
+                                       "Lower half from column %d",   "iAcc of pruned column %d"};
     char tmp[96];
     snprintf(tmp, sizeof tmp, what[c->type], c->col);
     if (c->type == T_RES)
@@ -64,8 +71,8 @@ static int conflict(router *r, int s, int x, const char *what, const claim *a, c
     char da[128], db[128];
     describe(a, da, sizeof da);
     describe(b, db, sizeof db);
-    mxf_fail(r->err, "ReCoN W=%d: %s and %s both need stage %d switch %d's %s", r->W, da, db, s,
-             x, what);
+    mxf_fail(r->err, "ReCoN W=%d: %s and %s both need stage %d switch %d's %s", r->W, da, db, s, x,
+             what);
     return MXF_RECON_UNROUTABLE;
 }
 
@@ -87,12 +94,21 @@ static int take_lane(router *r, int s, int x, int q, claim c)
     return 0;
 }
 
-static int bit(int v, int b) { return (v >> b) & 1; }
+static int bit(int v, int b)
+{
+    return (v >> b) & 1;
+}
 
 /* Lane leaving stage s for a value heading to dst. */
-static int lane_to(const router *r, int s, int dst) { return s == r->L ? 0 : bit(dst, s); }
+static int lane_to(const router *r, int s, int dst)
+{
+    return s == r->L ? 0 : bit(dst, s);
+}
 /* Port entering stage s for a value that came from src. */
-static int port_from(int s, int src) { return s == 0 ? 0 : bit(src, s - 1); }
+static int port_from(int s, int src)
+{
+    return s == 0 ? 0 : bit(src, s - 1);
+}
 static int pos(int s, int src, int dst)
 {
     int lowmask = (1 << s) - 1;
@@ -139,7 +155,8 @@ static int route_pair(router *r, int u, int l)
 {
     const int x = u ^ l;
     int t = 0, hb = 0;
-    while (!bit(x, t)) t++;
+    while (!bit(x, t))
+        t++;
     for (int b = 0; b < 31; b++)
         if (bit(x, b)) hb = b;
     const int m = hb + 1; /* merge stage */
@@ -282,7 +299,8 @@ int mxf_recon_width_for(int columns)
 {
     if (columns < MXF_RECON_MUB || columns > MXF_RECON_MAX_WIDTH) return -1;
     int w = MXF_RECON_MUB;
-    while (w < columns) w <<= 1;
+    while (w < columns)
+        w <<= 1;
     return w;
 }
 
@@ -291,8 +309,8 @@ int mxf_recon_expand_ub(const mxf_recon_cfg *ub_cfg, int ub, mxf_recon_cfg *row,
     if (ub_cfg->width != MXF_RECON_MUB || ub_cfg->stages != 4)
         return mxf_fail(err, "ReCoN: uB configuration has width %d (want %d)", ub_cfg->width,
                         MXF_RECON_MUB);
-    if (!is_pow2(row->width) || row->width < MXF_RECON_MUB ||
-        row->width > MXF_RECON_MAX_WIDTH || row->stages != ilog2(row->width) + 1)
+    if (!is_pow2(row->width) || row->width < MXF_RECON_MUB || row->width > MXF_RECON_MAX_WIDTH ||
+        row->stages != ilog2(row->width) + 1)
         return mxf_fail(err, "ReCoN: row configuration width %d invalid", row->width);
     if (ub < 0 || ub >= row->width / MXF_RECON_MUB)
         return mxf_fail(err, "ReCoN W=%d: uB %d outside the row", row->width, ub);
@@ -340,8 +358,9 @@ void mxf_recon_cfg_pack(const mxf_recon_cfg *cfg, uint8_t *out)
 int mxf_recon_cfg_unpack(int width, const uint8_t *in, mxf_recon_cfg *cfg, mxf_err *err)
 {
     const size_t nb = mxf_recon_cfg_bytes(width);
-    if (!nb) return mxf_fail(err, "ReCoN: width %d is not a power of two in [2, %d]", width,
-                             MXF_RECON_MAX_WIDTH);
+    if (!nb)
+        return mxf_fail(err, "ReCoN: width %d is not a power of two in [2, %d]", width,
+                        MXF_RECON_MAX_WIDTH);
     memset(cfg, 0, sizeof *cfg);
     cfg->width = width;
     cfg->stages = ilog2(width) + 1;
@@ -353,7 +372,8 @@ int mxf_recon_cfg_unpack(int width, const uint8_t *in, mxf_recon_cfg *cfg, mxf_e
         for (int x = 0; x < width; x++) {
             size_t b = (size_t)3 * ((size_t)s * width + x);
             uint8_t op = 0;
-            for (int i = 0; i < 3; i++, b++) op |= (uint8_t)(((in[b >> 3] >> (b & 7)) & 1) << i);
+            for (int i = 0; i < 3; i++, b++)
+                op |= (uint8_t)(((in[b >> 3] >> (b & 7)) & 1) << i);
             cfg->op[s][x] = op;
         }
     return 0;

@@ -30,7 +30,8 @@
 static int log2i(int w)
 {
     int l = 0;
-    while ((1 << l) < w) l++;
+    while ((1 << l) < w)
+        l++;
     return l;
 }
 
@@ -45,7 +46,8 @@ static void make_placement(placement *p, int W, int n, const int *up, const int 
 {
     memset(p, 0, sizeof *p);
     p->W = W, p->n = n;
-    for (int c = 0; c < W; c++) p->role[c] = R_INLIER, p->partner[c] = -1;
+    for (int c = 0; c < W; c++)
+        p->role[c] = R_INLIER, p->partner[c] = -1;
     for (int i = 0; i < n; i++) {
         p->up[i] = up[i], p->lo[i] = lo[i];
         p->role[up[i]] = R_UPPER, p->partner[up[i]] = lo[i];
@@ -80,9 +82,15 @@ static int nsim_switch(int op, const nval *in, nval *out)
     const nval none = {0, 0, 0};
     out[0] = out[1] = none;
     switch (op) {
-    case MXF_RECON_PASS: out[HI] = in[HI], out[LO] = in[LO]; return 0;
-    case MXF_RECON_SWAP: out[HI] = in[LO], out[LO] = in[HI]; return 0;
-    case MXF_RECON_MERGE_HH: case MXF_RECON_MERGE_HL: case MXF_RECON_MERGE_LH:
+    case MXF_RECON_PASS:
+        out[HI] = in[HI], out[LO] = in[LO];
+        return 0;
+    case MXF_RECON_SWAP:
+        out[HI] = in[LO], out[LO] = in[HI];
+        return 0;
+    case MXF_RECON_MERGE_HH:
+    case MXF_RECON_MERGE_HL:
+    case MXF_RECON_MERGE_LH:
     case MXF_RECON_MERGE_LL: {
         if (!in[HI].valid || !in[LO].valid) return -1;
         const nval *U = op <= MXF_RECON_MERGE_HL ? &in[HI] : &in[LO];
@@ -91,7 +99,8 @@ static int nsim_switch(int op, const nval *in, nval *out)
         out[(op == MXF_RECON_MERGE_HH || op == MXF_RECON_MERGE_LH) ? HI : LO] = m;
         return 0;
     }
-    case MXF_RECON_SPLIT_RH: case MXF_RECON_SPLIT_RL: {
+    case MXF_RECON_SPLIT_RH:
+    case MXF_RECON_SPLIT_RL: {
         if (in[HI].valid == in[LO].valid) return -1; /* exactly one bundle */
         const nval *v = in[HI].valid ? &in[HI] : &in[LO];
         int rl = op == MXF_RECON_SPLIT_RH ? HI : LO;
@@ -155,20 +164,31 @@ static int ssim_switch(int op, const sval *in, sval *out)
     const sval none = {0};
     out[0] = out[1] = none;
     switch (op) {
-    case MXF_RECON_PASS: out[HI] = in[HI], out[LO] = in[LO]; return 0;
-    case MXF_RECON_SWAP: out[HI] = in[LO], out[LO] = in[HI]; return 0;
-    case MXF_RECON_MERGE_HH: case MXF_RECON_MERGE_HL: case MXF_RECON_MERGE_LH:
+    case MXF_RECON_PASS:
+        out[HI] = in[HI], out[LO] = in[LO];
+        return 0;
+    case MXF_RECON_SWAP:
+        out[HI] = in[LO], out[LO] = in[HI];
+        return 0;
+    case MXF_RECON_MERGE_HH:
+    case MXF_RECON_MERGE_HL:
+    case MXF_RECON_MERGE_LH:
     case MXF_RECON_MERGE_LL: {
         if (!in[HI].valid || !in[LO].valid) return -1;
         const sval *U = op <= MXF_RECON_MERGE_HL ? &in[HI] : &in[LO];
         const sval *L = op <= MXF_RECON_MERGE_HL ? &in[LO] : &in[HI];
-        sval m = {1, (uint8_t)(U->act + L->act + 1), 0, (uint16_t)(U->a | L->a),
-                  (uint16_t)(U->ru | U->rl | U->r), (uint16_t)(L->ru | L->rl | L->r)};
+        sval m = {1,
+                  (uint8_t)(U->act + L->act + 1),
+                  0,
+                  (uint16_t)(U->a | L->a),
+                  (uint16_t)(U->ru | U->rl | U->r),
+                  (uint16_t)(L->ru | L->rl | L->r)};
         if (U->ru || U->rl || L->ru || L->rl || U->act || L->act) m.act = 99; /* nested */
         out[(op == MXF_RECON_MERGE_HH || op == MXF_RECON_MERGE_LH) ? HI : LO] = m;
         return 0;
     }
-    case MXF_RECON_SPLIT_RH: case MXF_RECON_SPLIT_RL: {
+    case MXF_RECON_SPLIT_RH:
+    case MXF_RECON_SPLIT_RL: {
         if (in[HI].valid == in[LO].valid) return -1;
         const sval *v = in[HI].valid ? &in[HI] : &in[LO];
         int rl = op == MXF_RECON_SPLIT_RH ? HI : LO;
@@ -223,7 +243,8 @@ static void search_init(search *S, const placement *p)
             int col[2], lane[2];
             feeders(s, x, col, lane);
             uint16_t any = S->reach[s][x][HI] | S->reach[s][x][LO];
-            for (int q = 0; q < 2; q++) S->reach[s - 1][col[q]][lane[q]] |= any;
+            for (int q = 0; q < 2; q++)
+                S->reach[s - 1][col[q]][lane[q]] |= any;
         }
 }
 
@@ -318,7 +339,8 @@ static int ssim_check(const mxf_recon_cfg *cfg, const placement *p)
 static int hand_single_pair_routable(int u, int l)
 {
     unsigned x = (unsigned)(u ^ l);
-    while (!(x & 1)) x >>= 1;
+    while (!(x & 1))
+        x >>= 1;
     return (x & (x + 1)) == 0; /* x is 0b0..01..1 */
 }
 
@@ -337,7 +359,8 @@ static void identity_config_by_hand(void **state)
                                 {0, 1, 1, 0, 0, 1, 1, 0},
                                 {0, 0, 1, 1, 1, 1, 0, 0},
                                 {0, 0, 0, 0, 1, 1, 1, 1}};
-    for (int s = 0; s < 4; s++) assert_memory_equal(c.op[s], want[s], 8);
+    for (int s = 0; s < 4; s++)
+        assert_memory_equal(c.op[s], want[s], 8);
     uint8_t b[12];
     assert_int_equal(mxf_recon_cfg_bytes(8), 12);
     mxf_recon_cfg_pack(&c, b);
@@ -517,7 +540,7 @@ static void lower_slot_lists(void **state)
         int want = l != 2 && l != 3 && l != 5 && mxf_recon_ub_routable(NULL, 2, u2, l2);
         assert_int_equal((m >> l) & 1, want);
     }
-    assert_true(m >> 6 & 1); /* the notes' 5 <- 6 */
+    assert_true(m >> 6 & 1);                                     /* the notes' 5 <- 6 */
     assert_int_equal(mxf_recon_ub_lower_slots(1, up, lo, 3), 0); /* 3 already used */
     assert_int_equal(mxf_recon_ub_lower_slots(0, NULL, NULL, 8), 0);
 }
@@ -599,7 +622,8 @@ static void multi_ub_rows(void **state)
                 assert_int_equal(mxf_recon_route(8, ubn[b], ubu[b], ubl[b], &cu, NULL), 0);
                 /* stages 0..2 equal the uB's own configuration; stage 3 (the W = 8 output stage,
                  * an exchange stage when W > 8) equal, or lane-flipped for odd uBs */
-                for (int s = 0; s < 3; s++) assert_memory_equal(&c.op[s][8 * b], cu.op[s], 8);
+                for (int s = 0; s < 3; s++)
+                    assert_memory_equal(&c.op[s][8 * b], cu.op[s], 8);
                 for (int i = 0; i < 8; i++) {
                     int odd = W > 8 && (b & 1);
                     uint8_t o = cu.op[3][i];
@@ -608,7 +632,8 @@ static void multi_ub_rows(void **state)
                 }
                 assert_int_equal(mxf_recon_expand_ub(&cu, b, &rebuilt, NULL), 0);
             }
-            for (int s = 4; s < c.stages; s++) assert_memory_equal(c.op[s], ident.op[s], W);
+            for (int s = 4; s < c.stages; s++)
+                assert_memory_equal(c.op[s], ident.op[s], W);
             assert_memory_equal(rebuilt.op, c.op, sizeof c.op);
         }
     }
@@ -639,7 +664,7 @@ static void bad_arguments(void **state)
     assert_int_equal(mxf_recon_width_for(9), 16);
     assert_int_equal(mxf_recon_width_for(7), -1);
     assert_int_equal(mxf_recon_width_for(257), -1);
-    assert_int_equal(mxf_recon_cfg_bytes(2), 2);   /* 2 stages x 2 switches x 3 bits */
+    assert_int_equal(mxf_recon_cfg_bytes(2), 2);     /* 2 stages x 2 switches x 3 bits */
     assert_int_equal(mxf_recon_cfg_bytes(256), 864); /* 9 x 256 x 3 / 8 */
     assert_int_equal(mxf_recon_cfg_bytes(6), 0);
     uint8_t b[2] = {0, 0x10}; /* bit 12: padding */
@@ -661,14 +686,10 @@ static void bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(identity_config_by_hand),
-        cmocka_unit_test(pair_0_1_by_hand),
-        cmocka_unit_test(notes_vectors),
-        cmocka_unit_test(every_ub_placement),
-        cmocka_unit_test(lower_slot_lists),
-        cmocka_unit_test(every_pair_every_width),
-        cmocka_unit_test(multi_ub_rows),
-        cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(identity_config_by_hand), cmocka_unit_test(pair_0_1_by_hand),
+        cmocka_unit_test(notes_vectors),           cmocka_unit_test(every_ub_placement),
+        cmocka_unit_test(lower_slot_lists),        cmocka_unit_test(every_pair_every_width),
+        cmocka_unit_test(multi_ub_rows),           cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
