@@ -147,6 +147,19 @@ int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err)
     const name_entry *ne = NULL;
     for (int i = 0; i < NNAMES; i++)
         if (!strcmp(buf, NAMES[i].name)) ne = &NAMES[i];
+    /* "mxint<b>/<block>": MX-INT-b with blocks of <block> along N (MicroScopiQ style). */
+    name_entry gen;
+    int gb, gblk;
+    char tail;
+    if (!ne && sscanf(buf, "mxint%d/%d%c", &gb, &gblk, &tail) == 2 &&
+        (gb == 2 || gb == 4 || gb == 8) && gblk >= 1 && gblk <= 65536) {
+        char canon[32];
+        snprintf(canon, sizeof canon, "mxint%d/%d", gb, gblk);
+        if (!strcmp(canon, buf)) {
+            gen = (name_entry){"", MXF_QF_MXINT, gb, gblk};
+            ne = &gen;
+        }
+    }
     if (!ne)
         return mxf_fail(err, "format=%s: unknown format (known: %s)", buf, mxf_qformat_known());
     memset(f, 0, sizeof *f);
@@ -156,7 +169,7 @@ int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err)
     case MXF_QF_MXINT:
         mxf_mxint_default_params(&f->mxint, ne->variant);
         f->mxint.block = ne->block;
-        f->axis = ne->block == 128 ? MXF_AXIS_N : MXF_AXIS_K;
+        f->axis = strchr(buf, '/') ? MXF_AXIS_N : MXF_AXIS_K;
         break;
     case MXF_QF_NXFP: mxf_nxfp_default_params(&f->nx, ne->variant); break;
     case MXF_QF_FINEQ: mxf_fineq_default_params(&f->fq); break;
@@ -209,16 +222,13 @@ void mxf_qformat_spec(const mxf_qformat *f, char *buf, size_t cap)
 {
     char name[32];
     mxf_qformat_name(f, name, sizeof name);
-    /* mxint*"/128" names imply axis n; the canonical form uses the plain name + every key. */
-    char *slash = strchr(name, '/');
-    if (slash) *slash = 0;
     switch (f->family) {
     case MXF_QF_MX:
         snprintf(buf, cap, "%s:block=%d,round=%s", name, f->mx.block, rname(f->mx.round));
         break;
     case MXF_QF_MXINT:
-        snprintf(buf, cap, "%s:block=%d,axis=%s,round=%s", name, f->mxint.block,
-                 f->axis == MXF_AXIS_N ? "n" : "k", rname(f->mxint.round));
+        snprintf(buf, cap, "mxint%d/%d:block=%d,axis=%s,round=%s", f->mxint.bits, f->mxint.block,
+                 f->mxint.block, f->axis == MXF_AXIS_N ? "n" : "k", rname(f->mxint.round));
         break;
     case MXF_QF_NXFP: {
         static const char *crn[3] = {"off", "fixed", "sign"};

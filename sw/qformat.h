@@ -17,7 +17,7 @@
 typedef enum mxf_qfamily {
     MXF_QF_MX = 1,    /* OCP MX: mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8 */
     MXF_QF_MXINT = 2, /* MX-INT-b sign-magnitude: mxint2, mxint4 (block 32 along K) and
-                         mxint2/128, mxint4/128, mxint8/128 (block 128 along N, MicroScopiQ) */
+                         mxint<b>/<block>, e.g. mxint2/128 (blocks along N, MicroScopiQ) */
     MXF_QF_NXFP = 3,  /* nxfp4, nxfp5, nxfp6 */
     MXF_QF_FINEQ = 4  /* fineq */
 } mxf_qfamily;
