@@ -8,6 +8,7 @@
  * output lanes; two claims on one port or lane make the placement unroutable. */
 #include "recon.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ static void describe(const claim *c, char *buf, size_t cap)
 
 static int conflict(router *r, int s, int x, const char *what, const claim *a, const claim *b)
 {
+    if (!r->err) return MXF_RECON_UNROUTABLE; /* predicate use: no message wanted */
     char da[128], db[128];
     describe(a, da, sizeof da);
     describe(b, db, sizeof db);
@@ -218,13 +220,19 @@ static int check_args(int width, int n, const int *upper, const int *lower, mxf_
     return 0;
 }
 
-int mxf_recon_route(int width, int n, const int *upper, const int *lower, mxf_recon_cfg *cfg,
-                    mxf_err *err)
+#define IDENT_ALL (-1)
+#define IDENT_NONE (-2)
+
+/* The router proper. ident: which unpaired columns get their pass-through path (IDENT_ALL, as
+ * the network needs; IDENT_NONE or one column: used to tabulate pairwise conflicts). */
+static int route_masked(int width, int n, const int *upper, const int *lower, int ident,
+                        mxf_recon_cfg *cfg, mxf_err *err)
 {
-    if (check_args(width, n, upper, lower, err)) return -1;
     router r = {width, ilog2(width), NULL, err};
     const size_t nsw = (size_t)(r.L + 1) * width;
-    r.sw = malloc(nsw * sizeof *r.sw);
+    /* The packer asks about uBs of 8 millions of times: small networks live on the stack. */
+    swc small[5 * 16];
+    r.sw = nsw <= sizeof small / sizeof small[0] ? small : malloc(nsw * sizeof *r.sw);
     if (!r.sw) return mxf_fail(err, "ReCoN: out of memory");
     for (size_t i = 0; i < nsw; i++) {
         swc *w = &r.sw[i];
@@ -232,14 +240,15 @@ int mxf_recon_route(int width, int n, const int *upper, const int *lower, mxf_re
         w->port[0].type = w->port[1].type = w->lane[0].type = w->lane[1].type = -1;
         w->lane_of_port[0] = w->lane_of_port[1] = -1;
     }
-    unsigned char *paired = calloc((size_t)width, 1);
-    int rc = paired ? 0 : mxf_fail(err, "ReCoN: out of memory");
+    unsigned char paired[MXF_RECON_MAX_WIDTH] = {0};
+    int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         paired[upper[i]] = paired[lower[i]] = 1;
         rc = route_pair(&r, upper[i], lower[i]);
     }
     for (int c = 0; c < width && !rc; c++)
-        if (!paired[c]) rc = path(&r, c, c, 0, r.L, (claim){T_COL, (int16_t)c, -1});
+        if (!paired[c] && (ident == IDENT_ALL || ident == c))
+            rc = path(&r, c, c, 0, r.L, (claim){T_COL, (int16_t)c, -1});
     if (!rc && cfg) {
         memset(cfg, 0, sizeof *cfg);
         cfg->width = width;
@@ -262,9 +271,15 @@ int mxf_recon_route(int width, int n, const int *upper, const int *lower, mxf_re
                 cfg->op[s][x] = op;
             }
     }
-    free(paired);
-    free(r.sw);
+    if (r.sw != small) free(r.sw);
     return rc;
+}
+
+int mxf_recon_route(int width, int n, const int *upper, const int *lower, mxf_recon_cfg *cfg,
+                    mxf_err *err)
+{
+    if (check_args(width, n, upper, lower, err)) return -1;
+    return route_masked(width, n, upper, lower, IDENT_ALL, cfg, err);
 }
 
 int mxf_recon_routable(int width, int n, const int *upper, const int *lower)
@@ -272,10 +287,56 @@ int mxf_recon_routable(int width, int n, const int *upper, const int *lower)
     return mxf_recon_route(width, n, upper, lower, NULL, NULL) == 0;
 }
 
+/* uB predicate from tables. Every clash is between two claims, and the claims of a pair, of a
+ * pass-through column and of another pair are fixed (paths are unique), so a uB placement routes
+ * iff each pair routes alone, no pair clashes with an unpaired column's pass-through, and no two
+ * pairs clash. The tables are filled once by the router itself (test_recon checks the predicate
+ * against the full router on every placement). */
+enum { NP = MXF_RECON_MUB * MXF_RECON_MUB };
+static pthread_once_t ub_once = PTHREAD_ONCE_INIT;
+static unsigned char ub_self[NP], ub_pair[NP][NP];
+static uint8_t ub_block[NP]; /* bit c: the pair clashes with column c's pass-through */
+
+static void ub_build(void)
+{
+    for (int u = 0; u < MXF_RECON_MUB; u++)
+        for (int l = 0; l < MXF_RECON_MUB; l++) {
+            if (u == l) continue;
+            const int P = u * MXF_RECON_MUB + l;
+            ub_self[P] = route_masked(MXF_RECON_MUB, 1, &u, &l, IDENT_NONE, NULL, NULL) == 0;
+            for (int c = 0; c < MXF_RECON_MUB; c++)
+                if (c != u && c != l && route_masked(MXF_RECON_MUB, 1, &u, &l, c, NULL, NULL))
+                    ub_block[P] |= (uint8_t)(1u << c);
+            for (int u2 = 0; u2 < MXF_RECON_MUB; u2++)
+                for (int l2 = 0; l2 < MXF_RECON_MUB; l2++) {
+                    if (u2 == l2 || u2 == u || u2 == l || l2 == u || l2 == l) continue;
+                    const int up[2] = {u, u2}, lo[2] = {l, l2};
+                    ub_pair[P][u2 * MXF_RECON_MUB + l2] =
+                        route_masked(MXF_RECON_MUB, 2, up, lo, IDENT_NONE, NULL, NULL) == 0;
+                }
+        }
+}
+
 int mxf_recon_ub_routable(void *ctx, int n, const int *upper, const int *lower)
 {
     (void)ctx;
-    return mxf_recon_routable(MXF_RECON_MUB, n, upper, lower);
+    if (n < 0 || n > MXF_RECON_MUB / 2 || (n > 0 && (!upper || !lower))) return 0;
+    unsigned used = 0;
+    int P[MXF_RECON_MUB / 2];
+    for (int i = 0; i < n; i++) {
+        const int u = upper[i], l = lower[i];
+        if (u < 0 || u >= MXF_RECON_MUB || l < 0 || l >= MXF_RECON_MUB || u == l) return 0;
+        if ((used >> u & 1) || (used >> l & 1)) return 0;
+        used |= 1u << u | 1u << l;
+        P[i] = u * MXF_RECON_MUB + l;
+    }
+    pthread_once(&ub_once, ub_build);
+    for (int i = 0; i < n; i++) {
+        if (!ub_self[P[i]] || (ub_block[P[i]] & ~used)) return 0;
+        for (int j = 0; j < i; j++)
+            if (!ub_pair[P[j]][P[i]]) return 0;
+    }
+    return 1;
 }
 
 unsigned mxf_recon_ub_lower_slots(int n, const int *upper, const int *lower, int new_upper)
@@ -290,7 +351,7 @@ unsigned mxf_recon_ub_lower_slots(int n, const int *upper, const int *lower, int
     up[n] = new_upper;
     for (int l = 0; l < MXF_RECON_MUB; l++) {
         lo[n] = l;
-        if (mxf_recon_routable(MXF_RECON_MUB, n + 1, up, lo)) mask |= 1u << l;
+        if (mxf_recon_ub_routable(NULL, n + 1, up, lo)) mask |= 1u << l;
     }
     return mask;
 }

@@ -55,7 +55,8 @@ int mxf_recon_route(int width, int n, const int *upper, const int *lower, mxf_re
 /* 1 if the placement routes at width W, 0 if not or if it is invalid. */
 int mxf_recon_routable(int width, int n, const int *upper, const int *lower);
 
-/* Packer predicate for one micro-block of 8 (slots 0..7), matching mxf_msq_route_fn. A uB's
+/* Packer predicate for one micro-block of 8 (slots 0..7), matching mxf_msq_route_fn; table-driven
+ * (about 20 ns a call; the tables are built once, thread-safely, on first use). A uB's
  * paths never leave its 8 aligned columns, so the answer is the same for every array width >= 8
  * and every uB position in the row (tested). ctx is unused (NULL is fine). */
 int mxf_recon_ub_routable(void *ctx, int n, const int *upper, const int *lower);
