@@ -1,0 +1,757 @@
+/* mxquant: quantize model weights into packed weight images, inspect / dequantize / check them,
+ * and report what each format costs and loses. `mxquant help` lists the commands.
+ * Exit status: 0 ok, 1 check found a mismatch or a bad image, 2 bad usage or bad input. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "image.h"
+#include "models.h"
+#include "parse.h"
+#include "qformat.h"
+#include "qmetrics.h"
+#include "safetensors.h"
+#include "synth.h"
+
+#define MAXF 16
+
+typedef struct opts {
+    const char *formats[MAXF];
+    int nformats;
+    const char *model, *in, *out, *json, *csv, *layers, *tensors, *ref;
+    const char *seed_s, *tokens_s;
+    const char *pos[4];
+    int npos;
+} opts;
+
+static int die(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "mxquant %s: %s\n", cmd, msg);
+    return 2;
+}
+
+/* ---- option parsing ---- */
+
+static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] != '-') {
+            if (o->npos >= 4) return die(cmd, "too many arguments");
+            o->pos[o->npos++] = a;
+            continue;
+        }
+        char key[64];
+        snprintf(key, sizeof key, " %s ", a + 2);
+        if (!strstr(allowed, key) || i + 1 >= argc) {
+            char m[160];
+            snprintf(m, sizeof m, "unknown or incomplete option '%s' (try: mxquant help %s)", a,
+                     cmd);
+            return die(cmd, m);
+        }
+        const char *v = argv[++i];
+        const char *k = a + 2;
+        if (!strcmp(k, "format")) {
+            if (o->nformats >= MAXF) return die(cmd, "too many --format options");
+            o->formats[o->nformats++] = v;
+        } else if (!strcmp(k, "model")) o->model = v;
+        else if (!strcmp(k, "in")) o->in = v;
+        else if (!strcmp(k, "out")) o->out = v;
+        else if (!strcmp(k, "json")) o->json = v;
+        else if (!strcmp(k, "csv")) o->csv = v;
+        else if (!strcmp(k, "layers")) o->layers = v;
+        else if (!strcmp(k, "tensors")) o->tensors = v;
+        else if (!strcmp(k, "ref")) o->ref = v;
+        else if (!strcmp(k, "seed")) o->seed_s = v;
+        else if (!strcmp(k, "tokens")) o->tokens_s = v;
+    }
+    return 0;
+}
+
+/* ---- weight sources: model zoo (synthetic) or safetensors ---- */
+
+typedef struct wsrc {
+    int n;
+    char **name;
+    int64_t *rows, *cols;
+    char **act; /* calibration activation stream name */
+    const mxf_model *model;
+    mxf_st st;
+    int *st_idx;
+    uint64_t seed;
+    mxf_synth_params sp;
+} wsrc;
+
+static void wsrc_free(wsrc *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        free(w->name[i]);
+        free(w->act[i]);
+    }
+    free(w->name);
+    free(w->act);
+    free(w->rows);
+    free(w->cols);
+    free(w->st_idx);
+    mxf_st_close(&w->st);
+    memset(w, 0, sizeof *w);
+}
+
+static int wsrc_add(wsrc *w, const char *name, int64_t r, int64_t c, const char *act, int st_idx)
+{
+    int n = w->n + 1;
+    char **nm = realloc(w->name, sizeof(char *) * (size_t)n);
+    if (nm) w->name = nm;
+    char **ac = realloc(w->act, sizeof(char *) * (size_t)n);
+    if (ac) w->act = ac;
+    int64_t *rr = realloc(w->rows, sizeof(int64_t) * (size_t)n);
+    if (rr) w->rows = rr;
+    int64_t *cc = realloc(w->cols, sizeof(int64_t) * (size_t)n);
+    if (cc) w->cols = cc;
+    int *si = realloc(w->st_idx, sizeof(int) * (size_t)n);
+    if (si) w->st_idx = si;
+    if (!nm || !ac || !rr || !cc || !si) return -1;
+    w->name[w->n] = strdup(name);
+    w->act[w->n] = strdup(act);
+    w->rows[w->n] = r;
+    w->cols[w->n] = c;
+    w->st_idx[w->n] = st_idx;
+    w->n = n;
+    return w->name[n - 1] && w->act[n - 1] ? 0 : -1;
+}
+
+/* Hugging Face module path of a linear layer. */
+static const char *submodule(const mxf_model *m, const char *lin)
+{
+    if (!strcmp(m->family, "llama") &&
+        (!strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj") || !strcmp(lin, "down_proj")))
+        return "mlp.";
+    size_t l = strlen(lin);
+    return l > 5 && !strcmp(lin + l - 5, "_proj") ? "self_attn." : "";
+}
+
+/* Linear layers fed by the same activation share one calibration stream. */
+static const char *act_group(const char *lin)
+{
+    if (!strcmp(lin, "q_proj") || !strcmp(lin, "k_proj") || !strcmp(lin, "v_proj"))
+        return "attn_in";
+    if (!strcmp(lin, "fc1") || !strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj"))
+        return "mlp_in";
+    return lin;
+}
+
+static int parse_layers(const char *cmd, const char *s, int nl, int *sel)
+{
+    for (int i = 0; i < nl; i++) sel[i] = 0;
+    if (!s) {
+        sel[0] = 1;
+        return 0;
+    }
+    if (!strcmp(s, "all")) {
+        for (int i = 0; i < nl; i++) sel[i] = 1;
+        return 0;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    mxf_err e;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        long v;
+        if (mxf_parse_int(t, "--layers", 0, nl - 1, &v, &e)) return die(cmd, e.msg);
+        sel[v] = 1;
+    }
+    return 0;
+}
+
+static int wsrc_open(const char *cmd, const opts *o, wsrc *w)
+{
+    memset(w, 0, sizeof *w);
+    mxf_synth_default_params(&w->sp);
+    mxf_err e;
+    w->seed = 1;
+    if (o->seed_s && mxf_parse_u64(o->seed_s, "--seed", &w->seed, &e)) return die(cmd, e.msg);
+    if (!!o->model == !!o->in) return die(cmd, "give exactly one of --model NAME or --in FILE");
+    if (o->model) {
+        if (o->tensors) return die(cmd, "--tensors goes with --in");
+        w->model = mxf_model_find(o->model);
+        if (!w->model) {
+            char names[512], m[700];
+            mxf_model_names(names, sizeof names);
+            snprintf(m, sizeof m, "--model=%s: unknown model (known: %s)", o->model, names);
+            return die(cmd, m);
+        }
+        int *sel = calloc((size_t)w->model->n_layers, sizeof(int));
+        if (!sel) return die(cmd, "out of memory");
+        if (parse_layers(cmd, o->layers, w->model->n_layers, sel)) {
+            free(sel);
+            return 2;
+        }
+        for (int L = 0; L < w->model->n_layers; L++) {
+            if (!sel[L]) continue;
+            for (int k = 0; k < w->model->n_linear; k++) {
+                const mxf_linear *li = &w->model->linear[k];
+                char pre[128], nm[256], act[256];
+                snprintf(pre, sizeof pre, w->model->hf_prefix, L);
+                snprintf(nm, sizeof nm, "%s%s%s.weight", pre, submodule(w->model, li->name),
+                         li->name);
+                snprintf(act, sizeof act, "%s%s", pre, act_group(li->name));
+                if (wsrc_add(w, nm, li->out_features, li->in_features, act, -1)) {
+                    free(sel);
+                    return die(cmd, "out of memory");
+                }
+            }
+        }
+        free(sel);
+        return 0;
+    }
+    if (o->layers) return die(cmd, "--layers goes with --model");
+    if (mxf_st_open(o->in, &w->st, &e)) return die(cmd, e.msg);
+    for (int i = 0; i < w->st.n; i++) {
+        const mxf_st_tensor *t = &w->st.t[i];
+        if (o->tensors) {
+            char buf[4096];
+            snprintf(buf, sizeof buf, ",%s,", o->tensors);
+            char key[1100];
+            snprintf(key, sizeof key, ",%s,", t->name);
+            if (!strstr(buf, key)) continue;
+        } else if (t->ndim != 2) {
+            continue;
+        }
+        if (t->ndim != 2) {
+            char m[600];
+            snprintf(m, sizeof m, "%s: tensor '%s': %d-D, only 2-D weights can be quantized",
+                     o->in, t->name, t->ndim);
+            return die(cmd, m);
+        }
+        if (wsrc_add(w, t->name, t->shape[0], t->shape[1], t->name, i))
+            return die(cmd, "out of memory");
+    }
+    if (o->tensors) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", o->tensors);
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (mxf_st_find(&w->st, t) < 0) {
+                char m[1200];
+                snprintf(m, sizeof m, "%s: --tensors: no tensor named '%s'", o->in, t);
+                return die(cmd, m);
+            }
+    }
+    if (w->n == 0) {
+        char m[600];
+        snprintf(m, sizeof m, "%s: no 2-D tensors to quantize", o->in);
+        return die(cmd, m);
+    }
+    return 0;
+}
+
+/* Loads weight i (malloc'd). */
+static float *wsrc_load(const char *cmd, wsrc *w, int i, int *rc)
+{
+    float *W = malloc(sizeof(float) * (size_t)(w->rows[i] * w->cols[i]));
+    mxf_err e;
+    if (!W) {
+        *rc = die(cmd, "out of memory");
+        return NULL;
+    }
+    int r = w->model ? mxf_synth_weights(&w->sp, w->seed, w->name[i], w->rows[i], w->cols[i], W, &e)
+                     : mxf_st_read_f32(&w->st, w->st_idx[i], W, &e);
+    if (r) {
+        free(W);
+        *rc = die(cmd, e.msg);
+        return NULL;
+    }
+    return W;
+}
+
+/* ---- commands ---- */
+
+static int cmd_quantize(int argc, char **argv)
+{
+    const char *C = "quantize";
+    opts o;
+    if (parse_opts(C, argc, argv, " format model in out seed layers tensors ", &o)) return 2;
+    if (o.npos) return die(C, "unexpected argument");
+    if (o.nformats != 1) return die(C, "give exactly one --format SPEC");
+    if (!o.out) return die(C, "--out IMAGE is required");
+    mxf_qformat f;
+    mxf_err e;
+    if (mxf_qformat_parse(o.formats[0], &f, &e)) return die(C, e.msg);
+    wsrc w;
+    int rc = wsrc_open(C, &o, &w);
+    if (rc) {
+        wsrc_free(&w);
+        return rc;
+    }
+    mxf_qtensor *q = calloc((size_t)w.n, sizeof *q);
+    if (!q) {
+        wsrc_free(&w);
+        return die(C, "out of memory");
+    }
+    for (int i = 0; i < w.n && !rc; i++) {
+        float *W = wsrc_load(C, &w, i, &rc);
+        if (!W) break;
+        if (mxf_quantize(&f, W, w.rows[i], w.cols[i], &q[i], &e)) {
+            char m[800];
+            snprintf(m, sizeof m, "tensor '%s': %s", w.name[i], e.msg);
+            rc = die(C, m);
+        }
+        free(W);
+    }
+    if (!rc && mxf_image_write(o.out, w.n, (const char *const *)w.name, q, &e)) rc = die(C, e.msg);
+    if (!rc) {
+        char spec[512];
+        mxf_qformat_spec(&f, spec, sizeof spec);
+        printf("wrote %s: %d tensors, format %s\n", o.out, w.n, spec);
+    }
+    for (int i = 0; i < w.n; i++) mxf_qtensor_free(&q[i]);
+    free(q);
+    wsrc_free(&w);
+    return rc;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+    const char *C = "inspect";
+    opts o;
+    if (parse_opts(C, argc, argv, " ", &o)) return 2;
+    if (o.npos != 1) return die(C, "usage: mxquant inspect IMAGE");
+    mxf_image img;
+    mxf_err e;
+    if (mxf_image_read(o.pos[0], &img, &e)) return die(C, e.msg);
+    char name[64];
+    mxf_qformat_name(&img.fmt, name, sizeof name);
+    printf("image     %s\nversion   %u\nformat    %s (id 0x%x)\nspec      %s\n", o.pos[0],
+           img.version, name, img.format_id, img.spec);
+    printf("bits/w    %.4f (format, elements + metadata)\n", mxf_qformat_nominal_bits(&img.fmt));
+    printf("tensors   %d, file %llu bytes, header %u bytes\n\n", img.n,
+           (unsigned long long)img.file_len, img.header_len);
+    printf("%-48s %7s %7s %12s %10s %9s  %-8s\n", "tensor", "rows", "cols", "codes(B)", "meta(B)",
+           "stored b/w", "crc");
+    double tot_w = 0, tot_b = 0;
+    for (int i = 0; i < img.n; i++) {
+        const mxf_image_tensor *t = &img.t[i];
+        double nw = (double)t->rows * (double)t->cols;
+        double b = 8.0 * (double)(t->codes_len + t->meta_len);
+        tot_w += nw;
+        tot_b += b;
+        printf("%-48s %7lld %7lld %12llu %10llu %9.4f  %08x\n", t->name, (long long)t->rows,
+               (long long)t->cols, (unsigned long long)t->codes_len,
+               (unsigned long long)t->meta_len, b / nw, t->codes_crc);
+    }
+    printf("\ntotal %.0f weights, %.4f stored bits/weight\n", tot_w, tot_b / tot_w);
+    mxf_image_free(&img);
+    return 0;
+}
+
+static int cmd_dequant(int argc, char **argv)
+{
+    const char *C = "dequant";
+    opts o;
+    if (parse_opts(C, argc, argv, " out ", &o)) return 2;
+    if (o.npos != 1 || !o.out) return die(C, "usage: mxquant dequant IMAGE --out OUT.safetensors");
+    mxf_image img;
+    mxf_err e;
+    if (mxf_image_read(o.pos[0], &img, &e)) return die(C, e.msg);
+    float **d = calloc((size_t)img.n, sizeof *d);
+    int64_t *r = calloc((size_t)img.n, sizeof *r), *c = calloc((size_t)img.n, sizeof *c);
+    const char **nm = calloc((size_t)img.n, sizeof *nm);
+    int rc = (!d || !r || !c || !nm) ? die(C, "out of memory") : 0;
+    for (int i = 0; i < img.n && !rc; i++) {
+        mxf_qtensor q;
+        mxf_image_view(&img, i, &q);
+        r[i] = q.rows;
+        c[i] = q.cols;
+        nm[i] = img.t[i].name;
+        d[i] = malloc(sizeof(float) * (size_t)(q.rows * q.cols));
+        if (!d[i]) rc = die(C, "out of memory");
+        else if (mxf_dequantize(&q, d[i], &e)) {
+            char m[900];
+            snprintf(m, sizeof m, "%s: tensor '%s': %s", o.pos[0], img.t[i].name, e.msg);
+            rc = die(C, m);
+        }
+    }
+    if (!rc && mxf_st_write_f32(o.out, img.n, nm, r, c, (const float *const *)d, &e))
+        rc = die(C, e.msg);
+    if (!rc) printf("wrote %s: %d tensors (F32)\n", o.out, img.n);
+    for (int i = 0; d && i < img.n; i++) free(d[i]);
+    free(d);
+    free(r);
+    free(c);
+    free(nm);
+    mxf_image_free(&img);
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    const char *C = "check";
+    opts o;
+    if (parse_opts(C, argc, argv, " model in seed layers tensors ", &o)) return 2;
+    if (o.npos != 1) return die(C, "usage: mxquant check IMAGE [--model NAME --seed S | --in FILE]");
+    mxf_image img;
+    mxf_err e;
+    if (mxf_image_read(o.pos[0], &img, &e)) {
+        fprintf(stderr, "mxquant check: %s\n", e.msg);
+        return 1;
+    }
+    int bad = 0;
+    for (int i = 0; i < img.n; i++) {
+        mxf_qtensor q;
+        mxf_image_view(&img, i, &q);
+        float *d = malloc(sizeof(float) * (size_t)(q.rows * q.cols));
+        if (!d) {
+            mxf_image_free(&img);
+            return die(C, "out of memory");
+        }
+        if (mxf_dequantize(&q, d, &e)) {
+            fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name,
+                    e.msg);
+            bad = 1;
+        } else {
+            int64_t nn = 0;
+            for (int64_t k = 0; k < q.rows * q.cols; k++) nn += !isfinite(d[k]);
+            if (nn) {
+                fprintf(stderr, "mxquant check: %s: tensor '%s': %lld non-finite values (NaN "
+                        "scales)\n", o.pos[0], img.t[i].name, (long long)nn);
+                bad = 1;
+            }
+        }
+        free(d);
+    }
+    if (!bad && (o.model || o.in)) {
+        /* Re-quantize the reference with the image's format: sections must match byte for
+         * byte. */
+        wsrc w;
+        int rc = wsrc_open(C, &o, &w);
+        if (rc) {
+            wsrc_free(&w);
+            mxf_image_free(&img);
+            return rc;
+        }
+        for (int i = 0; i < w.n && !bad; i++) {
+            int k = mxf_image_find(&img, w.name[i]);
+            if (k < 0) {
+                printf("MISMATCH %s: reference tensor missing from the image\n", w.name[i]);
+                bad = 1;
+                break;
+            }
+            float *W = wsrc_load(C, &w, i, &rc);
+            if (!W) break;
+            mxf_qtensor q, v;
+            mxf_image_view(&img, k, &v);
+            if (mxf_quantize(&img.fmt, W, w.rows[i], w.cols[i], &q, &e)) {
+                fprintf(stderr, "mxquant check: tensor '%s': %s\n", w.name[i], e.msg);
+                free(W);
+                rc = 2;
+                break;
+            }
+            if (q.rows != v.rows || q.cols != v.cols) {
+                printf("MISMATCH %s: shape %lldx%lld, reference %lldx%lld\n", w.name[i],
+                       (long long)v.rows, (long long)v.cols, (long long)q.rows,
+                       (long long)q.cols);
+                bad = 1;
+            } else {
+                for (int s = 0; s < 2 && !bad; s++) {
+                    const uint8_t *a = s ? q.meta : q.codes, *b = s ? v.meta : v.codes;
+                    size_t l = s ? q.meta_len : q.codes_len;
+                    for (size_t j = 0; j < l; j++)
+                        if (a[j] != b[j]) {
+                            printf("MISMATCH %s: %s byte %zu is 0x%02x, reference 0x%02x\n",
+                                   w.name[i], s ? "metadata" : "codes", j, b[j], a[j]);
+                            bad = 1;
+                            break;
+                        }
+                }
+            }
+            mxf_qtensor_free(&q);
+            free(W);
+        }
+        if (!bad && !rc && w.n != img.n) {
+            printf("MISMATCH image has %d tensors, reference %d\n", img.n, w.n);
+            bad = 1;
+        }
+        wsrc_free(&w);
+        if (rc) {
+            mxf_image_free(&img);
+            return rc;
+        }
+    }
+    if (!bad)
+        printf("%s: OK (%d tensors, %s%s)\n", o.pos[0], img.n, img.spec,
+               (o.model || o.in) ? ", matches the reference" : "");
+    mxf_image_free(&img);
+    return bad ? 1 : 0;
+}
+
+/* ---- report ---- */
+
+typedef struct row {
+    const char *tensor;
+    int fmt;
+    int64_t rows, cols;
+    mxf_qmetrics m;
+    double bits, stored_bits;
+} row;
+
+static const char *DEFAULT_FORMATS[] = {"mxfp4", "mxint4", "mxint2/128", "nxfp4", "fineq"};
+
+static void put_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *C = "report";
+    opts o;
+    if (parse_opts(C, argc, argv, " format model in seed layers tensors tokens json csv ", &o))
+        return 2;
+    if (o.npos) return die(C, "unexpected argument");
+    int nf = o.nformats ? o.nformats : 5;
+    const char **fs = o.nformats ? o.formats : DEFAULT_FORMATS;
+    mxf_qformat F[MAXF];
+    mxf_err e;
+    for (int i = 0; i < nf; i++)
+        if (mxf_qformat_parse(fs[i], &F[i], &e)) return die(C, e.msg);
+    long tokens = 128;
+    if (o.tokens_s && mxf_parse_int(o.tokens_s, "--tokens", 0, 65536, &tokens, &e))
+        return die(C, e.msg);
+    wsrc w;
+    int rc = wsrc_open(C, &o, &w);
+    if (rc) {
+        wsrc_free(&w);
+        return rc;
+    }
+    row *rows = calloc((size_t)(w.n * nf), sizeof *rows);
+    if (!rows) {
+        wsrc_free(&w);
+        return die(C, "out of memory");
+    }
+    int nr = 0;
+    for (int i = 0; i < w.n && !rc; i++) {
+        float *W = wsrc_load(C, &w, i, &rc);
+        if (!W) break;
+        float *X = tokens ? malloc(sizeof(float) * (size_t)(tokens * w.cols[i])) : NULL;
+        float *D = malloc(sizeof(float) * (size_t)(w.rows[i] * w.cols[i]));
+        if ((tokens && !X) || !D) rc = die(C, "out of memory");
+        else if (tokens && mxf_synth_acts(&w.sp, w.seed, w.act[i], tokens, w.cols[i], X, &e))
+            rc = die(C, e.msg);
+        for (int f = 0; f < nf && !rc; f++) {
+            mxf_qtensor q;
+            row *r = &rows[nr];
+            if (mxf_quantize(&F[f], W, w.rows[i], w.cols[i], &q, &e) ||
+                mxf_dequantize(&q, D, &e) ||
+                mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e)) {
+                char m[900];
+                snprintf(m, sizeof m, "tensor '%s' in %s: %s", w.name[i], fs[f], e.msg);
+                rc = die(C, m);
+            } else {
+                r->tensor = w.name[i];
+                r->fmt = f;
+                r->rows = w.rows[i];
+                r->cols = w.cols[i];
+                r->bits = mxf_qformat_nominal_bits(&F[f]);
+                r->stored_bits = 8.0 * (double)(q.codes_len + q.meta_len) /
+                                 ((double)w.rows[i] * (double)w.cols[i]);
+                nr++;
+            }
+            mxf_qtensor_free(&q);
+        }
+        free(X);
+        free(D);
+        free(W);
+    }
+    if (rc) {
+        free(rows);
+        wsrc_free(&w);
+        return rc;
+    }
+    /* Aggregates per format: weight-count-weighted MSE, SQNR over all tensors. */
+    double agg_mse[MAXF] = {0}, agg_sig[MAXF] = {0}, agg_out[MAXF] = {0}, agg_bits[MAXF] = {0};
+    int64_t agg_n[MAXF] = {0};
+    int agg_cnt[MAXF] = {0};
+    for (int k = 0; k < nr; k++) {
+        row *r = &rows[k];
+        double n = (double)r->m.weights;
+        agg_mse[r->fmt] += r->m.w_mse * n;
+        agg_sig[r->fmt] += r->m.w_mse * n * pow(10, r->m.w_sqnr_db / 10);
+        agg_out[r->fmt] += r->m.out_sqnr_db;
+        agg_bits[r->fmt] += r->stored_bits * n;
+        agg_n[r->fmt] += r->m.weights;
+        agg_cnt[r->fmt]++;
+    }
+    char src[600];
+    if (w.model)
+        snprintf(src, sizeof src, "%s (synthetic, seed %llu)", w.model->name,
+                 (unsigned long long)w.seed);
+    else
+        snprintf(src, sizeof src, "%s", o.in);
+    printf("accuracy report: %s, %d tensors, %ld calibration tokens\n\n", src, w.n, tokens);
+    printf("%-46s %-12s %12s %9s %9s %8s %8s\n", "tensor", "format", "weight MSE", "W SQNR",
+           "Y SQNR", "bits/w", "stored");
+    for (int k = 0; k < nr; k++) {
+        row *r = &rows[k];
+        char nm[64];
+        mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
+        printf("%-46s %-12s %12.4e %8.2fdB %8.2fdB %8.4f %8.4f\n", r->tensor, nm, r->m.w_mse,
+               r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits, r->stored_bits);
+    }
+    printf("\n%-12s %12s %10s %9s %11s %8s %8s\n", "format", "weight MSE", "vs first", "W SQNR",
+           "mean Y SQNR", "bits/w", "stored");
+    for (int f = 0; f < nf; f++) {
+        char nm[64];
+        mxf_qformat_name(&F[f], nm, sizeof nm);
+        double mse = agg_mse[f] / (double)agg_n[f];
+        double first = agg_mse[0] / (double)agg_n[0];
+        printf("%-12s %12.4e %+9.1f%% %8.2fdB %9.2fdB %8.4f %8.4f\n", nm, mse,
+               100.0 * (mse / first - 1.0), 10 * log10(agg_sig[f] / agg_mse[f]),
+               agg_out[f] / agg_cnt[f], mxf_qformat_nominal_bits(&F[f]),
+               agg_bits[f] / (double)agg_n[f]);
+    }
+    /* JSON and CSV, built completely before anything is written. */
+    char *js = NULL, *csv = NULL;
+    size_t csv_len = 0;
+    if (o.json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "source", src);
+        if (w.model) {
+            cJSON_AddStringToObject(root, "model", w.model->name);
+            cJSON_AddNumberToObject(root, "seed", (double)w.seed);
+        }
+        cJSON_AddNumberToObject(root, "tokens", (double)tokens);
+        cJSON *fa = cJSON_AddArrayToObject(root, "formats");
+        for (int f = 0; f < nf; f++) {
+            cJSON *x = cJSON_CreateObject();
+            char spec[512], nm[64];
+            mxf_qformat_spec(&F[f], spec, sizeof spec);
+            mxf_qformat_name(&F[f], nm, sizeof nm);
+            cJSON_AddStringToObject(x, "name", nm);
+            cJSON_AddStringToObject(x, "spec", spec);
+            put_num(x, "bits_per_weight", mxf_qformat_nominal_bits(&F[f]));
+            put_num(x, "stored_bits_per_weight", agg_bits[f] / (double)agg_n[f]);
+            put_num(x, "weight_mse", agg_mse[f] / (double)agg_n[f]);
+            put_num(x, "weight_sqnr_db", 10 * log10(agg_sig[f] / agg_mse[f]));
+            put_num(x, "mean_output_sqnr_db", agg_out[f] / agg_cnt[f]);
+            cJSON_AddItemToArray(fa, x);
+        }
+        cJSON *la = cJSON_AddArrayToObject(root, "layers");
+        for (int k = 0; k < nr; k++) {
+            row *r = &rows[k];
+            cJSON *x = cJSON_CreateObject();
+            char nm[64];
+            mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
+            cJSON_AddStringToObject(x, "tensor", r->tensor);
+            cJSON_AddStringToObject(x, "format", nm);
+            cJSON_AddNumberToObject(x, "rows", (double)r->rows);
+            cJSON_AddNumberToObject(x, "cols", (double)r->cols);
+            put_num(x, "weight_mse", r->m.w_mse);
+            put_num(x, "weight_sqnr_db", r->m.w_sqnr_db);
+            put_num(x, "output_sqnr_db", r->m.out_sqnr_db);
+            put_num(x, "bits_per_weight", r->bits);
+            put_num(x, "stored_bits_per_weight", r->stored_bits);
+            cJSON_AddItemToArray(la, x);
+        }
+        js = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (!js) rc = die(C, "out of memory");
+    }
+    if (!rc && o.csv) {
+        size_t cap = 256 + (size_t)nr * 400;
+        csv = malloc(cap);
+        if (!csv) rc = die(C, "out of memory");
+        else {
+            csv_len = (size_t)snprintf(csv, cap, "tensor,format,rows,cols,weight_mse,"
+                                       "weight_sqnr_db,output_sqnr_db,bits_per_weight,"
+                                       "stored_bits_per_weight\n");
+            for (int k = 0; k < nr; k++) {
+                row *r = &rows[k];
+                char nm[64];
+                mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
+                csv_len += (size_t)snprintf(csv + csv_len, cap - csv_len,
+                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f\n",
+                                            r->tensor, nm, (long long)r->rows, (long long)r->cols,
+                                            r->m.w_mse, r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits,
+                                            r->stored_bits);
+            }
+        }
+    }
+    if (!rc && js && mxf_write_file_atomic(o.json, js, strlen(js), &e)) rc = die(C, e.msg);
+    if (!rc && csv && mxf_write_file_atomic(o.csv, csv, csv_len, &e)) rc = die(C, e.msg);
+    free(js);
+    free(csv);
+    free(rows);
+    wsrc_free(&w);
+    return rc;
+}
+
+/* ---- command table ---- */
+
+typedef struct command {
+    const char *name;
+    int (*run)(int, char **);
+    const char *usage;
+    const char *help;
+} command;
+
+static int cmd_help(int argc, char **argv);
+
+static const command CMDS[] = {
+    {"quantize", cmd_quantize,
+     "quantize --format SPEC --out IMAGE (--model NAME [--seed S] [--layers L] | --in FILE "
+     "[--tensors A,B])",
+     "Quantize every linear weight of the selected layers (default: layer 0; L = all or "
+     "0,5,..) of a zoo model (seeded synthetic weights) or the 2-D tensors of a safetensors "
+     "file / sharded index, and write one packed weight image atomically."},
+    {"inspect", cmd_inspect, "inspect IMAGE",
+     "Validate an image and print its format, tensors, section sizes and bits per weight."},
+    {"dequant", cmd_dequant, "dequant IMAGE --out OUT.safetensors",
+     "Decode every tensor of an image back to F32 and write them as safetensors."},
+    {"check", cmd_check, "check IMAGE [--model NAME [--seed S] [--layers L] | --in FILE]",
+     "Validate an image completely (checksums, metadata, finite values); with a reference, "
+     "re-quantize it and compare byte for byte (exit 1 and MISMATCH on any difference)."},
+    {"report", cmd_report,
+     "report [--format SPEC]... (--model NAME [--seed S] [--layers L] | --in FILE) [--tokens T] "
+     "[--json F] [--csv F]",
+     "Per tensor and format: weight MSE/SQNR, output SQNR of X W^T on seeded calibration "
+     "activations (T tokens, default 128), bits per weight; default formats mxfp4, mxint4, "
+     "mxint2/128, nxfp4, fineq."},
+    {"help", cmd_help, "help [COMMAND]", "Show this list, or one command's usage."},
+};
+#define NCMDS ((int)(sizeof CMDS / sizeof CMDS[0]))
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc >= 1) {
+        for (int i = 0; i < NCMDS; i++)
+            if (!strcmp(argv[0], CMDS[i].name)) {
+                printf("usage: mxquant %s\n\n%s\n", CMDS[i].usage, CMDS[i].help);
+                return 0;
+            }
+        fprintf(stderr, "mxquant help: unknown command '%s'\n", argv[0]);
+        return 2;
+    }
+    printf("usage: mxquant COMMAND [options]\n\ncommands:\n");
+    for (int i = 0; i < NCMDS; i++) printf("  %s\n      %s\n", CMDS[i].usage, CMDS[i].help);
+    printf("\nformats: %s\n  (parameters: NAME:key=value,...; see docs/formats.md)\n",
+           mxf_qformat_known());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
+    }
+    for (int i = 0; i < NCMDS; i++)
+        if (!strcmp(argv[1], CMDS[i].name)) return CMDS[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "mxquant: unknown command '%s' (try: mxquant help)\n", argv[1]);
+    return 2;
+}
