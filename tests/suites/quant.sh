@@ -1,0 +1,151 @@
+# Quantizer suite (sourced by tests/run.sh): mxquant round trips for every format, determinism,
+# the accuracy report, NxFP4 vs MXFP4 on synthetic opt-1.3b, and every bad input the issue lists
+# (clear message, non-zero exit, no crash, no output file).
+
+QD=build/test-logs/quant
+MXQ=build/bin/mxquant
+mkdir -p "$QD"
+
+# q_st FILE JSON DATA: a safetensors file from a JSON header and printf-escaped data bytes.
+q_st() {
+    local f=$1 js=$2 data=$3 n=${#2}
+    {
+        printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) \
+            $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))"
+        printf '%s' "$js"
+        printf "$data"
+    } >"$f"
+}
+
+# q_poke FILE OFFSET BYTE_ESCAPE: overwrite one byte in place.
+q_poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+# q_noout PATTERN OUT CMD...: expect_error, and OUT must not exist afterwards.
+q_noout() {
+    local pat=$1 out=$2
+    shift 2
+    rm -f "$out"
+    expect_error "$pat" "$@" || return 1
+    [[ ! -e "$out" ]] || { echo "partial output $out left behind"; return 1; }
+}
+
+q_roundtrip() {
+    local fmt=$1 img=$QD/rt-$2.img st=$QD/rt-$2.safetensors
+    $MXQ quantize --format "$fmt" --model opt-125m --seed 3 --out "$img" &&
+        $MXQ check "$img" --model opt-125m --seed 3 &&
+        $MXQ inspect "$img" >/dev/null &&
+        $MXQ dequant "$img" --out "$st" &&
+        $MXQ quantize --format "$fmt" --in "$st" --out "$img.2" &&
+        $MXQ check "$img.2" --in "$st"
+}
+
+q_same_seed_same_bytes() {
+    $MXQ quantize --format fineq --model opt-125m --seed 9 --out "$QD/s1.img" &&
+        $MXQ quantize --format fineq --model opt-125m --seed 9 --out "$QD/s2.img" &&
+        $MXQ quantize --format fineq --model opt-125m --seed 10 --out "$QD/s3.img" &&
+        cmp "$QD/s1.img" "$QD/s2.img" && ! cmp -s "$QD/s1.img" "$QD/s3.img"
+}
+
+q_report() {
+    $MXQ report --model opt-125m --tokens 32 --json "$QD/r.json" --csv "$QD/r.csv" >"$QD/r.txt" &&
+        [[ $(wc -l <"$QD/r.csv") -eq 31 ]] &&
+        grep -q '"name":[[:space:]]*"nxfp4"' "$QD/r.json" &&
+        grep -q '^mxint2/128 ' "$QD/r.txt"
+}
+
+# NxFP4 must beat MXFP4's weight MSE on synthetic opt-1.3b (every linear of layer 0).
+q_nxfp_beats_mxfp() {
+    $MXQ report --model opt-1.3b --tokens 0 --format mxfp4 --format nxfp4 --csv "$QD/n.csv" \
+        >/dev/null &&
+        awk -F, 'NR > 1 { m[$1 "," $2] = $5; t[$1] = 1 }
+                 END { for (x in t) { a = m[x ",mxfp4"]; b = m[x ",nxfp4"];
+                                      print x, a, b; if (!(b < a)) bad = 1 }
+                       exit bad }' "$QD/n.csv"
+}
+
+echo "== quantizer"
+run "quant/help" $MXQ help
+for f in mxfp8_e4m3 mxfp8_e5m2 mxfp6_e2m3 mxfp6_e3m2 mxfp4 mxint8 mxint2 mxint4 mxint2/128 \
+    mxint4/128 nxfp4 nxfp5 nxfp6 fineq; do
+    run "quant/roundtrip-${f//\//-}" q_roundtrip "$f" "${f//\//-}"
+done
+run "quant/same-seed-same-bytes" q_same_seed_same_bytes
+run "quant/report" q_report
+run "quant/nxfp4-beats-mxfp4-opt-1.3b" q_nxfp_beats_mxfp
+run "quant/check-mismatch" expect_mismatch $MXQ check "$QD/rt-fineq.img" --model opt-125m --seed 4
+
+echo "== quantizer bad input"
+O=$QD/out.img
+run "quant/unknown-command" expect_error "unknown command 'quantise'" $MXQ quantise
+run "quant/unknown-option" expect_error "unknown or incomplete option '--fromat'" \
+    $MXQ quantize --fromat mxfp4
+run "quant/unknown-format" q_noout "format=mxfp3: unknown format" "$O" \
+    $MXQ quantize --format mxfp3 --model opt-125m --out "$O"
+run "quant/bad-format-param" q_noout "nxfp4:nano=3: out of range" "$O" \
+    $MXQ quantize --format nxfp4:nano=3 --model opt-125m --out "$O"
+run "quant/unknown-model" q_noout "--model=gpt-9: unknown model (known: opt-125m" "$O" \
+    $MXQ quantize --format mxfp4 --model gpt-9 --out "$O"
+run "quant/bad-seed" q_noout "--seed=x1: not an unsigned integer" "$O" \
+    $MXQ quantize --format mxfp4 --model opt-125m --seed x1 --out "$O"
+run "quant/bad-layers" q_noout "--layers=12: out of range" "$O" \
+    $MXQ quantize --format mxfp4 --model opt-125m --layers 12 --out "$O"
+run "quant/out-dir-missing" q_noout "$QD/nodir/x.img" "$QD/nodir/x.img" \
+    $MXQ quantize --format mxfp4 --model opt-125m --out "$QD/nodir/x.img"
+
+# safetensors inputs
+ST=$QD/bad.safetensors
+F1='\x00\x00\x80\x3f\x00\x00\x00\x40'
+q_st_case() { # NAME PATTERN JSON DATA
+    q_st "$ST" "$3" "$4"
+    run "quant/st-$1" q_noout "$2" "$O" $MXQ quantize --format mxfp4 --in "$ST" --out "$O"
+}
+printf 'abc' >"$QD/trunc.safetensors"
+run "quant/st-truncated" q_noout "trunc.safetensors: truncated" "$O" \
+    $MXQ quantize --format mxfp4 --in "$QD/trunc.safetensors" --out "$O"
+printf '\xff\x00\x00\x00\x00\x00\x00\x00{}' >"$QD/hlen.safetensors"
+run "quant/st-header-beyond-file" q_noout "header length 255 beyond the file" "$O" \
+    $MXQ quantize --format mxfp4 --in "$QD/hlen.safetensors" --out "$O"
+q_st_case invalid-json "header: invalid JSON" '{"w":{"dtype":"F32",' "$F1"
+q_st_case offsets-out-of-range "tensor 'w': data_offsets [0, 16) out of range" \
+    '{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}' "$F1"
+q_st_case overlap "data_offsets overlap" \
+    '{"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[2,6]}}' "$F1"
+q_st_case dtype "tensor 'w': dtype I32 unsupported (F32, F16, BF16)" \
+    '{"w":{"dtype":"I32","shape":[1,2],"data_offsets":[0,8]}}' "$F1"
+q_st_case shape-mismatch "tensor 'w': shape [1,3] F32 needs 12 bytes, data_offsets give 8" \
+    '{"w":{"dtype":"F32","shape":[1,3],"data_offsets":[0,8]}}' "$F1"
+q_st_case nan "tensor 'w': element 1 is NaN" \
+    '{"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' '\x00\x00\x80\x3f\x00\x00\xc0\x7f'
+q_st_case inf-bf16 "tensor 'w': element 0 is Inf" \
+    '{"w":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]}}' '\x80\x7f\x80\x3f'
+q_st_case no-2d "no 2-D tensors to quantize" \
+    '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}' "$F1"
+run "quant/st-not-2d" q_noout "tensor 'w': 1-D, only 2-D weights" "$O" \
+    $MXQ quantize --format mxfp4 --in "$ST" --tensors w --out "$O"
+q_st "$ST" '{"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' "$F1"
+printf '{"weight_map":{"w":"bad.safetensors","v":"bad.safetensors"}}' >"$QD/m.safetensors.index.json"
+run "quant/st-index-missing-tensor" q_noout "weight_map['v']: tensor not found" "$O" \
+    $MXQ quantize --format mxfp4 --in "$QD/m.safetensors.index.json" --out "$O"
+
+# images
+$MXQ quantize --format mxfp4 --model opt-125m --out "$QD/good.img" >/dev/null
+q_img_case() { # NAME PATTERN (image at $QD/c.img already corrupted)
+    run "quant/img-$1-inspect" expect_error "$2" $MXQ inspect "$QD/c.img"
+    run "quant/img-$1-check" expect_error "$2" $MXQ check "$QD/c.img"
+    run "quant/img-$1-dequant" q_noout "$2" "$QD/c.safetensors" \
+        $MXQ dequant "$QD/c.img" --out "$QD/c.safetensors"
+}
+cp "$QD/good.img" "$QD/c.img" && q_poke "$QD/c.img" 0 'Z'
+q_img_case bad-magic "c.img: magic: not a weight image"
+cp "$QD/good.img" "$QD/c.img" && q_poke "$QD/c.img" 8 '\x02'
+q_img_case wrong-version "c.img: version: 2 unsupported"
+cp "$QD/good.img" "$QD/c.img" && q_poke "$QD/c.img" 5000 '\x5a'
+q_img_case bad-checksum "codes_crc: stored"
+cp "$QD/good.img" "$QD/c.img" && q_poke "$QD/c.img" 40 'q'
+q_img_case bad-header-checksum "header_crc"
+# Header: 34 fixed bytes + the 24-byte spec "mxfp4:block=32,round=rne", 6 entries of 62 bytes
+# plus names (3 x 46 + 48 + 2 x 33 = 252), 4-byte CRC = 686 -> codes at 704 (64-aligned),
+# 768 x 768 / 2 = 294912 code bytes.
+cp "$QD/good.img" "$QD/c.img" && truncate -s 5000 "$QD/c.img"
+q_img_case truncated-section "codes section [704, 295616) beyond the end of the file (5000 bytes): truncated"
+run "quant/img-missing" expect_error "nope.img" $MXQ inspect "$QD/nope.img"
