@@ -598,16 +598,14 @@ static int cmd_report(int argc, char **argv)
            "Y SQNR", "bits/w", "stored");
     for (int k = 0; k < nr; k++) {
         row *r = &rows[k];
-        char nm[64];
-        mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
+        const char *nm = fs[r->fmt];
         printf("%-46s %-12s %12.4e %8.2fdB %8.2fdB %8.4f %8.4f\n", r->tensor, nm, r->m.w_mse,
                r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits, r->stored_bits);
     }
     printf("\n%-12s %12s %10s %9s %11s %8s %8s\n", "format", "weight MSE", "vs first", "W SQNR",
            "mean Y SQNR", "bits/w", "stored");
     for (int f = 0; f < nf; f++) {
-        char nm[64];
-        mxf_qformat_name(&F[f], nm, sizeof nm);
+        const char *nm = fs[f];
         double mse = agg_mse[f] / (double)agg_n[f];
         double first = agg_mse[0] / (double)agg_n[0];
         printf("%-12s %12.4e %+9.1f%% %8.2fdB %9.2fdB %8.4f %8.4f\n", nm, mse,
@@ -629,10 +627,9 @@ static int cmd_report(int argc, char **argv)
         cJSON *fa = cJSON_AddArrayToObject(root, "formats");
         for (int f = 0; f < nf; f++) {
             cJSON *x = cJSON_CreateObject();
-            char spec[512], nm[64];
+            char spec[512];
             mxf_qformat_spec(&F[f], spec, sizeof spec);
-            mxf_qformat_name(&F[f], nm, sizeof nm);
-            cJSON_AddStringToObject(x, "name", nm);
+            cJSON_AddStringToObject(x, "name", fs[f]);
             cJSON_AddStringToObject(x, "spec", spec);
             put_num(x, "bits_per_weight", mxf_qformat_nominal_bits(&F[f]));
             put_num(x, "stored_bits_per_weight", agg_bits[f] / (double)agg_n[f]);
@@ -645,10 +642,8 @@ static int cmd_report(int argc, char **argv)
         for (int k = 0; k < nr; k++) {
             row *r = &rows[k];
             cJSON *x = cJSON_CreateObject();
-            char nm[64];
-            mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
             cJSON_AddStringToObject(x, "tensor", r->tensor);
-            cJSON_AddStringToObject(x, "format", nm);
+            cJSON_AddStringToObject(x, "format", fs[r->fmt]);
             cJSON_AddNumberToObject(x, "rows", (double)r->rows);
             cJSON_AddNumberToObject(x, "cols", (double)r->cols);
             put_num(x, "weight_mse", r->m.w_mse);
@@ -663,7 +658,7 @@ static int cmd_report(int argc, char **argv)
         if (!js) rc = die(C, "out of memory");
     }
     if (!rc && o.csv) {
-        size_t cap = 256 + (size_t)nr * 400;
+        size_t cap = 256 + (size_t)nr * 1200;
         csv = malloc(cap);
         if (!csv) rc = die(C, "out of memory");
         else {
@@ -672,8 +667,8 @@ static int cmd_report(int argc, char **argv)
                                        "stored_bits_per_weight\n");
             for (int k = 0; k < nr; k++) {
                 row *r = &rows[k];
-                char nm[64];
-                mxf_qformat_name(&F[r->fmt], nm, sizeof nm);
+                char nm[600];
+                snprintf(nm, sizeof nm, "\"%s\"", fs[r->fmt]); /* specs may hold commas */
                 csv_len += (size_t)snprintf(csv + csv_len, cap - csv_len,
                                             "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f\n",
                                             r->tensor, nm, (long long)r->rows, (long long)r->cols,

@@ -58,7 +58,7 @@ q_nxfp_beats_mxfp() {
     $MXQ report --model opt-1.3b --tokens 0 --format mxfp4 --format nxfp4 --csv "$QD/n.csv" \
         >/dev/null &&
         awk -F, 'NR > 1 { m[$1 "," $2] = $5; t[$1] = 1 }
-                 END { for (x in t) { a = m[x ",mxfp4"]; b = m[x ",nxfp4"];
+                 END { for (x in t) { a = m[x ",\"mxfp4\""]; b = m[x ",\"nxfp4\""];
                                       print x, a, b; if (!(b < a)) bad = 1 }
                        exit bad }' "$QD/n.csv"
 }
