@@ -300,6 +300,19 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
             return mxf_fail(err, "%s: sections of '%s' and '%s' overlap", L, img->t[a].name,
                             img->t[b2].name);
         }
+    /* Bytes outside the header and the sections (alignment padding) must be zero: the CRCs do
+     * not cover them. */
+    uint64_t at = img->header_len;
+    for (uint32_t k = 0; k <= 2 * nt; k++) {
+        uint64_t to = k < 2 * nt ? sp[k].off : len;
+        for (uint64_t q = at; q < to; q++)
+            if (data[q]) {
+                free(sp);
+                return mxf_fail(err, "%s: padding: byte at offset %llu is 0x%02x, expected 0", L,
+                                (unsigned long long)q, data[q]);
+            }
+        if (k < 2 * nt) at = sp[k].off + sp[k].len;
+    }
     free(sp);
     if (img->file_len != len)
         return mxf_fail(err, "%s: file_len: header says %llu bytes, file has %zu (%s)", L,

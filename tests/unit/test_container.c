@@ -314,6 +314,10 @@ static void image_roundtrip_and_corruption(void **state)
     spit(bad, c, len);
     expect_read_error(bad, "_crc: stored");
     memcpy(c, d, len);
+    c[len - 1] = 7; /* tail padding */
+    spit(bad, c, len);
+    expect_read_error(bad, "padding: byte at offset");
+    memcpy(c, d, len);
     spit(bad, c, len - 40); /* only padding lost */
     expect_read_error(bad, "file_len: header says");
     expect_read_error(bad, "truncated");
