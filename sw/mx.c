@@ -46,8 +46,8 @@ double mxf_minifloat_value(const mxf_minifloat *f, unsigned magcode)
     unsigned mask = (1u << f->mbits) - 1;
     unsigned ef = (magcode >> f->mbits) & ((1u << f->ebits) - 1);
     unsigned m = magcode & mask;
-    if (ef == 0) return ldexp((double)m, f->emin - f->mbits);
-    return ldexp((double)((1u << f->mbits) + m), (int)ef - 1 + f->emin - f->mbits);
+    if (ef == 0) return (double)m * pow2i(f->emin - f->mbits);
+    return (double)((1u << f->mbits) + m) * pow2i((int)ef - 1 + f->emin - f->mbits);
 }
 
 unsigned mxf_minifloat_round(const mxf_minifloat *f, double a, mxf_round r)

@@ -74,9 +74,17 @@ double mxf_nxfp_bits_per_elem(const mxf_nxfp_params *p)
     return p->bits + (double)mxf_nxfp_meta_bits(p) / p->block;
 }
 
+static inline double pow2d(int k) /* exact for -1022 <= k <= 1023 */
+{
+    uint64_t b = (uint64_t)(k + 1023) << 52;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
 static inline double scale_of(int e, int f, int nano)
 {
-    return ldexp(1.0 + ldexp((double)f, -nano), e);
+    return (1.0 + (double)f * pow2d(-nano)) * pow2d(e);
 }
 
 double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m)
@@ -187,51 +195,59 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
 
     const int nfmt = p->am ? MXF_NXFP_NFMT : 1;
     const int nf = 1 << p->nano_bits;
-    /* Candidates in canonical order (fmt, exponent, f); the Rule A pick of each format is
-     * evaluated first so that the early exit prunes the rest; ties keep the canonical order. */
+    /* Candidates per format in canonical order (fmt, exponent, f); ties keep that order
+     * whatever the evaluation order. */
     double best = INFINITY;
     int bidx = 1 << 30, bfmt = 0, be = 0, bf = 0, bcrs = 0;
+    mxf_minifloat mfs[MXF_NXFP_NFMT];
+    int ce[MXF_NXFP_NFMT][9], cf[MXF_NXFP_NFMT][9], ci[MXF_NXFP_NFMT][9], nc[MXF_NXFP_NFMT];
     for (int fmt = 0; fmt < nfmt; fmt++) {
-        mxf_minifloat mf;
-        fmt_minifloat(p->bits, fmt, &mf);
-        const int e0 = mxf_floor_log2(amax / mf.maxval);
-        double mant = ldexp(amax / mf.maxval, -e0); /* [1, 2) */
+        mxf_minifloat *mf = &mfs[fmt];
+        fmt_minifloat(p->bits, fmt, mf);
+        const int e0 = mxf_floor_log2(amax / mf->maxval);
+        double mant = amax / mf->maxval * pow2d(-e0); /* [1, 2) */
         int fa = (int)ceil((mant - 1.0) * nf), ea = e0;
         if (fa >= nf) {
             fa = 0;
             ea++;
         }
-        int ce[17], cf[17], ci[17], nc = 0;
-        ce[nc] = ea;
-        cf[nc] = fa;
-        ci[nc++] = (ea - e0) * nf + fa;
+        int n0 = 0;
+        ce[fmt][n0] = ea;
+        cf[fmt][n0] = fa;
+        ci[fmt][n0++] = (ea - e0) * nf + fa;
         if (p->rule == MXF_NX_RULE_B)
             for (int de = 0; de < 2; de++)
                 for (int f = 0; f < nf; f++)
                     if (!(e0 + de == ea && f == fa)) {
-                        ce[nc] = e0 + de;
-                        cf[nc] = f;
-                        ci[nc++] = de * nf + f;
+                        ce[fmt][n0] = e0 + de;
+                        cf[fmt][n0] = f;
+                        ci[fmt][n0++] = de * nf + f;
                     }
-        for (int c = 0; c < nc; c++) {
-            int e = ce[c] < -127 ? -127 : ce[c] > 127 ? 127 : ce[c];
-            double S = scale_of(e, cf[c], p->nano_bits);
-            double res[2];
-            if (!eval_cand(&in, &mf, p->vcr[fmt], p->cr, S, p->round, best, res)) continue;
-            int nopt = p->cr == MXF_NX_CR_SIGN ? 2 : 1;
-            for (int k = 0; k < nopt; k++) {
-                int idx = ((fmt * 2 * nf) + ci[c]) * 2 + k;
-                if (res[k] < best || (res[k] == best && idx < bidx)) {
-                    best = res[k];
-                    bidx = idx;
-                    bfmt = fmt;
-                    be = e;
-                    bf = cf[c];
-                    bcrs = k;
+        nc[fmt] = n0;
+    }
+    /* The Rule A pick of every format is evaluated first, then the rest, so that the early exit
+     * prunes most candidates. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int fmt = 0; fmt < nfmt; fmt++)
+            for (int c = pass ? 1 : 0; c < (pass ? nc[fmt] : 1); c++) {
+                int e = ce[fmt][c] < -127 ? -127 : ce[fmt][c] > 127 ? 127 : ce[fmt][c];
+                double S = scale_of(e, cf[fmt][c], p->nano_bits);
+                double res[2];
+                if (!eval_cand(&in, &mfs[fmt], p->vcr[fmt], p->cr, S, p->round, best, res))
+                    continue;
+                int nopt = p->cr == MXF_NX_CR_SIGN ? 2 : 1;
+                for (int k = 0; k < nopt; k++) {
+                    int idx = ((fmt * 2 * nf) + ci[fmt][c]) * 2 + k;
+                    if (res[k] < best || (res[k] == best && idx < bidx)) {
+                        best = res[k];
+                        bidx = idx;
+                        bfmt = fmt;
+                        be = e;
+                        bf = cf[fmt][c];
+                        bcrs = k;
+                    }
                 }
             }
-        }
-    }
 
     m->E = (uint8_t)(be + 127);
     m->f = (uint8_t)bf;
@@ -242,10 +258,11 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
     const double S = scale_of(be, bf, p->nano_bits);
     const unsigned sbit = 1u << (p->bits - 1);
     const double sv = (bcrs ? -1.0 : 1.0) * p->vcr[bfmt];
-    double sse = 0;
+    double sse = 0, lut[64];
+    for (unsigned c = 0; c <= mf.maxcode; c++) lut[c] = mxf_minifloat_value(&mf, c);
     for (int i = 0; i < n; i++) {
         unsigned mag = mxf_minifloat_round(&mf, fabs((double)x[i]) / S, p->round);
-        double L = mxf_minifloat_value(&mf, mag) * (x[i] < 0 ? -1.0 : 1.0);
+        double L = lut[mag] * (x[i] < 0 ? -1.0 : 1.0);
         double d = x[i] - S * L, es = d * d;
         unsigned code = (x[i] < 0 && mag) ? (sbit | mag) : mag;
         if (p->cr != MXF_NX_CR_OFF && ((sv > 0 && x[i] > 0) || (sv < 0 && x[i] < 0))) {
