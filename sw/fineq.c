@@ -34,50 +34,47 @@ double mxf_fineq_bits_per_weight(const mxf_fineq_params *p, long K)
     return (double)(kp / 3 * 8 + groups * 16) / (double)K;
 }
 
-static inline int qround(double t, int lo, int hi, mxf_round r)
+/* Nearest integer to t (ties per r), saturated to +-2^20; branch-free. */
+static inline int qround(double t, mxf_round r)
 {
     double a = fabs(t);
-    double n = (double)(int64_t)a; /* |t| is small: the codes clamp at 4 */
+    a = a > 1048576.0 ? 1048576.0 : a;
+    double n = (double)(int64_t)a; /* a - n is exact */
     double f = a - n;
-    if (f > 0.5 || (f == 0.5 && (r == MXF_AWAY || ((int64_t)n & 1)))) n += 1.0;
-    int q = t < 0 ? -(int)n : (int)n;
-    if (a > 1e6) q = t < 0 ? lo : hi;
-    return q < lo ? lo : q > hi ? hi : q;
+    n += (double)(f > 0.5) + (double)(f == 0.5) * (r == MXF_AWAY ? 1.0 : (double)((int64_t)n & 1));
+    return t < 0 ? -(int)n : (int)n;
 }
+
+static inline int clampi(int q, int lo, int hi) { return q < lo ? lo : q > hi ? hi : q; }
 
 uint8_t mxf_fineq_encode_cluster(const mxf_fineq_params *p, const float w[3], double delta,
                                  int *outlier)
 {
-    double a[3] = {fabs(w[0]), fabs(w[1]), fabs(w[2])};
-    double mx = a[0], mn = a[0];
-    int pm = 0;
-    for (int i = 1; i < 3; i++) {
-        if (a[i] > mx) mx = a[i];
-        if (a[i] < mn) {
-            mn = a[i];
-            pm = i;
-        }
-    }
-    int qn[3], qo[2];
-    double t[3] = {w[0] / delta, w[1] / delta, w[2] / delta};
-    for (int i = 0; i < 3; i++) qn[i] = qround(t[i], -2, 1, p->round);
-    for (int i = 0, j = 0; i < 3; i++)
-        if (i != pm) qo[j++] = qround(t[i], -4, 3, p->round);
+    const double a0 = fabs(w[0]), a1 = fabs(w[1]), a2 = fabs(w[2]);
+    const double mx = a0 > a1 ? (a0 > a2 ? a0 : a2) : (a1 > a2 ? a1 : a2);
+    /* smallest |w|, first on ties */
+    const int pm = a0 <= a1 ? (a0 <= a2 ? 0 : 2) : (a1 <= a2 ? 1 : 2);
+    const double mn = pm == 0 ? a0 : pm == 1 ? a1 : a2;
+    const double t[3] = {w[0] / delta, w[1] / delta, w[2] / delta};
+    const int n[3] = {qround(t[0], p->round), qround(t[1], p->round), qround(t[2], p->round)};
+    const int i1 = pm == 0 ? 1 : 0, i2 = pm == 2 ? 1 : 2; /* survivors in K order */
+    const int qo0 = clampi(n[i1], -4, 3), qo1 = clampi(n[i2], -4, 3);
     int take_out = mx > p->ratio * mn;
     if (!take_out && p->rescue) {
-        double en = 0, eo = 0;
-        for (int i = 0, j = 0; i < 3; i++) {
-            double dn = w[i] - qn[i] * delta;
-            en += dn * dn;
-            double d = i == pm ? w[i] : w[i] - qo[j++] * delta;
-            eo += d * d;
+        /* squared errors in units of delta */
+        double en = 0;
+        for (int i = 0; i < 3; i++) {
+            double d = t[i] - clampi(n[i], -2, 1);
+            en += d * d;
         }
+        double d1 = t[i1] - qo0, d2 = t[i2] - qo1;
+        double eo = t[pm] * t[pm] + d1 * d1 + d2 * d2;
         take_out = eo < en;
     }
     if (outlier) *outlier = take_out;
-    if (take_out)
-        return (uint8_t)((pm + 1) << 6 | (qo[0] & 7) << 3 | (qo[1] & 7));
-    return (uint8_t)((qn[0] & 3) << 4 | (qn[1] & 3) << 2 | (qn[2] & 3));
+    if (take_out) return (uint8_t)((pm + 1) << 6 | (qo0 & 7) << 3 | (qo1 & 7));
+    return (uint8_t)((clampi(n[0], -2, 1) & 3) << 4 | (clampi(n[1], -2, 1) & 3) << 2 |
+                     (clampi(n[2], -2, 1) & 3));
 }
 
 static inline int sext(unsigned v, int bits)
