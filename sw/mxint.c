@@ -52,11 +52,13 @@ uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int 
     if (I > 127) I = 127;
     const int qmax = (1 << (p->bits - 1)) - 1;
     const double inv = ldexp(1.0, (p->bits - 2) - I);
+    const double qm = qmax;
     for (int i = 0; i < n; i++) {
         double t = fabs((double)x[i]) * inv;
-        double q = t >= qmax ? qmax : mxf_round_nonneg(t, p->round);
-        int m = q > qmax ? qmax : (int)q;
-        codes[i] = (uint8_t)mxf_mxint_code(p->bits, x[i] < 0 ? -m : m);
+        t = t < qm ? t : qm; /* saturate before rounding: qmax is an integer */
+        unsigned m = (unsigned)mxf_round_nonneg(t, p->round);
+        unsigned neg = (unsigned)(x[i] < 0) & (unsigned)(m != 0); /* never the -0 code */
+        codes[i] = (uint8_t)(neg << (p->bits - 1) | m);
     }
     return (uint8_t)(I + 127);
 }
