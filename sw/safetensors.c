@@ -2,7 +2,12 @@
 #include "safetensors.h"
 
 #include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +34,7 @@ void mxf_st_close(mxf_st *st)
     free(st->t);
     for (int i = 0; i < st->nshards; i++) {
         free(st->s[i].path);
-        free(st->s[i].data);
+        if (st->s[i].data && st->s[i].len) munmap(st->s[i].data, st->s[i].len);
     }
     free(st->s);
     memset(st, 0, sizeof *st);
@@ -210,8 +215,28 @@ static int add_shard(mxf_st *st, const char *path, mxf_err *err)
     st->s[st->nshards].path = strdup(path);
     st->nshards++;
     if (!st->s[st->nshards - 1].path) return mxf_fail(err, "out of memory");
-    if (mxf_read_file(path, &st->s[st->nshards - 1].data, &st->s[st->nshards - 1].len, err))
-        return -1;
+    /* Shards are mapped, not read: checkpoints are many GB and only the tensors asked for are
+     * touched. */
+    mxf_st_shard *sh = &st->s[st->nshards - 1];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return mxf_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return mxf_fail(err, "%s: not a regular file", path);
+    }
+    sh->len = (size_t)sb.st_size;
+    if (sh->len) {
+        void *m = mmap(NULL, sh->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            sh->len = 0;
+            return mxf_fail(err, "%s: cannot map: %s", path, strerror(e));
+        }
+        sh->data = m;
+    }
+    close(fd);
     return parse_shard(st, st->nshards - 1, err);
 }
 

@@ -29,7 +29,7 @@ typedef struct mxf_st_tensor {
 
 typedef struct mxf_st_shard {
     char *path;
-    unsigned char *data;
+    unsigned char *data; /* read-only mapping of the whole file */
     size_t len;
     size_t data_off; /* 8 + header length */
 } mxf_st_shard;
