@@ -53,12 +53,7 @@ double mxf_minifloat_value(const mxf_minifloat *f, unsigned magcode)
 unsigned mxf_minifloat_round(const mxf_minifloat *f, double a, mxf_round r)
 {
     if (!(a > 0)) return 0;
-    if (a >= f->maxval) return f->maxcode;
-    int e = mxf_floor_log2(a);
-    if (e < f->emin) e = f->emin;
-    double n = round_int(a * pow2i(f->mbits - e), r);
-    int64_t code = ((int64_t)(e - f->emin) << f->mbits) + (int64_t)n;
-    return code > (int64_t)f->maxcode ? f->maxcode : (unsigned)code;
+    return mxf_minifloat_round_inline(f, a, r);
 }
 
 /* ---- the six MX element formats ---- */

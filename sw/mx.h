@@ -6,6 +6,7 @@
 #define MXF_MX_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -62,6 +63,15 @@ double mxf_e8m0_decode(uint8_t c);
 /* floor(log2(a)) for finite a > 0, exactly (from the double's bits). */
 int mxf_floor_log2(double a);
 
+/* 2^k for -1022 <= k <= 1023, exactly. */
+static inline double mxf_pow2i(int k)
+{
+    uint64_t b = (uint64_t)(k + 1023) << 52;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
 /* Rounds t (0 <= t < 2^52) to an integer with mode r; exact. */
 static inline double mxf_round_nonneg(double t, mxf_round r)
 {
@@ -87,5 +97,18 @@ uint8_t mxf_mx_quantize_block(const mxf_mx_params *p, const float *x, int n, uin
 /* Inverse: NaN scale -> every element NaN. */
 void mxf_mx_dequant_block(const mxf_mx_params *p, uint8_t scale, const uint8_t *codes, int n,
                           float *out);
+
+/* Inline body of mxf_minifloat_round (same result): a >= 0 finite. */
+static inline unsigned mxf_minifloat_round_inline(const mxf_minifloat *f, double a, mxf_round r)
+{
+    if (a >= f->maxval) return f->maxcode;
+    uint64_t b;
+    memcpy(&b, &a, sizeof b);
+    int e = (int)(b >> 52) - 1023; /* 0 and subnormals land below emin */
+    e = e < f->emin ? f->emin : e;
+    double n = mxf_round_nonneg(a * mxf_pow2i(f->mbits - e), r);
+    int64_t code = ((int64_t)(e - f->emin) << f->mbits) + (int64_t)n;
+    return code > (int64_t)f->maxcode ? f->maxcode : (unsigned)code;
+}
 
 #endif

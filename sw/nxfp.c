@@ -261,7 +261,7 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
     double sse = 0, lut[64];
     for (unsigned c = 0; c <= mf.maxcode; c++) lut[c] = mxf_minifloat_value(&mf, c);
     for (int i = 0; i < n; i++) {
-        unsigned mag = mxf_minifloat_round(&mf, fabs((double)x[i]) / S, p->round);
+        unsigned mag = mxf_minifloat_round_inline(&mf, fabs((double)x[i]) / S, p->round);
         double L = lut[mag] * (x[i] < 0 ? -1.0 : 1.0);
         double d = x[i] - S * L, es = d * d;
         unsigned code = (x[i] < 0 && mag) ? (sbit | mag) : mag;
