@@ -622,6 +622,40 @@ static void nxfp_levels_from_notes(void **state)
     assert_true(mxf_nxfp_bits_per_elem(&p) == 4.25);
 }
 
+/* b = 5, 6: every code of every candidate format against the first-principles decoder (bias
+ * 2^(e-1)-1, 0 for one exponent bit), and the default recycled values (top-gap midpoints). */
+static void nxfp_wide_levels(void **state)
+{
+    (void)state;
+    const int splits[2][3] = {{2, 1, 3}, {2, 3, 4}}; /* notes §3.3 */
+    /* top binade levels: E2M2 6, 7; E1M3 3.5, 3.75; E3M1 16, 24; E2M3 7, 7.5; E3M2 24, 28;
+     * E4M1 256, 384 */
+    const double vcr[2][3] = {{6.5, 3.625, 20}, {7.25, 26, 320}};
+    for (int k = 0; k < 2; k++) {
+        int b = 5 + k;
+        mxf_nxfp_params p;
+        mxf_nxfp_default_params(&p, b);
+        for (int fmt = 0; fmt < 3; fmt++) {
+            int E = splits[k][fmt], M = b - 1 - E;
+            assert_int_equal(mxf_nxfp_ebits(b, fmt), E);
+            assert_true(p.vcr[fmt] == vcr[k][fmt]);
+            mxf_nxfp_meta m = {127, 0, (uint8_t)fmt, 0};
+            for (unsigned c = 0; c < (1u << b); c++) {
+                if (c == 1u << (b - 1)) continue; /* recycled */
+                double want;
+                if (E == 1) { /* bias 0: subnormal step 2^(1-M) */
+                    unsigned ef = (c >> M) & 1, mf = c & ((1u << M) - 1);
+                    want = ef ? (1.0 + mf / pow(2.0, M)) * 2.0 : mf / pow(2.0, M) * 2.0;
+                    if (c >> (b - 1)) want = -want;
+                } else {
+                    want = ref_fp_value(E, M, c);
+                }
+                assert_true(mxf_nxfp_decode(&p, &m, c) == want);
+            }
+        }
+    }
+}
+
 /* Brute force over every (fmt, E, f, crs) and every code per element; the library's choice must
  * reach the minimum SSE. */
 static void nxfp_search_vs_bruteforce(void **state)
@@ -845,6 +879,7 @@ int main(void)
         cmocka_unit_test(nxfp_block_a_stages),
         cmocka_unit_test(nxfp_block_e),
         cmocka_unit_test(nxfp_levels_from_notes),
+        cmocka_unit_test(nxfp_wide_levels),
         cmocka_unit_test(nxfp_search_vs_bruteforce),
         cmocka_unit_test(nxfp_meta_pack_validation),
         cmocka_unit_test(fineq_worked_examples),
