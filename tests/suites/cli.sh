@@ -29,4 +29,3 @@ run "cli/mxfgen-unknown-option" expect_error "unknown or incomplete option '--ar
     build/bin/mxfgen rtl --arary 4
 run "cli/mxfvec-bad-manifest" expect_error "manifest.json: cannot open" \
     build/bin/mxfvec stim --config /nonexistent --out build/test-logs/x.hex
-run "cli/mxfsim-bad-m" expect_error "--m=0: out of range" build/ws-a4-w8/mxfsim gemm --m 0

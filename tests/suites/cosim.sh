@@ -32,6 +32,8 @@ build_all() {
         xargs -P "${JOBS:-2}" -I{} bash -c 'make -s sim-config {} >/dev/null 2>build/test-logs/build-$(echo {} | tr " =" "_-").err || { cat build/test-logs/build-$(echo {} | tr " =" "_-").err; exit 1; }'
 }
 run "cosim/build-all-configs" build_all
+# Harness bad input needs a built harness, so it lives here rather than in cli.sh.
+run "cli/mxfsim-bad-m" expect_error "--m=0: out of range" build/ws-a4-w8/mxfsim gemm --m 0
 
 echo "== Verilator co-simulation"
 seed=${SEED:-1}
