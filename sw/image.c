@@ -32,7 +32,8 @@ static void put(wbuf *b, const void *src, size_t n)
     if (b->oom) return;
     if (b->len + n > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->len + n) nc *= 2;
+        while (nc < b->len + n)
+            nc *= 2;
         unsigned char *q = realloc(b->p, nc);
         if (!q) {
             b->oom = 1;
@@ -48,18 +49,23 @@ static void put(wbuf *b, const void *src, size_t n)
 static void put_u(wbuf *b, uint64_t v, int bytes)
 {
     unsigned char t[8];
-    for (int i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < bytes; i++)
+        t[i] = (unsigned char)(v >> (8 * i));
     put(b, t, (size_t)bytes);
 }
 
 static uint64_t get_u(const unsigned char *p, int bytes)
 {
     uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 
-static uint64_t align_up(uint64_t x) { return (x + MXF_IMAGE_ALIGN - 1) / MXF_IMAGE_ALIGN * MXF_IMAGE_ALIGN; }
+static uint64_t align_up(uint64_t x)
+{
+    return (x + MXF_IMAGE_ALIGN - 1) / MXF_IMAGE_ALIGN * MXF_IMAGE_ALIGN;
+}
 
 /* Header bytes per tensor entry besides the name. */
 #define ENTRY_FIXED (2 + 4 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 4)
@@ -78,8 +84,8 @@ int mxf_image_write(const char *path, int n, const char *const *names, const mxf
         char s2[512];
         mxf_qformat_spec(&q[i].fmt, s2, sizeof s2);
         if (strcmp(s2, spec))
-            return mxf_fail(err, "%s: tensor '%s' has format %s, image is %s", path, names[i],
-                            s2, spec);
+            return mxf_fail(err, "%s: tensor '%s' has format %s, image is %s", path, names[i], s2,
+                            spec);
         size_t nl = strlen(names[i]);
         if (nl < 1 || nl > MXF_IMAGE_MAX_NAME)
             return mxf_fail(err, "%s: tensor %d: name length %zu out of range 1..%d", path, i, nl,
@@ -162,7 +168,8 @@ void mxf_image_free(mxf_image *img)
 {
     if (!img) return;
     if (img->t)
-        for (int i = 0; i < img->n; i++) free(img->t[i].name);
+        for (int i = 0; i < img->n; i++)
+            free(img->t[i].name);
     free(img->t);
     if (img->owns_data) free(img->data);
     memset(img, 0, sizeof *img);
@@ -187,10 +194,8 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
     img->len = len;
     const char *L = label;
     if (len < 8 || memcmp(data, MXF_IMAGE_MAGIC, 8))
-        return mxf_fail(err, "%s: magic: not a weight image (expected \"%s\")", L,
-                        MXF_IMAGE_MAGIC);
-    if (len < HEAD_FIXED)
-        return mxf_fail(err, "%s: header: truncated (%zu bytes)", L, len);
+        return mxf_fail(err, "%s: magic: not a weight image (expected \"%s\")", L, MXF_IMAGE_MAGIC);
+    if (len < HEAD_FIXED) return mxf_fail(err, "%s: header: truncated (%zu bytes)", L, len);
     img->version = (uint32_t)get_u(data + 8, 4);
     if (img->version != MXF_IMAGE_VERSION)
         return mxf_fail(err, "%s: version: %u unsupported (this reader reads version %u)", L,
@@ -231,8 +236,8 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
         size_t nl = (size_t)get_u(data + p, 2);
         p += 2;
         if (nl < 1 || nl > MXF_IMAGE_MAX_NAME || p + nl + ENTRY_FIXED - 2 > hend)
-            return mxf_fail(err, "%s: tensor[%u]: name_len %zu invalid or entry overruns header",
-                            L, i, nl);
+            return mxf_fail(err, "%s: tensor[%u]: name_len %zu invalid or entry overruns header", L,
+                            i, nl);
         t->name = malloc(nl + 1);
         if (!t->name) return mxf_fail(err, "%s: out of memory", L);
         memcpy(t->name, data + p, nl);
@@ -241,7 +246,8 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
             return mxf_fail(err, "%s: tensor[%u]: name contains a NUL byte", L, i);
         p += nl;
         uint32_t nd = (uint32_t)get_u(data + p, 4);
-        if (nd != 2) return mxf_fail(err, "%s: tensor '%s': ndim %u (only 2 supported)", L, t->name, nd);
+        if (nd != 2)
+            return mxf_fail(err, "%s: tensor '%s': ndim %u (only 2 supported)", L, t->name, nd);
         t->rows = (int64_t)get_u(data + p + 4, 8);
         t->cols = (int64_t)get_u(data + p + 12, 8);
         t->codes_off = get_u(data + p + 20, 8);
@@ -262,10 +268,18 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
             return mxf_fail(err, "%s: tensor '%s': codes_len %llu, shape %lldx%lld in %s needs %zu",
                             L, t->name, (unsigned long long)t->codes_len, (long long)t->rows,
                             (long long)t->cols, img->spec, cl);
-        if (ml != t->meta_len)
-            return mxf_fail(err, "%s: tensor '%s': meta_len %llu, shape %lldx%lld in %s needs %zu",
+        size_t mn = mxf_qformat_meta_min(&img->fmt, t->rows, t->cols);
+        if (t->meta_len < mn || t->meta_len > ml) {
+            if (mn == ml)
+                return mxf_fail(err,
+                                "%s: tensor '%s': meta_len %llu, shape %lldx%lld in %s needs %zu",
+                                L, t->name, (unsigned long long)t->meta_len, (long long)t->rows,
+                                (long long)t->cols, img->spec, ml);
+            return mxf_fail(err,
+                            "%s: tensor '%s': meta_len %llu, shape %lldx%lld in %s needs %zu..%zu",
                             L, t->name, (unsigned long long)t->meta_len, (long long)t->rows,
-                            (long long)t->cols, img->spec, ml);
+                            (long long)t->cols, img->spec, mn, ml);
+        }
     }
     if (p != hend)
         return mxf_fail(err, "%s: header_len: %u does not match the table (ends at %zu)", L,
@@ -285,9 +299,11 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
             }
             if (off > len || l > len - off) {
                 free(sp);
-                return mxf_fail(err, "%s: tensor '%s': %s section [%llu, %llu) beyond the end of "
-                                "the file (%zu bytes): truncated", L, t->name, sn,
-                                (unsigned long long)off, (unsigned long long)(off + l), len);
+                return mxf_fail(err,
+                                "%s: tensor '%s': %s section [%llu, %llu) beyond the end of "
+                                "the file (%zu bytes): truncated",
+                                L, t->name, sn, (unsigned long long)off,
+                                (unsigned long long)(off + l), len);
             }
             sp[2 * i + s] = (span){off, l, (int)i, s};
         }

@@ -15,7 +15,8 @@ void mxf_msq_default_params(mxf_msq_params *p, int bb)
 
 int mxf_msq_check_params(const mxf_msq_params *p, mxf_err *err)
 {
-    if (p->bb != 2 && p->bb != 4) return mxf_fail(err, "bb=%d: MicroScopiQ slots are 2 or 4 bits", p->bb);
+    if (p->bb != 2 && p->bb != 4)
+        return mxf_fail(err, "bb=%d: MicroScopiQ slots are 2 or 4 bits", p->bb);
     if (!(p->sigma > 0)) return mxf_fail(err, "sigma=%g: must be positive", p->sigma);
     if (p->max_outliers < 0 || p->max_outliers > MXF_MSQ_MAX_OUT)
         return mxf_fail(err, "max_outliers=%d: must be 0..%d", p->max_outliers, MXF_MSQ_MAX_OUT);
@@ -26,11 +27,23 @@ int mxf_msq_check_params(const mxf_msq_params *p, mxf_err *err)
 }
 
 /* Mantissa bits kept per outlier and the element format's emax (uX in the MXScale byte). */
-static int mant_bits(int bb) { return bb == 2 ? 2 : 4; }
-static int ux_of(int bb) { return bb == 2 ? 1 : 4; }    /* e1m2: emax 1; e3m4: emax 4 (bias 3) */
-static int l1_bits(int bb) { return bb == 2 ? 7 : 5; }
+static int mant_bits(int bb)
+{
+    return bb == 2 ? 2 : 4;
+}
+static int ux_of(int bb)
+{
+    return bb == 2 ? 1 : 4;
+} /* e1m2: emax 1; e3m4: emax 4 (bias 3) */
+static int l1_bits(int bb)
+{
+    return bb == 2 ? 7 : 5;
+}
 
-static double round_half_away(double x) { return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5); }
+static double round_half_away(double x)
+{
+    return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5);
+}
 
 static int floor_log2(double x)
 {
@@ -108,13 +121,16 @@ static int cand_cmp(const void *a, const void *b)
 static int next_perm(int *idx, int n)
 {
     int i = n - 2;
-    while (i >= 0 && idx[i] >= idx[i + 1]) i--;
+    while (i >= 0 && idx[i] >= idx[i + 1])
+        i--;
     if (i < 0) return 0;
     int j = n - 1;
-    while (idx[j] <= idx[i]) j--;
+    while (idx[j] <= idx[i])
+        j--;
     int t = idx[i];
     idx[i] = idx[j], idx[j] = t;
-    for (int a = i + 1, b = n - 1; a < b; a++, b--) t = idx[a], idx[a] = idx[b], idx[b] = t;
+    for (int a = i + 1, b = n - 1; a < b; a++, b--)
+        t = idx[a], idx[a] = idx[b], idx[b] = t;
     return 1;
 }
 
@@ -130,34 +146,42 @@ static int place_lowers(const mxf_msq_params *p, const int *outl, int n, const c
     int best_set[MXF_MSQ_MAX_OUT], found = 0;
     double best_cost = 0;
     int comb[MXF_MSQ_MAX_OUT];
-    for (int i = 0; i < n; i++) comb[i] = i;
+    for (int i = 0; i < n; i++)
+        comb[i] = i;
     for (;;) {
         double cost = 0;
-        for (int i = 0; i < n; i++) cost += inl[comb[i]].sal;
+        for (int i = 0; i < n; i++)
+            cost += inl[comb[i]].sal;
         /* subsets come in rank order, so on equal cost the earlier one is kept */
         if (!found || cost < best_cost) {
             /* routable with some assignment? */
             int idx[MXF_MSQ_MAX_OUT], up[MXF_MSQ_MAX_OUT], lo[MXF_MSQ_MAX_OUT];
-            for (int i = 0; i < n; i++) idx[i] = i, up[i] = outl[i];
+            for (int i = 0; i < n; i++)
+                idx[i] = i, up[i] = outl[i];
             int ok = 0;
             do {
-                for (int i = 0; i < n; i++) lo[i] = inl[comb[idx[i]]].slot;
+                for (int i = 0; i < n; i++)
+                    lo[i] = inl[comb[idx[i]]].slot;
                 ok = !p->routable || p->routable(p->route_ctx, n, up, lo);
             } while (!ok && next_perm(idx, n));
             if (ok) {
                 found = 1;
                 best_cost = cost;
-                for (int i = 0; i < n; i++) best_set[i] = lo[i];
-                if (comb[n - 1] == n - 1 && memcmp(idx, (int[]){0, 1, 2, 3}, sizeof(int) * (size_t)n) == 0)
+                for (int i = 0; i < n; i++)
+                    best_set[i] = lo[i];
+                if (comb[n - 1] == n - 1 &&
+                    memcmp(idx, (int[]){0, 1, 2, 3}, sizeof(int) * (size_t)n) == 0)
                     break; /* the naive placement routes: done */
             }
         }
         /* next combination */
         int i = n - 1;
-        while (i >= 0 && comb[i] == ni - n + i) i--;
+        while (i >= 0 && comb[i] == ni - n + i)
+            i--;
         if (i < 0) break;
         comb[i]++;
-        for (int j = i + 1; j < n; j++) comb[j] = comb[j - 1] + 1;
+        for (int j = i + 1; j < n; j++)
+            comb[j] = comb[j - 1] + 1;
     }
     if (!found) return -1;
     int naive = 1;
@@ -170,8 +194,8 @@ static int place_lowers(const mxf_msq_params *p, const int *outl, int n, const c
 }
 
 int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
-                         const double *saliency, mxf_msq_mab *out, float *deq,
-                         mxf_msq_stats *st, mxf_err *err)
+                         const double *saliency, mxf_msq_mab *out, float *deq, mxf_msq_stats *st,
+                         mxf_err *err)
 {
     const int bb = p->bb;
     if (mxf_msq_check_params(p, err)) return -1;
@@ -186,15 +210,18 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
         if (i < n_valid) sum += x[i];
     }
     double mean = sum / n_valid;
-    for (int i = 0; i < n_valid; i++) sum2 += (x[i] - mean) * (x[i] - mean);
+    for (int i = 0; i < n_valid; i++)
+        sum2 += (x[i] - mean) * (x[i] - mean);
     double sd = sqrt(sum2 / n_valid); /* population sigma over the MaB's real weights */
 
     /* 1. 3-sigma mask, capped per uB (largest |w| kept; ties to the lower slot). */
     int is_out[MXF_MSQ_MAB] = {0};
-    for (int i = 0; i < n_valid; i++) is_out[i] = sd > 0 && fabs(x[i] - mean) > p->sigma * sd;
+    for (int i = 0; i < n_valid; i++)
+        is_out[i] = sd > 0 && fabs(x[i] - mean) > p->sigma * sd;
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         int base = u * MXF_MSQ_MUB, n = 0;
-        for (int i = 0; i < MXF_MSQ_MUB; i++) n += is_out[base + i];
+        for (int i = 0; i < MXF_MSQ_MUB; i++)
+            n += is_out[base + i];
         while (n > p->max_outliers) { /* demote the smallest |w| (ties: higher slot) */
             int worst = -1;
             for (int i = 0; i < MXF_MSQ_MUB; i++)
@@ -288,7 +315,10 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
     return 0;
 }
 
-size_t mxf_msq_weight_bytes(int bb) { return (size_t)MXF_MSQ_MAB * (size_t)bb / 8; }
+size_t mxf_msq_weight_bytes(int bb)
+{
+    return (size_t)MXF_MSQ_MAB * (size_t)bb / 8;
+}
 
 size_t mxf_msq_meta_bytes(const mxf_msq_mab *m)
 {
@@ -318,7 +348,8 @@ int mxf_msq_unpack_mab(int bb, const uint8_t *weights, const uint8_t *meta, size
                        size_t *meta_used, float *deq, mxf_err *err)
 {
     if (bb != 2 && bb != 4) return mxf_fail(err, "bb=%d: expected 2 or 4", bb);
-    if (meta_avail < 3) return mxf_fail(err, "MaB metadata truncated: %zu of 3 header bytes", meta_avail);
+    if (meta_avail < 3)
+        return mxf_fail(err, "MaB metadata truncated: %zu of 3 header bytes", meta_avail);
     if (meta[0] == 0xff) return mxf_fail(err, "MaB inlier scale byte 0xff is reserved (NaN)");
     const int I_sf = (int)meta[0] - 127;
     const unsigned bitmap = (unsigned)meta[1] | (unsigned)meta[2] << 8;
@@ -326,79 +357,123 @@ int mxf_msq_unpack_mab(int bb, const uint8_t *weights, const uint8_t *meta, size
     uint8_t code[MXF_MSQ_MAB];
     for (int e = 0; e < MXF_MSQ_MAB; e++)
         code[e] = (uint8_t)(weights[e / per_byte] >> (bb * (e % per_byte)) & ((1 << bb) - 1));
-    for (int e = 0; e < MXF_MSQ_MAB; e++) deq[e] = (float)inlier_value(bb, code[e], I_sf);
+    for (int e = 0; e < MXF_MSQ_MAB; e++)
+        deq[e] = (float)inlier_value(bb, code[e], I_sf);
     size_t o = 3;
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         if (!(bitmap >> u & 1)) continue;
         if (o + 4 > meta_avail)
-            return mxf_fail(err, "MaB metadata truncated in uB %d (%zu bytes available)", u, meta_avail);
+            return mxf_fail(err, "MaB metadata truncated in uB %d (%zu bytes available)", u,
+                            meta_avail);
         int O_sf = decode_mxscale(bb, meta[o], I_sf);
-        uint32_t perm = (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 | (uint32_t)meta[o + 3] << 16;
+        uint32_t perm =
+            (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 | (uint32_t)meta[o + 3] << 16;
         o += 4;
         int base = u * MXF_MSQ_MUB, seen = 0, n = 0, prev_up = -1;
         for (int j = 0; j < MXF_MSQ_MAX_OUT; j++) {
             int ent = (int)(perm >> (6 * j) & 0x3f), up = ent >> 3, lo = ent & 7;
             if (up == lo) {
-                if (ent != 0) return mxf_fail(err, "uB %d: permutation entry %d is 0x%02x (Upper == Lower)", u, j, ent);
+                if (ent != 0)
+                    return mxf_fail(err, "uB %d: permutation entry %d is 0x%02x (Upper == Lower)",
+                                    u, j, ent);
                 continue;
             }
             if (up <= prev_up || (seen >> up & 1) || (seen >> lo & 1))
-                return mxf_fail(err, "uB %d: permutation entry %d (%d<-%d) repeats a slot or is out of order", u, j, up, lo);
+                return mxf_fail(
+                    err, "uB %d: permutation entry %d (%d<-%d) repeats a slot or is out of order",
+                    u, j, up, lo);
             seen |= 1 << up | 1 << lo;
             prev_up = up;
             uint8_t cu = code[base + up], cl = code[base + lo];
             int sign = cu >> (bb - 1);
             if ((cl >> (bb - 1)) != sign)
-                return mxf_fail(err, "uB %d: outlier at slot %d has halves of different sign", u, up);
+                return mxf_fail(err, "uB %d: outlier at slot %d has halves of different sign", u,
+                                up);
             int h = mant_bits(bb) / 2, hm = (1 << h) - 1;
             if ((cu & ~(hm | 1 << (bb - 1))) || (cl & ~(hm | 1 << (bb - 1))))
-                return mxf_fail(err, "uB %d: outlier half at slot %d/%d uses a reserved bit", u, up, lo);
+                return mxf_fail(err, "uB %d: outlier half at slot %d/%d uses a reserved bit", u, up,
+                                lo);
             int mant = (cu & hm) << h | (cl & hm);
             deq[base + up] = (float)outlier_value(bb, sign, mant, O_sf);
             deq[base + lo] = 0.0f;
             n++;
         }
-        if (n == 0) return mxf_fail(err, "uB %d: flagged in the bitmap but its permutation list is empty", u);
+        if (n == 0)
+            return mxf_fail(err, "uB %d: flagged in the bitmap but its permutation list is empty",
+                            u);
     }
     *meta_used = o;
     return 0;
 }
 
-int mxf_msq_quantize_rtn(const mxf_msq_params *p, const float *W, int N, int K,
-                         mxf_msq_tensor *t, float *deq, mxf_err *err)
+int mxf_msq_tensor_init(mxf_msq_tensor *t, const mxf_msq_params *p, int N, int K, mxf_err *err)
 {
     memset(t, 0, sizeof *t);
     if (mxf_msq_check_params(p, err)) return -1;
-    if (N < 1 || K < 1) return mxf_fail(err, "weight shape %dx%d: both dimensions must be >= 1", N, K);
+    if (N < 1 || K < 1)
+        return mxf_fail(err, "weight shape %dx%d: both dimensions must be >= 1", N, K);
     const int nm = (N + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB;
-    const size_t wb = mxf_msq_weight_bytes(p->bb), nmab = (size_t)nm * (size_t)K;
+    const size_t nmab = (size_t)nm * (size_t)K;
     t->N = N, t->K = K, t->bb = p->bb, t->n_mab_per_col = nm;
-    t->weights_len = wb * nmab;
+    t->weights_len = mxf_msq_weight_bytes(p->bb) * nmab;
     t->weights = malloc(t->weights_len);
-    t->meta = malloc(nmab * (3 + 4 * MXF_MSQ_NMUB));
+    t->meta = malloc(nmab * MXF_MSQ_MAX_META);
     t->meta_offset = malloc(sizeof(uint32_t) * nmab);
     if (!t->weights || !t->meta || !t->meta_offset) {
         mxf_msq_tensor_free(t);
         return mxf_fail(err, "out of memory for a %dx%d MicroScopiQ tensor", N, K);
     }
-    float col[MXF_MSQ_MAB], dq[MXF_MSQ_MAB];
+    return 0;
+}
+
+int mxf_msq_tensor_put_column(mxf_msq_tensor *t, const mxf_msq_params *p, int k, const float *w,
+                              const double *saliency, float *deq, mxf_err *err)
+{
+    if (k != t->next_k)
+        return mxf_fail(err, "column k=%d put out of order (expected %d)", k, t->next_k);
+    const size_t wb = mxf_msq_weight_bytes(t->bb);
+    const int nm = t->n_mab_per_col;
     mxf_msq_mab mab;
-    for (int k = 0; k < K; k++)
-        for (int m = 0; m < nm; m++) {
-            int n0 = m * MXF_MSQ_MAB, nv = N - n0 < MXF_MSQ_MAB ? N - n0 : MXF_MSQ_MAB;
-            for (int i = 0; i < nv; i++) col[i] = W[(size_t)(n0 + i) * (size_t)K + (size_t)k];
-            if (mxf_msq_quantize_mab(p, col, nv, NULL, &mab, deq ? dq : NULL, &t->stats, err)) {
-                mxf_fail_prefix(err, "column k=%d, output channels %d..%d: ", k, n0, n0 + nv - 1);
-                mxf_msq_tensor_free(t);
-                return -1;
-            }
-            size_t idx = (size_t)k * (size_t)nm + (size_t)m;
-            t->meta_offset[idx] = (uint32_t)t->meta_len;
-            mxf_msq_pack_mab(p->bb, &mab, t->weights + idx * wb, t->meta + t->meta_len);
-            t->meta_len += mxf_msq_meta_bytes(&mab);
-            if (deq)
-                for (int i = 0; i < nv; i++) deq[(size_t)(n0 + i) * (size_t)K + (size_t)k] = dq[i];
+    float dq[MXF_MSQ_MAB]; /* the decoder writes whole MaBs, padding included */
+    for (int m = 0; m < nm; m++) {
+        int n0 = m * MXF_MSQ_MAB, nv = t->N - n0 < MXF_MSQ_MAB ? t->N - n0 : MXF_MSQ_MAB;
+        if (mxf_msq_quantize_mab(p, w + n0, nv, saliency ? saliency + n0 : NULL, &mab,
+                                 deq ? dq : NULL, &t->stats, err))
+            return mxf_fail_prefix(err, "column k=%d, output channels %d..%d: ", k, n0,
+                                   n0 + nv - 1);
+        if (deq) memcpy(deq + n0, dq, sizeof(float) * (size_t)nv);
+        size_t idx = (size_t)k * (size_t)nm + (size_t)m;
+        t->meta_offset[idx] = (uint32_t)t->meta_len;
+        mxf_msq_pack_mab(t->bb, &mab, t->weights + idx * wb, t->meta + t->meta_len);
+        t->meta_len += mxf_msq_meta_bytes(&mab);
+    }
+    t->next_k++;
+    return 0;
+}
+
+int mxf_msq_quantize_rtn(const mxf_msq_params *p, const float *W, int N, int K, mxf_msq_tensor *t,
+                         float *deq, mxf_err *err)
+{
+    if (mxf_msq_tensor_init(t, p, N, K, err)) return -1;
+    float *col = malloc(sizeof(float) * 2 * (size_t)N);
+    if (!col) {
+        mxf_msq_tensor_free(t);
+        return mxf_fail(err, "out of memory for a %dx%d MicroScopiQ tensor", N, K);
+    }
+    float *dq = col + N;
+    for (int k = 0; k < K; k++) {
+        for (int n = 0; n < N; n++)
+            col[n] = W[(size_t)n * (size_t)K + (size_t)k];
+        if (mxf_msq_tensor_put_column(t, p, k, col, NULL, deq ? dq : NULL, err)) {
+            free(col);
+            mxf_msq_tensor_free(t);
+            return -1;
         }
+        if (deq)
+            for (int n = 0; n < N; n++)
+                deq[(size_t)n * (size_t)K + (size_t)k] = dq[n];
+    }
+    free(col);
     return 0;
 }
 
@@ -422,4 +497,39 @@ double mxf_msq_ebw_full(int bb, const mxf_msq_stats *st, size_t weight_bytes, si
     (void)bb;
     if (st->weights == 0) return 0;
     return 8.0 * (double)(weight_bytes + meta_bytes) / (double)st->weights;
+}
+
+int mxf_msq_meta_stats(int N, int K, const uint8_t *meta, size_t meta_len, mxf_msq_stats *st,
+                       mxf_err *err)
+{
+    memset(st, 0, sizeof *st);
+    if (N < 1 || K < 1)
+        return mxf_fail(err, "weight shape %dx%d: both dimensions must be >= 1", N, K);
+    const int nm = (N + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB;
+    size_t o = 0;
+    for (int k = 0; k < K; k++)
+        for (int m = 0; m < nm; m++) {
+            const int nv = N - m * MXF_MSQ_MAB < MXF_MSQ_MAB ? N - m * MXF_MSQ_MAB : MXF_MSQ_MAB;
+            if (o + 3 > meta_len)
+                return mxf_fail(err, "metadata ends inside MaB (k=%d, m=%d) at byte %zu", k, m, o);
+            const unsigned bitmap = (unsigned)meta[o + 1] | (unsigned)meta[o + 2] << 8;
+            o += 3;
+            for (int u = 0; u < MXF_MSQ_NMUB; u++) {
+                if (u * MXF_MSQ_MUB < nv) st->mubs++;
+                if (!(bitmap >> u & 1)) continue;
+                if (o + 4 > meta_len)
+                    return mxf_fail(err, "metadata ends inside uB %d of MaB (k=%d, m=%d)", u, k, m);
+                uint32_t perm = (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 |
+                                (uint32_t)meta[o + 3] << 16;
+                for (int j = 0; j < MXF_MSQ_MAX_OUT; j++)
+                    st->outliers += (perm >> (6 * j) & 0x3f) != 0;
+                st->outlier_mubs++;
+                o += 4;
+            }
+            st->weights += nv;
+            st->mabs++;
+        }
+    if (o != meta_len)
+        return mxf_fail(err, "metadata has %zu bytes after the last MaB", meta_len - o);
+    return 0;
 }

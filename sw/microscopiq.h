@@ -19,17 +19,18 @@
 #define MXF_MSQ_MUB 8
 #define MXF_MSQ_NMUB (MXF_MSQ_MAB / MXF_MSQ_MUB)
 #define MXF_MSQ_MAX_OUT (MXF_MSQ_MUB / 2)
+#define MXF_MSQ_MAX_META (3 + 4 * MXF_MSQ_NMUB) /* metadata bytes of one MaB, at most */
 
 /* Whether the set of (Upper, Lower) slot pairs of one uB can be merged by ReCoN at once.
  * Return 1 if routable. NULL predicate = every placement accepted. */
 typedef int (*mxf_msq_route_fn)(void *ctx, int n, const int *upper, const int *lower);
 
 typedef struct mxf_msq_params {
-    int bb;              /* slot width: 2 (e1m2 outliers) or 4 (e3m4 outliers) */
-    double sigma;        /* outlier threshold in standard deviations (3.0) */
-    int max_outliers;    /* per uB, at most MXF_MSQ_MAX_OUT (4); 0 = MX-INT-bb alone */
-    int outlier_group;   /* weights sharing one outlier exponent: 8 (per uB, the paper's
-                            MX-FP_{8,8}) or 128 (per MaB, the ablation's MX-FP_{128,128}) */
+    int bb;            /* slot width: 2 (e1m2 outliers) or 4 (e3m4 outliers) */
+    double sigma;      /* outlier threshold in standard deviations (3.0) */
+    int max_outliers;  /* per uB, at most MXF_MSQ_MAX_OUT (4); 0 = MX-INT-bb alone */
+    int outlier_group; /* weights sharing one outlier exponent: 8 (per uB, the paper's
+                          MX-FP_{8,8}) or 128 (per MaB, the ablation's MX-FP_{128,128}) */
     mxf_msq_route_fn routable;
     void *route_ctx;
 } mxf_msq_params;
@@ -38,29 +39,29 @@ void mxf_msq_default_params(mxf_msq_params *p, int bb);
 int mxf_msq_check_params(const mxf_msq_params *p, mxf_err *err);
 
 typedef struct mxf_msq_mub {
-    int n_out;                     /* outliers kept in this uB (0..4) */
-    int upper[MXF_MSQ_MAX_OUT];    /* slot of each outlier, ascending */
-    int lower[MXF_MSQ_MAX_OUT];    /* pruned slot holding that outlier's Lower half */
-    int O_sf;                      /* shared outlier exponent (after any saturation) */
-    uint8_t mxscale;               /* {L1, uX} byte */
-    uint32_t perm;                 /* 24-bit permutation list */
+    int n_out;                  /* outliers kept in this uB (0..4) */
+    int upper[MXF_MSQ_MAX_OUT]; /* slot of each outlier, ascending */
+    int lower[MXF_MSQ_MAX_OUT]; /* pruned slot holding that outlier's Lower half */
+    int O_sf;                   /* shared outlier exponent (after any saturation) */
+    uint8_t mxscale;            /* {L1, uX} byte */
+    uint32_t perm;              /* 24-bit permutation list */
 } mxf_msq_mub;
 
 typedef struct mxf_msq_mab {
-    int I_sf;                       /* inlier exponent; step 2^(I_sf - (bb - 2)) */
-    uint8_t code[MXF_MSQ_MAB];      /* bb-bit sign-magnitude slot codes */
-    uint16_t bitmap;                /* bit j: uB j has outliers */
+    int I_sf;                  /* inlier exponent; step 2^(I_sf - (bb - 2)) */
+    uint8_t code[MXF_MSQ_MAB]; /* bb-bit sign-magnitude slot codes */
+    uint16_t bitmap;           /* bit j: uB j has outliers */
     mxf_msq_mub mub[MXF_MSQ_NMUB];
 } mxf_msq_mab;
 
 typedef struct mxf_msq_stats {
-    int64_t weights;        /* real (unpadded) weights */
-    int64_t mabs, mubs;     /* real MaBs and uBs (a uB with any real weight counts) */
-    int64_t outlier_mubs;   /* uBs with at least one outlier */
-    int64_t outliers;       /* outliers kept */
-    int64_t demoted;        /* 3-sigma outliers beyond the per-uB cap, quantized as inliers */
-    int64_t rerouted;       /* uBs whose placement differs from the naive one for routing */
-    int64_t scale_saturated;/* uBs whose outlier exponent did not fit the MXScale field */
+    int64_t weights;         /* real (unpadded) weights */
+    int64_t mabs, mubs;      /* real MaBs and uBs (a uB with any real weight counts) */
+    int64_t outlier_mubs;    /* uBs with at least one outlier */
+    int64_t outliers;        /* outliers kept */
+    int64_t demoted;         /* 3-sigma outliers beyond the per-uB cap, quantized as inliers */
+    int64_t rerouted;        /* uBs whose placement differs from the naive one for routing */
+    int64_t scale_saturated; /* uBs whose outlier exponent did not fit the MXScale field */
 } mxf_msq_stats;
 
 /* Quantizes one MaB: w[0..n_valid-1] are real weights (n_valid <= 128; the rest is padding).
@@ -68,8 +69,8 @@ typedef struct mxf_msq_stats {
  * entries) receives the dequantized values, pruned slots 0. Fails on NaN/Inf or when no
  * routable placement exists for some uB. */
 int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
-                         const double *saliency, mxf_msq_mab *out, float *deq,
-                         mxf_msq_stats *st, mxf_err *err);
+                         const double *saliency, mxf_msq_mab *out, float *deq, mxf_msq_stats *st,
+                         mxf_err *err);
 
 /* Byte layout of docs/microscopiq-format.md: weights = 128*bb/8 bytes; metadata = I_sf byte,
  * 16-bit bitmap (LE), then per set bit {MXScale, 24-bit permutation list LE}. */
@@ -86,14 +87,39 @@ int mxf_msq_unpack_mab(int bb, const uint8_t *weights, const uint8_t *meta, size
  * Sections follow k-major, MaB-minor order. deq (N x K, optional) gets dequantized weights. */
 typedef struct mxf_msq_tensor {
     int N, K, bb, n_mab_per_col;
-    uint8_t *weights; size_t weights_len;
-    uint8_t *meta;    size_t meta_len;
+    uint8_t *weights;
+    size_t weights_len;
+    uint8_t *meta;
+    size_t meta_len;
     uint32_t *meta_offset; /* per MaB, for random access (k * n_mab_per_col + m) */
     mxf_msq_stats stats;
+    int next_k; /* columns put so far (mxf_msq_tensor_put_column) */
 } mxf_msq_tensor;
 
-int mxf_msq_quantize_rtn(const mxf_msq_params *p, const float *W, int N, int K,
-                         mxf_msq_tensor *t, float *deq, mxf_err *err);
+int mxf_msq_quantize_rtn(const mxf_msq_params *p, const float *W, int N, int K, mxf_msq_tensor *t,
+                         float *deq, mxf_err *err);
+
+/* Incremental form used by both modes: init allocates for N x K; put_column quantizes input
+ * column k (w: N weights, saliency: N values or NULL for w^2, deq: N outputs or NULL) and
+ * appends its MaBs. Columns must come in order k = 0..K-1. */
+int mxf_msq_tensor_init(mxf_msq_tensor *t, const mxf_msq_params *p, int N, int K, mxf_err *err);
+int mxf_msq_tensor_put_column(mxf_msq_tensor *t, const mxf_msq_params *p, int k, const float *w,
+                              const double *saliency, float *deq, mxf_err *err);
+
+/* Hessian-guided mode (docs/microscopiq-quantizer.md): the GPTQ column loop of sw/gptq.h with
+ * this quantizer per column, pruning by the OBS saliency w^2 / [H_F^-1]_kk of the error-updated
+ * weights, the pruned weights' error compensated like any rounding error. U and dead come from
+ * mxf_hessian_prepare; block is the lazy-update block (128). deq (N x K, optional) receives the
+ * dequantized weights; gst (optional) GPTQ's loss statistics. */
+struct mxf_gptq_stats;
+int mxf_msq_quantize_gptq(const mxf_msq_params *p, const float *W, int N, int K, const double *U,
+                          const unsigned char *dead, int block, mxf_msq_tensor *t, float *deq,
+                          struct mxf_gptq_stats *gst, mxf_err *err);
+
+/* Statistics of a packed tensor's metadata stream (weights, uBs, uBs with outliers, outliers
+ * kept), validating its structure: every MaB's header and uB records present, nothing left. */
+int mxf_msq_meta_stats(int N, int K, const uint8_t *meta, size_t meta_len, mxf_msq_stats *st,
+                       mxf_err *err);
 void mxf_msq_tensor_free(mxf_msq_tensor *t);
 
 /* Effective bit width. Paper convention: bb for uBs without outliers, (24 + 8 bb + 8) / 8 for

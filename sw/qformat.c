@@ -2,13 +2,17 @@
 #include "qformat.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gptq.h"
 #include "half.h"
+#include "hessian.h"
 #include "parse.h"
+#include "recon.h"
 
 typedef struct name_entry {
     const char *name;
@@ -25,14 +29,16 @@ static const name_entry NAMES[] = {
     {"mxint2/128", MXF_QF_MXINT, 2, 128},    {"mxint4/128", MXF_QF_MXINT, 4, 128},
     {"mxint8/128", MXF_QF_MXINT, 8, 128},    {"nxfp4", MXF_QF_NXFP, 4, 32},
     {"nxfp5", MXF_QF_NXFP, 5, 32},           {"nxfp6", MXF_QF_NXFP, 6, 32},
-    {"fineq", MXF_QF_FINEQ, 0, 0},
+    {"fineq", MXF_QF_FINEQ, 0, 0},           {"microscopiq2", MXF_QF_MSQ, 2, 0},
+    {"microscopiq4", MXF_QF_MSQ, 4, 0},
 };
 #define NNAMES ((int)(sizeof NAMES / sizeof NAMES[0]))
 
 const char *mxf_qformat_known(void)
 {
     return "mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8, mxint2, mxint4, "
-           "mxint2/128, mxint4/128, mxint8/128, nxfp4, nxfp5, nxfp6, fineq";
+           "mxint2/128, mxint4/128, mxint8/128, nxfp4, nxfp5, nxfp6, fineq, microscopiq2, "
+           "microscopiq4";
 }
 
 static int parse_double(const char *s, const char *what, double lo, double hi, double *out,
@@ -50,9 +56,12 @@ static int parse_double(const char *s, const char *what, double lo, double hi, d
 
 static int parse_round(const char *v, const char *what, mxf_round *r, mxf_err *err)
 {
-    if (!strcmp(v, "rne")) *r = MXF_RNE;
-    else if (!strcmp(v, "away")) *r = MXF_AWAY;
-    else return mxf_fail(err, "%s=%s: unknown rounding (rne, away)", what, v);
+    if (!strcmp(v, "rne"))
+        *r = MXF_RNE;
+    else if (!strcmp(v, "away"))
+        *r = MXF_AWAY;
+    else
+        return mxf_fail(err, "%s=%s: unknown rounding (rne, away)", what, v);
     return 0;
 }
 
@@ -77,9 +86,12 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             return 0;
         }
         if (!strcmp(k, "axis")) {
-            if (!strcmp(v, "k")) f->axis = MXF_AXIS_K;
-            else if (!strcmp(v, "n")) f->axis = MXF_AXIS_N;
-            else return mxf_fail(err, "%s=%s: must be k or n", what, v);
+            if (!strcmp(v, "k"))
+                f->axis = MXF_AXIS_K;
+            else if (!strcmp(v, "n"))
+                f->axis = MXF_AXIS_N;
+            else
+                return mxf_fail(err, "%s=%s: must be k or n", what, v);
             return 0;
         }
         if (!strcmp(k, "round")) return parse_round(v, what, &f->mxint.round, err);
@@ -101,18 +113,25 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             return 0;
         }
         if (!strcmp(k, "cr")) {
-            if (!strcmp(v, "off")) f->nx.cr = MXF_NX_CR_OFF;
-            else if (!strcmp(v, "fixed")) f->nx.cr = MXF_NX_CR_FIXED;
-            else if (!strcmp(v, "sign")) f->nx.cr = MXF_NX_CR_SIGN;
-            else return mxf_fail(err, "%s=%s: must be off, fixed or sign", what, v);
+            if (!strcmp(v, "off"))
+                f->nx.cr = MXF_NX_CR_OFF;
+            else if (!strcmp(v, "fixed"))
+                f->nx.cr = MXF_NX_CR_FIXED;
+            else if (!strcmp(v, "sign"))
+                f->nx.cr = MXF_NX_CR_SIGN;
+            else
+                return mxf_fail(err, "%s=%s: must be off, fixed or sign", what, v);
             return 0;
         }
         if (!strncmp(k, "vcr", 3) && k[3] >= '0' && k[3] <= '2' && !k[4])
             return parse_double(v, what, 1e-6, 1e6, &f->nx.vcr[k[3] - '0'], err);
         if (!strcmp(k, "rule")) {
-            if (!strcmp(v, "a")) f->nx.rule = MXF_NX_RULE_A;
-            else if (!strcmp(v, "b")) f->nx.rule = MXF_NX_RULE_B;
-            else return mxf_fail(err, "%s=%s: must be a or b", what, v);
+            if (!strcmp(v, "a"))
+                f->nx.rule = MXF_NX_RULE_A;
+            else if (!strcmp(v, "b"))
+                f->nx.rule = MXF_NX_RULE_B;
+            else
+                return mxf_fail(err, "%s=%s: must be a or b", what, v);
             return 0;
         }
         if (!strcmp(k, "round")) return parse_round(v, what, &f->nx.round, err);
@@ -131,6 +150,41 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             return 0;
         }
         if (!strcmp(k, "round")) return parse_round(v, what, &f->fq.round, err);
+        break;
+    case MXF_QF_MSQ:
+        if (!strcmp(k, "sigma")) return parse_double(v, what, 0.1, 100, &f->msq.sigma, err);
+        if (!strcmp(k, "maxout")) {
+            if (mxf_parse_int(v, what, 0, MXF_MSQ_MAX_OUT, &n, err)) return -1;
+            f->msq.max_outliers = (int)n;
+            return 0;
+        }
+        if (!strcmp(k, "group")) {
+            if (mxf_parse_int(v, what, MXF_MSQ_MUB, MXF_MSQ_MAB, &n, err)) return -1;
+            if (n != MXF_MSQ_MUB && n != MXF_MSQ_MAB)
+                return mxf_fail(err, "%s=%s: must be %d (per uB) or %d (per MaB)", what, v,
+                                MXF_MSQ_MUB, MXF_MSQ_MAB);
+            f->msq.outlier_group = (int)n;
+            return 0;
+        }
+        if (!strcmp(k, "route")) {
+            if (!strcmp(v, "recon"))
+                f->msq_route = 1;
+            else if (!strcmp(v, "any"))
+                f->msq_route = 0;
+            else
+                return mxf_fail(err, "%s=%s: must be recon or any", what, v);
+            return 0;
+        }
+        if (!strcmp(k, "mode")) {
+            if (!strcmp(v, "rtn"))
+                f->msq_gptq = 0;
+            else if (!strcmp(v, "gptq"))
+                f->msq_gptq = 1;
+            else
+                return mxf_fail(err, "%s=%s: must be rtn or gptq", what, v);
+            return 0;
+        }
+        if (!strcmp(k, "damp")) return parse_double(v, what, 0, 1, &f->percdamp, err);
         break;
     }
     return mxf_fail(err, "%s: unknown parameter '%s'", fname, k);
@@ -165,14 +219,25 @@ int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err)
     memset(f, 0, sizeof *f);
     f->family = ne->fam;
     switch (ne->fam) {
-    case MXF_QF_MX: mxf_mx_default_params(&f->mx, (mxf_elem)ne->variant); break;
+    case MXF_QF_MX:
+        mxf_mx_default_params(&f->mx, (mxf_elem)ne->variant);
+        break;
     case MXF_QF_MXINT:
         mxf_mxint_default_params(&f->mxint, ne->variant);
         f->mxint.block = ne->block;
         f->axis = strchr(buf, '/') ? MXF_AXIS_N : MXF_AXIS_K;
         break;
-    case MXF_QF_NXFP: mxf_nxfp_default_params(&f->nx, ne->variant); break;
-    case MXF_QF_FINEQ: mxf_fineq_default_params(&f->fq); break;
+    case MXF_QF_NXFP:
+        mxf_nxfp_default_params(&f->nx, ne->variant);
+        break;
+    case MXF_QF_FINEQ:
+        mxf_fineq_default_params(&f->fq);
+        break;
+    case MXF_QF_MSQ:
+        mxf_msq_default_params(&f->msq, ne->variant);
+        f->msq_route = 1;
+        f->percdamp = MXF_PERCDAMP_DEFAULT;
+        break;
     }
     if (params && *params) {
         char *save = NULL;
@@ -186,15 +251,30 @@ int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err)
     }
     int rc = 0;
     switch (f->family) {
-    case MXF_QF_MX: rc = mxf_mx_check_params(&f->mx, err); break;
-    case MXF_QF_MXINT: rc = mxf_mxint_check_params(&f->mxint, err); break;
-    case MXF_QF_NXFP: rc = mxf_nxfp_check_params(&f->nx, err); break;
-    case MXF_QF_FINEQ: rc = mxf_fineq_check_params(&f->fq, err); break;
+    case MXF_QF_MX:
+        rc = mxf_mx_check_params(&f->mx, err);
+        break;
+    case MXF_QF_MXINT:
+        rc = mxf_mxint_check_params(&f->mxint, err);
+        break;
+    case MXF_QF_NXFP:
+        rc = mxf_nxfp_check_params(&f->nx, err);
+        break;
+    case MXF_QF_FINEQ:
+        rc = mxf_fineq_check_params(&f->fq, err);
+        break;
+    case MXF_QF_MSQ:
+        f->msq.routable = f->msq_route ? mxf_recon_ub_routable : NULL;
+        rc = mxf_msq_check_params(&f->msq, err);
+        break;
     }
     return rc;
 }
 
-static const char *rname(mxf_round r) { return r == MXF_RNE ? "rne" : "away"; }
+static const char *rname(mxf_round r)
+{
+    return r == MXF_RNE ? "rne" : "away";
+}
 
 void mxf_qformat_name(const mxf_qformat *f, char *buf, size_t cap)
 {
@@ -212,8 +292,15 @@ void mxf_qformat_name(const mxf_qformat *f, char *buf, size_t cap)
         else
             snprintf(buf, cap, "mxint%d", f->mxint.bits);
         return;
-    case MXF_QF_NXFP: snprintf(buf, cap, "nxfp%d", f->nx.bits); return;
-    case MXF_QF_FINEQ: snprintf(buf, cap, "fineq"); return;
+    case MXF_QF_NXFP:
+        snprintf(buf, cap, "nxfp%d", f->nx.bits);
+        return;
+    case MXF_QF_FINEQ:
+        snprintf(buf, cap, "fineq");
+        return;
+    case MXF_QF_MSQ:
+        snprintf(buf, cap, "microscopiq%d", f->msq.bb);
+        return;
     }
     snprintf(buf, cap, "?");
 }
@@ -244,16 +331,27 @@ void mxf_qformat_spec(const mxf_qformat *f, char *buf, size_t cap)
         snprintf(buf, cap, "%s:group=%d,ratio=%.17g,rescue=%d,round=%s", name, f->fq.group,
                  f->fq.ratio, f->fq.rescue, rname(f->fq.round));
         break;
+    case MXF_QF_MSQ:
+        snprintf(buf, cap, "%s:sigma=%.17g,maxout=%d,group=%d,route=%s,mode=%s,damp=%.17g", name,
+                 f->msq.sigma, f->msq.max_outliers, f->msq.outlier_group,
+                 f->msq_route ? "recon" : "any", f->msq_gptq ? "gptq" : "rtn", f->percdamp);
+        break;
     }
 }
 
 uint32_t mxf_qformat_id(const mxf_qformat *f)
 {
     switch (f->family) {
-    case MXF_QF_MX: return 256u * MXF_QF_MX + (uint32_t)f->mx.elem;
-    case MXF_QF_MXINT: return 256u * MXF_QF_MXINT + (uint32_t)f->mxint.bits;
-    case MXF_QF_NXFP: return 256u * MXF_QF_NXFP + (uint32_t)f->nx.bits;
-    case MXF_QF_FINEQ: return 256u * MXF_QF_FINEQ;
+    case MXF_QF_MX:
+        return 256u * MXF_QF_MX + (uint32_t)f->mx.elem;
+    case MXF_QF_MXINT:
+        return 256u * MXF_QF_MXINT + (uint32_t)f->mxint.bits;
+    case MXF_QF_NXFP:
+        return 256u * MXF_QF_NXFP + (uint32_t)f->nx.bits;
+    case MXF_QF_FINEQ:
+        return 256u * MXF_QF_FINEQ;
+    case MXF_QF_MSQ:
+        return 256u * MXF_QF_MSQ + (uint32_t)f->msq.bb;
     }
     return 0;
 }
@@ -261,15 +359,18 @@ uint32_t mxf_qformat_id(const mxf_qformat *f)
 /* ---- geometry ---- */
 
 typedef struct geom {
-    int bits;          /* element bits (FineQ: 8 per cluster) */
-    int block;         /* elements per block (FineQ: group) */
-    int64_t nblocks;   /* blocks in the tensor */
-    size_t block_bytes;/* packed code bytes per block */
-    size_t meta_per;   /* metadata bytes per block */
+    int bits;           /* element bits (FineQ: 8 per cluster) */
+    int block;          /* elements per block (FineQ: group) */
+    int64_t nblocks;    /* blocks in the tensor */
+    size_t block_bytes; /* packed code bytes per block */
+    size_t meta_per;    /* metadata bytes per block */
     int along_n;
 } geom;
 
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
 
 static void get_geom(const mxf_qformat *f, int64_t rows, int64_t cols, geom *g)
 {
@@ -299,6 +400,12 @@ static void get_geom(const mxf_qformat *f, int64_t rows, int64_t cols, geom *g)
         g->meta_per = 2;
         return;
     }
+    case MXF_QF_MSQ:
+        g->bits = f->msq.bb;
+        g->block = MXF_MSQ_MAB;
+        g->meta_per = MXF_MSQ_MAX_META;
+        g->along_n = 1;
+        break;
     }
     g->block_bytes = (size_t)cdiv((int64_t)g->block * g->bits, 8);
     g->nblocks = g->along_n ? cdiv(rows, g->block) * cols : rows * cdiv(cols, g->block);
@@ -320,13 +427,28 @@ int mxf_qformat_sizes(const mxf_qformat *f, int64_t rows, int64_t cols, size_t *
     return 0;
 }
 
+size_t mxf_qformat_meta_min(const mxf_qformat *f, int64_t rows, int64_t cols)
+{
+    size_t cl = 0, ml = 0;
+    mxf_err e;
+    if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, &e)) return 0;
+    if (f->family != MXF_QF_MSQ) return ml;
+    return ml / MXF_MSQ_MAX_META * 3; /* every MaB: scale byte + bitmap */
+}
+
 double mxf_qformat_nominal_bits(const mxf_qformat *f)
 {
     switch (f->family) {
-    case MXF_QF_MX: return mxf_elem_bits(f->mx.elem) + 8.0 / f->mx.block;
-    case MXF_QF_MXINT: return f->mxint.bits + 8.0 / f->mxint.block;
-    case MXF_QF_NXFP: return mxf_nxfp_bits_per_elem(&f->nx);
-    case MXF_QF_FINEQ: return 8.0 / 3.0 + 16.0 / f->fq.group;
+    case MXF_QF_MX:
+        return mxf_elem_bits(f->mx.elem) + 8.0 / f->mx.block;
+    case MXF_QF_MXINT:
+        return f->mxint.bits + 8.0 / f->mxint.block;
+    case MXF_QF_NXFP:
+        return mxf_nxfp_bits_per_elem(&f->nx);
+    case MXF_QF_FINEQ:
+        return 8.0 / 3.0 + 16.0 / f->fq.group;
+    case MXF_QF_MSQ:
+        return f->msq.bb + 24.0 / MXF_MSQ_MAB;
     }
     return 0;
 }
@@ -341,11 +463,13 @@ static void pack_bits(const uint8_t *c, int n, int bits, uint8_t *dst, size_t nb
     }
     memset(dst, 0, nbytes);
     if (bits == 4) {
-        for (int i = 0; i < n; i++) dst[i >> 1] |= (uint8_t)((c[i] & 15) << ((i & 1) * 4));
+        for (int i = 0; i < n; i++)
+            dst[i >> 1] |= (uint8_t)((c[i] & 15) << ((i & 1) * 4));
         return;
     }
     if (bits == 2) {
-        for (int i = 0; i < n; i++) dst[i >> 2] |= (uint8_t)((c[i] & 3) << ((i & 3) * 2));
+        for (int i = 0; i < n; i++)
+            dst[i >> 2] |= (uint8_t)((c[i] & 3) << ((i & 3) * 2));
         return;
     }
     uint32_t mask = (1u << bits) - 1;
@@ -409,23 +533,122 @@ static void scatter(const geom *g, float *W, int64_t rows, int64_t cols, int64_t
 {
     if (g->along_n) {
         int64_t k = b % cols, nb = b / cols, r0 = nb * g->block;
-        for (int i = 0; i < g->block && r0 + i < rows; i++) W[(r0 + i) * cols + k] = x[i];
+        for (int i = 0; i < g->block && r0 + i < rows; i++)
+            W[(r0 + i) * cols + k] = x[i];
     } else {
         int64_t per = cdiv(cols, g->block), r = b / per, c0 = (b % per) * g->block;
-        for (int i = 0; i < g->block && c0 + i < cols; i++) W[r * cols + c0 + i] = x[i];
+        for (int i = 0; i < g->block && c0 + i < cols; i++)
+            W[r * cols + c0 + i] = x[i];
     }
 }
 
-int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
-                 mxf_qtensor *out, mxf_err *err)
+/* ---- MicroScopiQ: sections in k-major, MaB-minor order (docs/microscopiq-format.md) ---- */
+
+static int msq_gptq(const mxf_qformat *f, const float *W, int N, int K, const float *X,
+                    int64_t tokens, int64_t x_cols, mxf_msq_tensor *t, mxf_err *err)
 {
-    memset(out, 0, sizeof *out);
-    size_t cl, ml;
-    if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, err)) return -1;
+    if (!X || tokens < 1)
+        return mxf_fail(err, "mode=gptq needs calibration activations (none given)");
+    if (tokens > INT_MAX || x_cols > INT_MAX)
+        return mxf_fail(err, "calibration: %lld x %lld activations: too large", (long long)tokens,
+                        (long long)x_cols);
+    mxf_hessian h;
+    if (mxf_hessian_init(&h, K, err)) return -1;
+    double *H = malloc(sizeof(double) * (size_t)K * (size_t)K);
+    double *U = malloc(sizeof(double) * (size_t)K * (size_t)K);
+    unsigned char *dead = malloc((size_t)K);
+    int rc = -1;
+    if (!H || !U || !dead)
+        mxf_fail(err, "out of memory for the %dx%d Hessian", K, K);
+    else if (mxf_hessian_add(&h, X, (int)tokens, (int)x_cols, err) || mxf_hessian_get(&h, H, err) ||
+             mxf_hessian_prepare(H, K, f->percdamp, U, dead, NULL, err))
+        mxf_fail_prefix(err, "calibration: ");
+    else
+        rc = mxf_msq_quantize_gptq(&f->msq, W, N, K, U, dead, MXF_GPTQ_BLOCK_DEFAULT, t, NULL, NULL,
+                                   err);
+    mxf_hessian_free(&h);
+    free(H);
+    free(U);
+    free(dead);
+    return rc;
+}
+
+static int check_finite(const float *W, int64_t rows, int64_t cols, mxf_err *err)
+{
     for (int64_t i = 0; i < rows * cols; i++)
         if (!isfinite(W[i]))
             return mxf_fail(err, "weight[%lld][%lld] = %g: NaN/Inf weights cannot be quantized",
                             (long long)(i / cols), (long long)(i % cols), (double)W[i]);
+    return 0;
+}
+
+static int msq_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
+                        const float *X, int64_t tokens, int64_t x_cols, mxf_qtensor *out,
+                        mxf_err *err)
+{
+    if (rows > INT_MAX || cols > INT_MAX)
+        return mxf_fail(err, "shape %lldx%lld: too large for MicroScopiQ", (long long)rows,
+                        (long long)cols);
+    mxf_msq_tensor t;
+    int rc = f->msq_gptq ? msq_gptq(f, W, (int)rows, (int)cols, X, tokens, x_cols, &t, err)
+                         : mxf_msq_quantize_rtn(&f->msq, W, (int)rows, (int)cols, &t, NULL, err);
+    if (rc) return -1;
+    out->fmt = *f;
+    out->rows = rows;
+    out->cols = cols;
+    out->codes = t.weights;
+    out->codes_len = t.weights_len;
+    uint8_t *meta = realloc(t.meta, t.meta_len ? t.meta_len : 1); /* shrink to what is used */
+    out->meta = meta ? meta : t.meta;
+    out->meta_len = t.meta_len;
+    free(t.meta_offset);
+    return 0;
+}
+
+static int msq_dequantize(const mxf_qtensor *q, float *W, mxf_err *err)
+{
+    const int bb = q->fmt.msq.bb;
+    const int64_t rows = q->rows, cols = q->cols, nm = cdiv(rows, MXF_MSQ_MAB);
+    const size_t wb = mxf_msq_weight_bytes(bb);
+    float x[MXF_MSQ_MAB];
+    size_t o = 0;
+    for (int64_t k = 0; k < cols; k++)
+        for (int64_t m = 0; m < nm; m++) {
+            size_t used;
+            const int64_t idx = k * nm + m;
+            if (mxf_msq_unpack_mab(bb, q->codes + (size_t)idx * wb, q->meta + o, q->meta_len - o,
+                                   &used, x, err))
+                return mxf_fail_prefix(err, "metadata: MaB (k=%lld, rows %lld..): ", (long long)k,
+                                       (long long)(m * MXF_MSQ_MAB));
+            o += used;
+            for (int i = 0; i < MXF_MSQ_MAB && m * MXF_MSQ_MAB + i < rows; i++)
+                W[(m * MXF_MSQ_MAB + i) * cols + k] = x[i];
+        }
+    if (o != q->meta_len)
+        return mxf_fail(err, "metadata: %zu bytes after the last MaB", q->meta_len - o);
+    return 0;
+}
+
+int mxf_quantize_calib(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
+                       const float *X, int64_t tokens, int64_t x_cols, mxf_qtensor *out,
+                       mxf_err *err)
+{
+    if (f->family != MXF_QF_MSQ || !f->msq_gptq) return mxf_quantize(f, W, rows, cols, out, err);
+    memset(out, 0, sizeof *out);
+    size_t cl, ml;
+    if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, err) || check_finite(W, rows, cols, err))
+        return -1;
+    return msq_quantize(f, W, rows, cols, X, tokens, x_cols, out, err);
+}
+
+int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols, mxf_qtensor *out,
+                 mxf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t cl, ml;
+    if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, err)) return -1;
+    if (check_finite(W, rows, cols, err)) return -1;
+    if (f->family == MXF_QF_MSQ) return msq_quantize(f, W, rows, cols, NULL, 0, 0, out, err);
     out->fmt = *f;
     out->rows = rows;
     out->cols = cols;
@@ -449,7 +672,8 @@ int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t col
             for (int64_t gb = 0; gb < per; gb++) {
                 int64_t c0 = gb * g.block;
                 int n = (int)(kp - c0 < g.block ? kp - c0 : g.block);
-                for (int i = 0; i < n; i++) x[i] = c0 + i < cols ? W[r * cols + c0 + i] : 0.0f;
+                for (int i = 0; i < n; i++)
+                    x[i] = c0 + i < cols ? W[r * cols + c0 + i] : 0.0f;
                 uint16_t h;
                 mxf_fineq_quantize_group(&f->fq, x, n, &h, out->codes + r * (kp / 3) + c0 / 3);
                 out->meta[2 * (r * per + gb)] = (uint8_t)(h & 0xFF);
@@ -483,6 +707,9 @@ int mxf_dequantize(const mxf_qtensor *q, float *W, mxf_err *err)
     const mxf_qformat *f = &q->fmt;
     size_t cl, ml;
     if (mxf_qformat_sizes(f, q->rows, q->cols, &cl, &ml, err)) return -1;
+    if (f->family == MXF_QF_MSQ && cl == q->codes_len &&
+        q->meta_len >= mxf_qformat_meta_min(f, q->rows, q->cols) && q->meta_len <= ml)
+        return msq_dequantize(q, W, err);
     if (cl != q->codes_len || ml != q->meta_len)
         return mxf_fail(err, "sections: %zu code + %zu metadata bytes, expected %zu + %zu",
                         q->codes_len, q->meta_len, cl, ml);
@@ -503,17 +730,19 @@ int mxf_dequantize(const mxf_qtensor *q, float *W, mxf_err *err)
             for (int64_t gb = 0; gb < per; gb++) {
                 int64_t c0 = gb * g.block;
                 int n = (int)(kp - c0 < g.block ? kp - c0 : g.block);
-                uint16_t h = (uint16_t)(q->meta[2 * (r * per + gb)] |
-                                        q->meta[2 * (r * per + gb) + 1] << 8);
+                uint16_t h =
+                    (uint16_t)(q->meta[2 * (r * per + gb)] | q->meta[2 * (r * per + gb) + 1] << 8);
                 float d = mxf_fp16_to_f32(h);
                 if (!isfinite(d) || d < 0) {
-                    rc = mxf_fail(err, "metadata: row %lld group %lld: step 0x%04x is not a "
+                    rc = mxf_fail(err,
+                                  "metadata: row %lld group %lld: step 0x%04x is not a "
                                   "finite non-negative FP16",
                                   (long long)r, (long long)gb, h);
                     break;
                 }
                 mxf_fineq_dequant_group(h, q->codes + r * (kp / 3) + c0 / 3, n, x);
-                for (int i = 0; i < n && c0 + i < cols; i++) W[r * cols + c0 + i] = x[i];
+                for (int i = 0; i < n && c0 + i < cols; i++)
+                    W[r * cols + c0 + i] = x[i];
             }
     } else {
         for (int64_t b = 0; b < g.nblocks; b++) {

@@ -23,7 +23,7 @@ typedef struct opts {
     const char *formats[MAXF];
     int nformats;
     const char *model, *in, *out, *json, *csv, *layers, *tensors, *ref;
-    const char *seed_s, *tokens_s;
+    const char *seed_s, *tokens_s, *calib, *calib_tokens_s;
     const char *pos[4];
     int npos;
 } opts;
@@ -59,16 +59,30 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
         if (!strcmp(k, "format")) {
             if (o->nformats >= MAXF) return die(cmd, "too many --format options");
             o->formats[o->nformats++] = v;
-        } else if (!strcmp(k, "model")) o->model = v;
-        else if (!strcmp(k, "in")) o->in = v;
-        else if (!strcmp(k, "out")) o->out = v;
-        else if (!strcmp(k, "json")) o->json = v;
-        else if (!strcmp(k, "csv")) o->csv = v;
-        else if (!strcmp(k, "layers")) o->layers = v;
-        else if (!strcmp(k, "tensors")) o->tensors = v;
-        else if (!strcmp(k, "ref")) o->ref = v;
-        else if (!strcmp(k, "seed")) o->seed_s = v;
-        else if (!strcmp(k, "tokens")) o->tokens_s = v;
+        } else if (!strcmp(k, "model"))
+            o->model = v;
+        else if (!strcmp(k, "in"))
+            o->in = v;
+        else if (!strcmp(k, "out"))
+            o->out = v;
+        else if (!strcmp(k, "json"))
+            o->json = v;
+        else if (!strcmp(k, "csv"))
+            o->csv = v;
+        else if (!strcmp(k, "layers"))
+            o->layers = v;
+        else if (!strcmp(k, "tensors"))
+            o->tensors = v;
+        else if (!strcmp(k, "ref"))
+            o->ref = v;
+        else if (!strcmp(k, "seed"))
+            o->seed_s = v;
+        else if (!strcmp(k, "tokens"))
+            o->tokens_s = v;
+        else if (!strcmp(k, "calib"))
+            o->calib = v;
+        else if (!strcmp(k, "calib-tokens"))
+            o->calib_tokens_s = v;
     }
     return 0;
 }
@@ -85,6 +99,9 @@ typedef struct wsrc {
     int *st_idx;
     uint64_t seed;
     mxf_synth_params sp;
+    mxf_st cal; /* --calib file, when given */
+    const char *cal_path;
+    long cal_tokens; /* synthetic calibration tokens (--calib-tokens) */
 } wsrc;
 
 static void wsrc_free(wsrc *w)
@@ -99,6 +116,7 @@ static void wsrc_free(wsrc *w)
     free(w->cols);
     free(w->st_idx);
     mxf_st_close(&w->st);
+    mxf_st_close(&w->cal);
     memset(w, 0, sizeof *w);
 }
 
@@ -147,13 +165,15 @@ static const char *act_group(const char *lin)
 
 static int parse_layers(const char *cmd, const char *s, int nl, int *sel)
 {
-    for (int i = 0; i < nl; i++) sel[i] = 0;
+    for (int i = 0; i < nl; i++)
+        sel[i] = 0;
     if (!s) {
         sel[0] = 1;
         return 0;
     }
     if (!strcmp(s, "all")) {
-        for (int i = 0; i < nl; i++) sel[i] = 1;
+        for (int i = 0; i < nl; i++)
+            sel[i] = 1;
         return 0;
     }
     char buf[1024];
@@ -176,6 +196,16 @@ static int wsrc_open(const char *cmd, const opts *o, wsrc *w)
     w->seed = 1;
     if (o->seed_s && mxf_parse_u64(o->seed_s, "--seed", &w->seed, &e)) return die(cmd, e.msg);
     if (!!o->model == !!o->in) return die(cmd, "give exactly one of --model NAME or --in FILE");
+    w->cal_tokens = 256;
+    if (o->calib_tokens_s &&
+        mxf_parse_int(o->calib_tokens_s, "--calib-tokens", 1, 1 << 20, &w->cal_tokens, &e))
+        return die(cmd, e.msg);
+    if (o->calib) {
+        if (o->calib_tokens_s)
+            return die(cmd, "--calib-tokens goes with synthetic calibration, not --calib");
+        if (mxf_st_open(o->calib, &w->cal, &e)) return die(cmd, e.msg);
+        w->cal_path = o->calib;
+    }
     if (o->model) {
         if (o->tensors) return die(cmd, "--tensors goes with --in");
         w->model = mxf_model_find(o->model);
@@ -224,8 +254,8 @@ static int wsrc_open(const char *cmd, const opts *o, wsrc *w)
         }
         if (t->ndim != 2) {
             char m[600];
-            snprintf(m, sizeof m, "%s: tensor '%s': %d-D, only 2-D weights can be quantized",
-                     o->in, t->name, t->ndim);
+            snprintf(m, sizeof m, "%s: tensor '%s': %d-D, only 2-D weights can be quantized", o->in,
+                     t->name, t->ndim);
             return die(cmd, m);
         }
         if (wsrc_add(w, t->name, t->shape[0], t->shape[1], t->name, i))
@@ -269,13 +299,89 @@ static float *wsrc_load(const char *cmd, wsrc *w, int i, int *rc)
     return W;
 }
 
+/* Calibration activations for weight i when the format uses them (MicroScopiQ mode=gptq):
+ * the --calib tensor named after the layer's input (w->act[i]), else the file's only 2-D tensor;
+ * without --calib, seeded synthetic activations: token sample 1 of the layer input, whose
+ * tokens are independent of the evaluation sample 0 that `report` measures on. *X stays NULL when
+ * the format needs none. */
+static int calib_load(const char *cmd, const wsrc *w, int i, const mxf_qformat *f, float **X,
+                      int64_t *T, int64_t *xc)
+{
+    *X = NULL;
+    *T = *xc = 0;
+    if (f->family != MXF_QF_MSQ || !f->msq_gptq) return 0;
+    mxf_err e;
+    char m[1400];
+    if (w->cal_path) {
+        int k = mxf_st_find(&w->cal, w->act[i]);
+        if (k < 0) {
+            int n2 = 0;
+            for (int j = 0; j < w->cal.n; j++)
+                if (w->cal.t[j].ndim == 2) n2++, k = j;
+            if (n2 != 1) {
+                snprintf(m, sizeof m,
+                         "%s: no calibration tensor '%s' (and not exactly one 2-D "
+                         "tensor to use instead)",
+                         w->cal_path, w->act[i]);
+                return die(cmd, m);
+            }
+        }
+        const mxf_st_tensor *t = &w->cal.t[k];
+        if (t->ndim != 2) {
+            snprintf(m, sizeof m, "%s: calibration tensor '%s': %d-D, expected tokens x features",
+                     w->cal_path, t->name, t->ndim);
+            return die(cmd, m);
+        }
+        *T = t->shape[0];
+        *xc = t->shape[1];
+        *X = malloc(sizeof(float) * (size_t)(*T * *xc) + 1);
+        if (!*X) return die(cmd, "out of memory");
+        if (mxf_st_read_f32(&w->cal, k, *X, &e)) {
+            free(*X);
+            *X = NULL;
+            return die(cmd, e.msg);
+        }
+        return 0;
+    }
+    *T = w->cal_tokens;
+    *xc = w->cols[i];
+    *X = malloc(sizeof(float) * (size_t)(*T * *xc));
+    if (!*X) return die(cmd, "out of memory");
+    if (mxf_synth_acts_sample(&w->sp, w->seed, w->act[i], 1, *T, *xc, *X, &e)) {
+        free(*X);
+        *X = NULL;
+        return die(cmd, e.msg);
+    }
+    return 0;
+}
+
+/* Quantizes weight i (with calibration when its format uses it); errors name the tensor. */
+static int quantize_one(const char *cmd, const wsrc *w, int i, const mxf_qformat *f, const float *W,
+                        mxf_qtensor *q)
+{
+    float *X;
+    int64_t T, xc;
+    memset(q, 0, sizeof *q);
+    int rc = calib_load(cmd, w, i, f, &X, &T, &xc);
+    mxf_err e;
+    if (!rc && mxf_quantize_calib(f, W, w->rows[i], w->cols[i], X, T, xc, q, &e)) {
+        char m[1000];
+        snprintf(m, sizeof m, "tensor '%s': %s", w->name[i], e.msg);
+        rc = die(cmd, m);
+    }
+    free(X);
+    return rc;
+}
+
 /* ---- commands ---- */
 
 static int cmd_quantize(int argc, char **argv)
 {
     const char *C = "quantize";
     opts o;
-    if (parse_opts(C, argc, argv, " format model in out seed layers tensors ", &o)) return 2;
+    if (parse_opts(C, argc, argv, " format model in out seed layers tensors calib calib-tokens ",
+                   &o))
+        return 2;
     if (o.npos) return die(C, "unexpected argument");
     if (o.nformats != 1) return die(C, "give exactly one --format SPEC");
     if (!o.out) return die(C, "--out IMAGE is required");
@@ -296,11 +402,7 @@ static int cmd_quantize(int argc, char **argv)
     for (int i = 0; i < w.n && !rc; i++) {
         float *W = wsrc_load(C, &w, i, &rc);
         if (!W) break;
-        if (mxf_quantize(&f, W, w.rows[i], w.cols[i], &q[i], &e)) {
-            char m[800];
-            snprintf(m, sizeof m, "tensor '%s': %s", w.name[i], e.msg);
-            rc = die(C, m);
-        }
+        rc = quantize_one(C, &w, i, &f, W, &q[i]);
         free(W);
     }
     if (!rc && mxf_image_write(o.out, w.n, (const char *const *)w.name, q, &e)) rc = die(C, e.msg);
@@ -309,7 +411,8 @@ static int cmd_quantize(int argc, char **argv)
         mxf_qformat_spec(&f, spec, sizeof spec);
         printf("wrote %s: %d tensors, format %s\n", o.out, w.n, spec);
     }
-    for (int i = 0; i < w.n; i++) mxf_qtensor_free(&q[i]);
+    for (int i = 0; i < w.n; i++)
+        mxf_qtensor_free(&q[i]);
     free(q);
     wsrc_free(&w);
     return rc;
@@ -369,7 +472,8 @@ static int cmd_dequant(int argc, char **argv)
         c[i] = q.cols;
         nm[i] = img.t[i].name;
         d[i] = malloc(sizeof(float) * (size_t)(q.rows * q.cols));
-        if (!d[i]) rc = die(C, "out of memory");
+        if (!d[i])
+            rc = die(C, "out of memory");
         else if (mxf_dequantize(&q, d[i], &e)) {
             char m[900];
             snprintf(m, sizeof m, "%s: tensor '%s': %s", o.pos[0], img.t[i].name, e.msg);
@@ -379,7 +483,8 @@ static int cmd_dequant(int argc, char **argv)
     if (!rc && mxf_st_write_f32(o.out, img.n, nm, r, c, (const float *const *)d, &e))
         rc = die(C, e.msg);
     if (!rc) printf("wrote %s: %d tensors (F32)\n", o.out, img.n);
-    for (int i = 0; d && i < img.n; i++) free(d[i]);
+    for (int i = 0; d && i < img.n; i++)
+        free(d[i]);
     free(d);
     free(r);
     free(c);
@@ -392,8 +497,10 @@ static int cmd_check(int argc, char **argv)
 {
     const char *C = "check";
     opts o;
-    if (parse_opts(C, argc, argv, " model in seed layers tensors ", &o)) return 2;
-    if (o.npos != 1) return die(C, "usage: mxquant check IMAGE [--model NAME --seed S | --in FILE]");
+    if (parse_opts(C, argc, argv, " model in seed layers tensors calib calib-tokens ", &o))
+        return 2;
+    if (o.npos != 1)
+        return die(C, "usage: mxquant check IMAGE [--model NAME --seed S | --in FILE]");
     mxf_image img;
     mxf_err e;
     if (mxf_image_read(o.pos[0], &img, &e)) {
@@ -410,15 +517,17 @@ static int cmd_check(int argc, char **argv)
             return die(C, "out of memory");
         }
         if (mxf_dequantize(&q, d, &e)) {
-            fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name,
-                    e.msg);
+            fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name, e.msg);
             bad = 1;
         } else {
             int64_t nn = 0;
-            for (int64_t k = 0; k < q.rows * q.cols; k++) nn += !isfinite(d[k]);
+            for (int64_t k = 0; k < q.rows * q.cols; k++)
+                nn += !isfinite(d[k]);
             if (nn) {
-                fprintf(stderr, "mxquant check: %s: tensor '%s': %lld non-finite values (NaN "
-                        "scales)\n", o.pos[0], img.t[i].name, (long long)nn);
+                fprintf(stderr,
+                        "mxquant check: %s: tensor '%s': %lld non-finite values (NaN "
+                        "scales)\n",
+                        o.pos[0], img.t[i].name, (long long)nn);
                 bad = 1;
             }
         }
@@ -445,16 +554,18 @@ static int cmd_check(int argc, char **argv)
             if (!W) break;
             mxf_qtensor q, v;
             mxf_image_view(&img, k, &v);
-            if (mxf_quantize(&img.fmt, W, w.rows[i], w.cols[i], &q, &e)) {
-                fprintf(stderr, "mxquant check: tensor '%s': %s\n", w.name[i], e.msg);
+            if (quantize_one(C, &w, i, &img.fmt, W, &q)) {
                 free(W);
                 rc = 2;
                 break;
             }
             if (q.rows != v.rows || q.cols != v.cols) {
                 printf("MISMATCH %s: shape %lldx%lld, reference %lldx%lld\n", w.name[i],
-                       (long long)v.rows, (long long)v.cols, (long long)q.rows,
-                       (long long)q.cols);
+                       (long long)v.rows, (long long)v.cols, (long long)q.rows, (long long)q.cols);
+                bad = 1;
+            } else if (q.meta_len != v.meta_len) {
+                printf("MISMATCH %s: %zu metadata bytes, reference %zu\n", w.name[i], v.meta_len,
+                       q.meta_len);
                 bad = 1;
             } else {
                 for (int s = 0; s < 2 && !bad; s++) {
@@ -497,21 +608,25 @@ typedef struct row {
     int64_t rows, cols;
     mxf_qmetrics m;
     double bits, stored_bits;
+    double ub_frac, ebw_paper; /* MicroScopiQ: uBs with outliers, paper-convention EBW; else NaN */
 } row;
 
 static const char *DEFAULT_FORMATS[] = {"mxfp4", "mxint4", "mxint2/128", "nxfp4", "fineq"};
 
 static void put_num(cJSON *o, const char *k, double v)
 {
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
 }
 
 static int cmd_report(int argc, char **argv)
 {
     const char *C = "report";
     opts o;
-    if (parse_opts(C, argc, argv, " format model in seed layers tensors tokens json csv ", &o))
+    if (parse_opts(C, argc, argv,
+                   " format model in seed layers tensors tokens json csv calib calib-tokens ", &o))
         return 2;
     if (o.npos) return die(C, "unexpected argument");
     int nf = o.nformats ? o.nformats : 5;
@@ -540,15 +655,19 @@ static int cmd_report(int argc, char **argv)
         if (!W) break;
         float *X = tokens ? malloc(sizeof(float) * (size_t)(tokens * w.cols[i])) : NULL;
         float *D = malloc(sizeof(float) * (size_t)(w.rows[i] * w.cols[i]));
-        if ((tokens && !X) || !D) rc = die(C, "out of memory");
+        if ((tokens && !X) || !D)
+            rc = die(C, "out of memory");
         else if (tokens && mxf_synth_acts(&w.sp, w.seed, w.act[i], tokens, w.cols[i], X, &e))
             rc = die(C, e.msg);
         for (int f = 0; f < nf && !rc; f++) {
             mxf_qtensor q;
             row *r = &rows[nr];
-            if (mxf_quantize(&F[f], W, w.rows[i], w.cols[i], &q, &e) ||
-                mxf_dequantize(&q, D, &e) ||
-                mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e)) {
+            if ((rc = quantize_one(C, &w, i, &F[f], W, &q))) break;
+            mxf_msq_stats ms;
+            if (mxf_dequantize(&q, D, &e) ||
+                mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e) ||
+                (F[f].family == MXF_QF_MSQ &&
+                 mxf_msq_meta_stats((int)q.rows, (int)q.cols, q.meta, q.meta_len, &ms, &e))) {
                 char m[900];
                 snprintf(m, sizeof m, "tensor '%s' in %s: %s", w.name[i], fs[f], e.msg);
                 rc = die(C, m);
@@ -560,6 +679,11 @@ static int cmd_report(int argc, char **argv)
                 r->bits = mxf_qformat_nominal_bits(&F[f]);
                 r->stored_bits = 8.0 * (double)(q.codes_len + q.meta_len) /
                                  ((double)w.rows[i] * (double)w.cols[i]);
+                r->ub_frac = r->ebw_paper = NAN;
+                if (F[f].family == MXF_QF_MSQ) {
+                    r->ub_frac = (double)ms.outlier_mubs / (double)ms.mubs;
+                    r->ebw_paper = mxf_msq_ebw_paper(F[f].msq.bb, &ms);
+                }
                 nr++;
             }
             mxf_qtensor_free(&q);
@@ -575,6 +699,7 @@ static int cmd_report(int argc, char **argv)
     }
     /* Aggregates per format: weight-count-weighted MSE, SQNR over all tensors. */
     double agg_mse[MAXF] = {0}, agg_sig[MAXF] = {0}, agg_out[MAXF] = {0}, agg_bits[MAXF] = {0};
+    double agg_ub[MAXF] = {0}, agg_ebw[MAXF] = {0};
     int64_t agg_n[MAXF] = {0};
     int agg_cnt[MAXF] = {0};
     for (int k = 0; k < nr; k++) {
@@ -584,6 +709,8 @@ static int cmd_report(int argc, char **argv)
         agg_sig[r->fmt] += r->m.w_mse * n * pow(10, r->m.w_sqnr_db / 10);
         agg_out[r->fmt] += r->m.out_sqnr_db;
         agg_bits[r->fmt] += r->stored_bits * n;
+        agg_ub[r->fmt] += r->ub_frac * n; /* stays NaN for formats without outlier uBs */
+        agg_ebw[r->fmt] += r->ebw_paper * n;
         agg_n[r->fmt] += r->m.weights;
         agg_cnt[r->fmt]++;
     }
@@ -594,24 +721,31 @@ static int cmd_report(int argc, char **argv)
     else
         snprintf(src, sizeof src, "%s", o.in);
     printf("accuracy report: %s, %d tensors, %ld calibration tokens\n\n", src, w.n, tokens);
-    printf("%-46s %-12s %12s %9s %9s %8s %8s\n", "tensor", "format", "weight MSE", "W SQNR",
-           "Y SQNR", "bits/w", "stored");
+    /* "stored" counts every byte of both sections; "uB out" and "EBW" (the MicroScopiQ paper's
+     * convention, Eq. 4) only exist for MicroScopiQ formats. */
+    printf("%-46s %-12s %12s %9s %9s %8s %8s %7s %7s\n", "tensor", "format", "weight MSE", "W SQNR",
+           "Y SQNR", "bits/w", "stored", "uB out", "EBW");
     for (int k = 0; k < nr; k++) {
         row *r = &rows[k];
-        const char *nm = fs[r->fmt];
-        printf("%-46s %-12s %12.4e %8.2fdB %8.2fdB %8.4f %8.4f\n", r->tensor, nm, r->m.w_mse,
-               r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits, r->stored_bits);
+        char extra[64] = "";
+        if (isfinite(r->ub_frac))
+            snprintf(extra, sizeof extra, " %6.2f%% %7.4f", 100 * r->ub_frac, r->ebw_paper);
+        printf("%-46s %-12s %12.4e %8.2fdB %8.2fdB %8.4f %8.4f%s\n", r->tensor, fs[r->fmt],
+               r->m.w_mse, r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits, r->stored_bits, extra);
     }
-    printf("\n%-12s %12s %10s %9s %11s %8s %8s\n", "format", "weight MSE", "vs first", "W SQNR",
-           "mean Y SQNR", "bits/w", "stored");
+    printf("\n%-12s %12s %10s %9s %11s %8s %8s %7s %7s\n", "format", "weight MSE", "vs first",
+           "W SQNR", "mean Y SQNR", "bits/w", "stored", "uB out", "EBW");
     for (int f = 0; f < nf; f++) {
-        const char *nm = fs[f];
         double mse = agg_mse[f] / (double)agg_n[f];
         double first = agg_mse[0] / (double)agg_n[0];
-        printf("%-12s %12.4e %+9.1f%% %8.2fdB %9.2fdB %8.4f %8.4f\n", nm, mse,
+        char extra[64] = "";
+        if (isfinite(agg_ub[f]))
+            snprintf(extra, sizeof extra, " %6.2f%% %7.4f", 100 * agg_ub[f] / (double)agg_n[f],
+                     agg_ebw[f] / (double)agg_n[f]);
+        printf("%-12s %12.4e %+9.1f%% %8.2fdB %9.2fdB %8.4f %8.4f%s\n", fs[f], mse,
                100.0 * (mse / first - 1.0), 10 * log10(agg_sig[f] / agg_mse[f]),
                agg_out[f] / agg_cnt[f], mxf_qformat_nominal_bits(&F[f]),
-               agg_bits[f] / (double)agg_n[f]);
+               agg_bits[f] / (double)agg_n[f], extra);
     }
     /* JSON and CSV, built completely before anything is written. */
     char *js = NULL, *csv = NULL;
@@ -636,6 +770,8 @@ static int cmd_report(int argc, char **argv)
             put_num(x, "weight_mse", agg_mse[f] / (double)agg_n[f]);
             put_num(x, "weight_sqnr_db", 10 * log10(agg_sig[f] / agg_mse[f]));
             put_num(x, "mean_output_sqnr_db", agg_out[f] / agg_cnt[f]);
+            put_num(x, "outlier_ub_fraction", agg_ub[f] / (double)agg_n[f]);
+            put_num(x, "ebw_paper", agg_ebw[f] / (double)agg_n[f]);
             cJSON_AddItemToArray(fa, x);
         }
         cJSON *la = cJSON_AddArrayToObject(root, "layers");
@@ -651,6 +787,8 @@ static int cmd_report(int argc, char **argv)
             put_num(x, "output_sqnr_db", r->m.out_sqnr_db);
             put_num(x, "bits_per_weight", r->bits);
             put_num(x, "stored_bits_per_weight", r->stored_bits);
+            put_num(x, "outlier_ub_fraction", r->ub_frac);
+            put_num(x, "ebw_paper", r->ebw_paper);
             cJSON_AddItemToArray(la, x);
         }
         js = cJSON_Print(root);
@@ -660,20 +798,22 @@ static int cmd_report(int argc, char **argv)
     if (!rc && o.csv) {
         size_t cap = 256 + (size_t)nr * 1200;
         csv = malloc(cap);
-        if (!csv) rc = die(C, "out of memory");
+        if (!csv)
+            rc = die(C, "out of memory");
         else {
-            csv_len = (size_t)snprintf(csv, cap, "tensor,format,rows,cols,weight_mse,"
+            csv_len = (size_t)snprintf(csv, cap,
+                                       "tensor,format,rows,cols,weight_mse,"
                                        "weight_sqnr_db,output_sqnr_db,bits_per_weight,"
-                                       "stored_bits_per_weight\n");
+                                       "stored_bits_per_weight,outlier_ub_fraction,ebw_paper\n");
             for (int k = 0; k < nr; k++) {
                 row *r = &rows[k];
                 char nm[600];
                 snprintf(nm, sizeof nm, "\"%s\"", fs[r->fmt]); /* specs may hold commas */
                 csv_len += (size_t)snprintf(csv + csv_len, cap - csv_len,
-                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f\n",
+                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
                                             r->tensor, nm, (long long)r->rows, (long long)r->cols,
                                             r->m.w_mse, r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits,
-                                            r->stored_bits);
+                                            r->stored_bits, r->ub_frac, r->ebw_paper);
             }
         }
     }
@@ -733,7 +873,8 @@ static int cmd_help(int argc, char **argv)
         return 2;
     }
     printf("usage: mxquant COMMAND [options]\n\ncommands:\n");
-    for (int i = 0; i < NCMDS; i++) printf("  %s\n      %s\n", CMDS[i].usage, CMDS[i].help);
+    for (int i = 0; i < NCMDS; i++)
+        printf("  %s\n      %s\n", CMDS[i].usage, CMDS[i].help);
     printf("\nformats: %s\n  (parameters: NAME:key=value,...; see docs/formats.md)\n",
            mxf_qformat_known());
     return 0;
