@@ -42,6 +42,15 @@ expect_error() {
     [[ "$before" == "$after" ]] || { echo "build/ changed"; return 1; }
 }
 
+# expect_error_noout PATTERN OUT CMD...: expect_error, and OUT must not exist afterwards.
+expect_error_noout() {
+    local pat=$1 out=$2
+    shift 2
+    rm -f "$out"
+    expect_error "$pat" "$@" || return 1
+    [[ ! -e "$out" ]] || { echo "partial output $out left behind"; return 1; }
+}
+
 # expect_mismatch CMD...: passes only if CMD exits 1 and reports a MISMATCH.
 expect_mismatch() {
     local out rc
@@ -51,12 +60,19 @@ expect_mismatch() {
     [[ $rc -eq 1 ]] && grep -q "MISMATCH" <<<"$out"
 }
 
-echo "== unit tests (sw/, gen/)"
-for t in $B/tests/test_*; do run "unit/$(basename "$t")" "$t"; done
-echo "== unit tests under ASan+UBSan"
-for t in $B/asan/tests/test_*; do run "asan/$(basename "$t")" "$t"; done
+# With arguments (suite names, e.g. `tests/run.sh msq quant`), only those suites run.
+suites=(tests/suites/*.sh)
+if [[ $# -gt 0 ]]; then
+    suites=()
+    for n in "$@"; do suites+=("tests/suites/$n.sh"); done
+else
+    echo "== unit tests (sw/, gen/)"
+    for t in $B/tests/test_*; do run "unit/$(basename "$t")" "$t"; done
+    echo "== unit tests under ASan+UBSan"
+    for t in $B/asan/tests/test_*; do run "asan/$(basename "$t")" "$t"; done
+fi
 
-for f in tests/suites/*.sh; do
+for f in "${suites[@]}"; do
     [[ -e "$f" ]] || continue
     # shellcheck source=/dev/null
     source "$f"

@@ -20,15 +20,6 @@ q_st() {
 # q_poke FILE OFFSET BYTE_ESCAPE: overwrite one byte in place.
 q_poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
-# q_noout PATTERN OUT CMD...: expect_error, and OUT must not exist afterwards.
-q_noout() {
-    local pat=$1 out=$2
-    shift 2
-    rm -f "$out"
-    expect_error "$pat" "$@" || return 1
-    [[ ! -e "$out" ]] || { echo "partial output $out left behind"; return 1; }
-}
-
 q_roundtrip() {
     local fmt=$1 img=$QD/rt-$2.img st=$QD/rt-$2.safetensors
     $MXQ quantize --format "$fmt" --model opt-125m --seed 3 --out "$img" &&
@@ -79,17 +70,17 @@ O=$QD/out.img
 run "quant/unknown-command" expect_error "unknown command 'quantise'" $MXQ quantise
 run "quant/unknown-option" expect_error "unknown or incomplete option '--fromat'" \
     $MXQ quantize --fromat mxfp4
-run "quant/unknown-format" q_noout "format=mxfp3: unknown format" "$O" \
+run "quant/unknown-format" expect_error_noout "format=mxfp3: unknown format" "$O" \
     $MXQ quantize --format mxfp3 --model opt-125m --out "$O"
-run "quant/bad-format-param" q_noout "nxfp4:nano=3: out of range" "$O" \
+run "quant/bad-format-param" expect_error_noout "nxfp4:nano=3: out of range" "$O" \
     $MXQ quantize --format nxfp4:nano=3 --model opt-125m --out "$O"
-run "quant/unknown-model" q_noout "--model=gpt-9: unknown model (known: opt-125m" "$O" \
+run "quant/unknown-model" expect_error_noout "--model=gpt-9: unknown model (known: opt-125m" "$O" \
     $MXQ quantize --format mxfp4 --model gpt-9 --out "$O"
-run "quant/bad-seed" q_noout "--seed=x1: not an unsigned integer" "$O" \
+run "quant/bad-seed" expect_error_noout "--seed=x1: not an unsigned integer" "$O" \
     $MXQ quantize --format mxfp4 --model opt-125m --seed x1 --out "$O"
-run "quant/bad-layers" q_noout "--layers=12: out of range" "$O" \
+run "quant/bad-layers" expect_error_noout "--layers=12: out of range" "$O" \
     $MXQ quantize --format mxfp4 --model opt-125m --layers 12 --out "$O"
-run "quant/out-dir-missing" q_noout "$QD/nodir/x.img" "$QD/nodir/x.img" \
+run "quant/out-dir-missing" expect_error_noout "$QD/nodir/x.img" "$QD/nodir/x.img" \
     $MXQ quantize --format mxfp4 --model opt-125m --out "$QD/nodir/x.img"
 
 # safetensors inputs
@@ -97,13 +88,13 @@ ST=$QD/bad.safetensors
 F1='\x00\x00\x80\x3f\x00\x00\x00\x40'
 q_st_case() { # NAME PATTERN JSON DATA
     q_st "$ST" "$3" "$4"
-    run "quant/st-$1" q_noout "$2" "$O" $MXQ quantize --format mxfp4 --in "$ST" --out "$O"
+    run "quant/st-$1" expect_error_noout "$2" "$O" $MXQ quantize --format mxfp4 --in "$ST" --out "$O"
 }
 printf 'abc' >"$QD/trunc.safetensors"
-run "quant/st-truncated" q_noout "trunc.safetensors: truncated" "$O" \
+run "quant/st-truncated" expect_error_noout "trunc.safetensors: truncated" "$O" \
     $MXQ quantize --format mxfp4 --in "$QD/trunc.safetensors" --out "$O"
 printf '\xff\x00\x00\x00\x00\x00\x00\x00{}' >"$QD/hlen.safetensors"
-run "quant/st-header-beyond-file" q_noout "header length 255 beyond the file" "$O" \
+run "quant/st-header-beyond-file" expect_error_noout "header length 255 beyond the file" "$O" \
     $MXQ quantize --format mxfp4 --in "$QD/hlen.safetensors" --out "$O"
 q_st_case invalid-json "header: invalid JSON" '{"w":{"dtype":"F32",' "$F1"
 q_st_case offsets-out-of-range "tensor 'w': data_offsets [0, 16) out of range" \
@@ -120,11 +111,11 @@ q_st_case inf-bf16 "tensor 'w': element 0 is Inf" \
     '{"w":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]}}' '\x80\x7f\x80\x3f'
 q_st_case no-2d "no 2-D tensors to quantize" \
     '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}' "$F1"
-run "quant/st-not-2d" q_noout "tensor 'w': 1-D, only 2-D weights" "$O" \
+run "quant/st-not-2d" expect_error_noout "tensor 'w': 1-D, only 2-D weights" "$O" \
     $MXQ quantize --format mxfp4 --in "$ST" --tensors w --out "$O"
 q_st "$ST" '{"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' "$F1"
 printf '{"weight_map":{"w":"bad.safetensors","v":"bad.safetensors"}}' >"$QD/m.safetensors.index.json"
-run "quant/st-index-missing-tensor" q_noout "weight_map['v']: tensor not found" "$O" \
+run "quant/st-index-missing-tensor" expect_error_noout "weight_map['v']: tensor not found" "$O" \
     $MXQ quantize --format mxfp4 --in "$QD/m.safetensors.index.json" --out "$O"
 
 # images
@@ -132,7 +123,7 @@ $MXQ quantize --format mxfp4 --model opt-125m --out "$QD/good.img" >/dev/null
 q_img_case() { # NAME PATTERN (image at $QD/c.img already corrupted)
     run "quant/img-$1-inspect" expect_error "$2" $MXQ inspect "$QD/c.img"
     run "quant/img-$1-check" expect_error "$2" $MXQ check "$QD/c.img"
-    run "quant/img-$1-dequant" q_noout "$2" "$QD/c.safetensors" \
+    run "quant/img-$1-dequant" expect_error_noout "$2" "$QD/c.safetensors" \
         $MXQ dequant "$QD/c.img" --out "$QD/c.safetensors"
 }
 cp "$QD/good.img" "$QD/c.img" && q_poke "$QD/c.img" 0 'Z'
