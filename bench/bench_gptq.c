@@ -4,8 +4,8 @@
  *   bench_gptq [TOKENS...]      calibration token counts (default 128 512)
  *
  * Per shape: Hessian accumulation (depends on tokens), damped Cholesky inverse (K^3) and the
- * blocked column loop (N K^2) with a stand-in per-column quantizer (round to a grid and prune
- * the least salient weight of every 8: the same per-weight work class as MicroScopiQ). */
+ * blocked column loop (N K^2) with the real per-column quantizer: MicroScopiQ bb = 2 with
+ * ReCoN-routable placements (mxf_msq_quantize_gptq), on seeded synthetic LLM-like weights. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,31 +15,18 @@
 
 #include "gptq.h"
 #include "hessian.h"
+#include "microscopiq.h"
 #include "models.h"
 #include "parse.h"
+#include "recon.h"
 #include "rng.h"
+#include "synth.h"
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int stand_in_quant(void *ctx, int k, const double *w, int n, double d, double *q,
-                          mxf_err *err)
-{
-    (void)ctx, (void)k, (void)err;
-    const double step = 0.01;
-    for (int r = 0; r < n; r++) {
-        double m = round(w[r] / step);
-        q[r] = (m > 7 ? 7 : m < -7 ? -7 : m) * step;
-    }
-    for (int b = 0; b + 8 <= n; b += 8) {
-        int idx;
-        if (mxf_gptq_least_salient(&w[b], NULL, 8, d, 1, &idx) == 1) q[b + idx] = 0;
-    }
-    return 0;
 }
 
 typedef struct shape_time {
@@ -64,9 +51,13 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
     }
     for (size_t i = 0; i < (size_t)tmax * K; i++)
         X[i] = (float)mxf_rng_normal(r);
-    for (size_t i = 0; i < (size_t)N * K; i++)
-        W[i] = (float)(0.02 * mxf_rng_normal(r));
     mxf_err e;
+    mxf_synth_params sp;
+    mxf_synth_default_params(&sp);
+    if (mxf_synth_weights(&sp, 1, "bench.gptq", N, K, W, &e)) {
+        fprintf(stderr, "bench_gptq: %s\n", e.msg);
+        return 1;
+    }
     for (int i = 0; i < nt; i++) {
         mxf_hessian h;
         double t0 = now();
@@ -85,11 +76,16 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
     }
     s->prep = now() - t0;
     t0 = now();
-    if (mxf_gptq_run(W, N, K, U, dead, MXF_GPTQ_BLOCK_DEFAULT, stand_in_quant, NULL, Q, NULL, &e)) {
+    mxf_msq_params p;
+    mxf_msq_default_params(&p, 2);
+    p.routable = mxf_recon_ub_routable;
+    mxf_msq_tensor t;
+    if (mxf_msq_quantize_gptq(&p, W, N, K, U, dead, MXF_GPTQ_BLOCK_DEFAULT, &t, Q, NULL, &e)) {
         fprintf(stderr, "bench_gptq: %s\n", e.msg);
         return 1;
     }
     s->loop = now() - t0;
+    mxf_msq_tensor_free(&t);
     free(X), free(W), free(Q), free(H), free(U), free(dead);
     return 0;
 }
@@ -130,7 +126,8 @@ int main(int argc, char **argv)
             ns++;
         }
     }
-    printf("GPTQ Hessian mode, OpenBLAS %d threads, block %d, percdamp %g, double precision\n",
+    printf("MicroScopiQ Hessian mode (bb=2), OpenBLAS %d threads, block %d, percdamp %g, double "
+           "precision\n",
            threads, MXF_GPTQ_BLOCK_DEFAULT, MXF_PERCDAMP_DEFAULT);
     printf("%-12s", "N x K");
     for (int i = 0; i < nt; i++)
