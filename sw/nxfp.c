@@ -1,6 +1,7 @@
 /* NxFP-ref block codec. See nxfp.h and docs/formats.md. */
 #include "nxfp.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -93,98 +94,257 @@ double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m)
     return scale_of((int)m->E - 127, m->f, p->nano_bits);
 }
 
+void mxf_nxfp_codec_init(mxf_nxfp_codec *c, const mxf_nxfp_params *p)
+{
+    memset(c, 0, sizeof *c);
+    c->p = *p;
+    c->nfmt = p->am ? MXF_NXFP_NFMT : 1;
+    c->nf = 1 << p->nano_bits;
+    for (int fmt = 0; fmt < MXF_NXFP_NFMT; fmt++) fmt_minifloat(p->bits, fmt, &c->mf[fmt]);
+    for (int f = 0; f < c->nf; f++) c->inv_mant[f] = 1.0 / scale_of(0, f, p->nano_bits);
+}
+
+/* A block as the search reads it: magnitudes, and per element a penalty added to the recycled
+ * error with +v (penp) and -v (penn): 0 where that value can encode it, FLT_MAX elsewhere, so
+ * that min(e2, c2 + pen) selects without a branch and without rounding. Padded to a multiple of
+ * 8 with zeros (which score exactly 0). */
 typedef struct block_in {
     int n;
-    float a[MXF_NXFP_MAX_BLOCK + 8], pos[MXF_NXFP_MAX_BLOCK + 8], neg[MXF_NXFP_MAX_BLOCK + 8];
+    float a[MXF_NXFP_MAX_BLOCK + 8], penp[MXF_NXFP_MAX_BLOCK + 8], penn[MXF_NXFP_MAX_BLOCK + 8];
 } block_in;
 
-/* SSE of one candidate (format, S) in single precision (selection only; the final codes and the
- * returned error are computed in double). res[0]: +v recycled (or standard only when cr is off),
- * res[1]: -v recycled. Stops early (returns 0) once the candidate cannot beat `bound`.
- * Element rounding: e = max(floor(log2 t), emin) from the float's bits, level =
- * round(t * 2^(mbits-e)) * 2^(e-mbits) saturated at maxval; branch-free so it vectorizes. */
-__attribute__((optimize("O3"))) static int eval_cand(const block_in *in, const mxf_minifloat *mf,
-                                                     double v, int cr, double S, mxf_round r,
-                                                     double bound, double res[2])
+/* One candidate (format, scale) of a block, with its constants in single precision. */
+typedef struct cand {
+    float inv, S, Sv; /* 1/S, S and S * vcr */
+    float maxval;
+    int32_t mb, emin;
+} cand;
+
+/* Squared error of |a| on the grid of scale S (inv = 1/S) of a format (mb, emin, maxval) (e2)
+ * and against the recycled value Sv (c2); single precision, branch-free so that loops over
+ * elements or over candidates vectorize. Element rounding: e = max(floor(log2 t), emin) from
+ * the float's bits, level = round(t * 2^(mbits-e)) * 2^(e-mbits) saturated at maxval. */
+static inline __attribute__((always_inline)) void elem_err(float a, float inv, float S, float Sv,
+                                                           float maxval, int32_t mb, int32_t emin,
+                                                           mxf_round r, float *e2, float *c2)
 {
-    const float inv = (float)(1.0 / S), Sf = (float)S, Svf = (float)(S * v);
-    const float maxval = (float)mf->maxval;
-    const int32_t mb = mf->mbits, emin = mf->emin;
+    float t = a * inv;
+    int32_t tb;
+    memcpy(&tb, &t, 4);
+    int32_t e = ((tb >> 23) & 0xFF) - 127;
+    e = e < emin ? emin : e;
+    e = e > 100 ? 100 : e;
+    int32_t up = (127 + mb - e) << 23, dn = (127 - mb + e) << 23;
+    float fu, fd;
+    memcpy(&fu, &up, 4);
+    memcpy(&fd, &dn, 4);
+    float y = t * fu, n;
+    if (r == MXF_RNE) {
+        n = (y + 0x1p23f) - 0x1p23f;
+    } else {
+        float tr = (float)(int32_t)y;
+        n = tr + (float)(y - tr >= 0.5f);
+    }
+    float L = n * fd;
+    L = L > maxval ? maxval : L;
+    float d = a - S * L, dc = a - Sv;
+    *e2 = d * d;
+    *c2 = dc * dc;
+}
+
+#define ELEM_ERR(k, a, r, e2, c2)                                                                  \
+    elem_err(a, (k)->inv, (k)->S, (k)->Sv, (k)->maxval, (k)->mb, (k)->emin, r, e2, c2)
+
+/* Sum of 8 floats as a fixed tree (vectorizes; the order does not matter for the search, whose
+ * margin covers float rounding). */
+static inline __attribute__((always_inline)) float hsum8(const float g[8])
+{
+    float h[4];
+    for (int i = 0; i < 4; i++) h[i] = g[i] + g[i + 4];
+    return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
+/* Float score of one candidate: res[0] with +v recycled (the standard error only when cr is
+ * off), res[1] with -v recycled. Every term is >= 0, so partial sums only grow; returns 0 as soon
+ * as the score exceeds `lim`: first on the block's largest element alone (element 0), then after
+ * every 8 elements. */
+__attribute__((optimize("O3"), target_clones("avx2", "default"))) static int
+eval_cand(const block_in *in, const cand *k, int cr, mxf_round r, double lim, double res[2])
+{
+    {
+        float e2, c2;
+        ELEM_ERR(k, in->a[0], r, &e2, &c2);
+        const float cp = c2 + in->penp[0], cn = c2 + in->penn[0];
+        const float gp = cp < e2 ? cp : e2, gn = cn < e2 ? cn : e2;
+        const double lb = cr == MXF_NX_CR_SIGN && gn < gp ? gn : gp;
+        if (lb > lim) return 0;
+    }
     double sp = 0, sn = 0;
     for (int i0 = 0; i0 < in->n; i0 += 8) {
         float es[8], gp[8], gn[8];
         for (int i = 0; i < 8; i++) {
-            float a = in->a[i0 + i], t = a * inv;
-            int32_t tb;
-            memcpy(&tb, &t, 4);
-            int32_t e = ((tb >> 23) & 0xFF) - 127;
-            e = e < emin ? emin : e;
-            e = e > 100 ? 100 : e;
-            int32_t up = (127 + mb - e) << 23, dn = (127 - mb + e) << 23;
-            float fu, fd;
-            memcpy(&fu, &up, 4);
-            memcpy(&fd, &dn, 4);
-            float y = t * fu, n;
-            if (r == MXF_RNE) {
-                n = (y + 0x1p23f) - 0x1p23f;
-            } else {
-                float tr = (float)(int32_t)y;
-                n = tr + (float)(y - tr >= 0.5f);
-            }
-            float L = n * fd;
-            L = L > maxval ? maxval : L;
-            float d = a - Sf * L, dc = a - Svf;
-            float e2 = d * d, g = e2 - dc * dc;
-            g = g > 0 ? g : 0;
-            es[i] = e2;
-            gp[i] = e2 - in->pos[i0 + i] * g;
-            gn[i] = e2 - in->neg[i0 + i] * g;
+            float c2;
+            ELEM_ERR(k, in->a[i0 + i], r, &es[i], &c2);
+            const float cp = c2 + in->penp[i0 + i], cn = c2 + in->penn[i0 + i];
+            gp[i] = cp < es[i] ? cp : es[i];
+            gn[i] = cn < es[i] ? cn : es[i];
         }
-        int m = in->n - i0 < 8 ? in->n - i0 : 8;
-        if (cr == MXF_NX_CR_OFF) {
-            for (int i = 0; i < m; i++) sp += es[i];
-            if (sp > bound) return 0;
-        } else {
-            for (int i = 0; i < m; i++) {
-                sp += gp[i];
-                sn += gn[i];
-            }
-            double lb = cr == MXF_NX_CR_FIXED ? sp : (sp < sn ? sp : sn);
-            if (lb > bound) return 0;
-        }
+        sp += hsum8(gp);
+        if (cr == MXF_NX_CR_SIGN) sn += hsum8(gn);
+        const double lb = cr == MXF_NX_CR_SIGN && sn < sp ? sn : sp;
+        if (lb > lim) return 0;
     }
     res[0] = sp;
-    res[1] = sn;
+    res[1] = cr == MXF_NX_CR_SIGN ? sn : INFINITY;
     return 1;
 }
 
-double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
-                               mxf_nxfp_meta *m, uint8_t *codes)
+/* Up to 8 candidates scored side by side, one per vector lane (structure of arrays). */
+typedef struct cand8 {
+    float inv[8], S[8], Sv[8], maxval[8];
+    int32_t mb[8], emin[8];
+} cand8;
+
+static inline __attribute__((always_inline)) unsigned eval8_impl(const block_in *in, const cand8 *k,
+                                                                 int cr, mxf_round r, double lim,
+                                                                 double sp[8], double sn[8])
 {
+    unsigned alive = 0xFF;
+    for (int l = 0; l < 8; l++) sp[l] = sn[l] = 0;
+    for (int i0 = 0; i0 < in->n; i0 += 8) {
+        float cp[8] = {0}, cn[8] = {0};
+        for (int i = i0; i < i0 + 8; i++) {
+            const float a = in->a[i], pp = in->penp[i], pn = in->penn[i];
+            for (int l = 0; l < 8; l++) {
+                float e2, c2;
+                elem_err(a, k->inv[l], k->S[l], k->Sv[l], k->maxval[l], k->mb[l], k->emin[l], r,
+                         &e2, &c2);
+                const float gp = c2 + pp, gn = c2 + pn;
+                cp[l] += gp < e2 ? gp : e2;
+                cn[l] += gn < e2 ? gn : e2;
+            }
+        }
+        alive = 0;
+        for (int l = 0; l < 8; l++) {
+            sp[l] += cp[l];
+            sn[l] += cn[l];
+            const double lb = cr == MXF_NX_CR_SIGN && sn[l] < sp[l] ? sn[l] : sp[l];
+            alive |= (unsigned)(lb <= lim) << l;
+        }
+        if (!alive) break;
+    }
+    return alive;
+}
+
+/* Float scores of 8 candidates at once (sp: +v recycled or standard, sn: -v recycled), summed per
+ * 8 elements in float, then in double. Returns the lanes whose score may still be <= lim; stops
+ * when none can. */
+__attribute__((optimize("O3"), target_clones("avx2", "default"))) static unsigned
+eval8(const block_in *in, const cand8 *k, int cr, mxf_round r, double lim, double sp[8],
+      double sn[8])
+{
+    if (r == MXF_RNE) return eval8_impl(in, k, cr, MXF_RNE, lim, sp, sn);
+    return eval8_impl(in, k, cr, MXF_AWAY, lim, sp, sn);
+}
+
+/* Exact squared errors (double) of the candidate (fmt, e, f): sse[0] with +v recycled (standard
+ * only when cr is off), sse[1] with -v (INFINITY unless cr is sign); summed in four interleaved
+ * partial sums (element i into sum i mod 4), a fixed order. Writes the standard code of every
+ * element and whether recycling wins for it (1: with +v, 2: with -v). Element rounding is that
+ * of mxf_minifloat_round on the exact quotient |x| / S, written branch-free so that it
+ * vectorizes; the level is q * 2^(e - mbits) saturated at maxval. */
+static inline __attribute__((always_inline)) void exact_impl(const mxf_nxfp_codec *cd,
+                                                             const float *x, int n, int fmt, int e,
+                                                             int f, mxf_round r, double sse[2],
+                                                             uint8_t *code, uint8_t *rec)
+{
+    const mxf_nxfp_params *p = &cd->p;
+    const mxf_minifloat *mf = &cd->mf[fmt];
+    const double S = scale_of(e, f, p->nano_bits), v = p->vcr[fmt], maxval = mf->maxval;
+    const int32_t mb = mf->mbits, emin = mf->emin, maxcode = (int32_t)mf->maxcode;
+    const int32_t sbit = 1 << (p->bits - 1), recycle = p->cr != MXF_NX_CR_OFF;
+    double ep[MXF_NXFP_MAX_BLOCK + 4], en[MXF_NXFP_MAX_BLOCK + 4];
+    for (int i = 0; i < n; i++) {
+        const double xi = x[i], t = fabs(xi) / S;
+        int64_t tb;
+        memcpy(&tb, &t, 8);
+        int32_t ex = (int32_t)(tb >> 52) - 1023; /* t >= 0: no sign bit */
+        ex = ex < emin ? emin : ex;
+        const int64_t up = (int64_t)(1023 + mb - ex) << 52, dn = (int64_t)(1023 - mb + ex) << 52;
+        double fu, fd;
+        memcpy(&fu, &up, 8);
+        memcpy(&fd, &dn, 8);
+        const double y = t * fu; /* < 2^31 */
+        const double q = r == MXF_RNE
+                             ? (y + 0x1p52) - 0x1p52
+                             : (double)(int32_t)y + (double)(y - (double)(int32_t)y >= 0.5);
+        int32_t mag = ((ex - emin) << mb) + (int32_t)q;
+        mag = mag > maxcode ? maxcode : mag;
+        double L = q * fd;
+        L = L > maxval ? maxval : L;
+        const double d = xi - S * copysign(L, xi), es = d * d;
+        const double dc = xi - S * copysign(v, xi), ec = dc * dc;
+        const int32_t pos = xi > 0, neg = xi < 0, use = recycle & (pos | neg) & (ec < es);
+        code[i] = (uint8_t)(mag | ((neg & (mag != 0)) * sbit));
+        rec[i] = (uint8_t)(use * (2 - pos));
+        ep[i] = use & pos ? ec : es;
+        en[i] = use & neg ? ec : es;
+    }
+    for (int i = n; i < n + 4; i++) ep[i] = en[i] = 0;
+    double s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0};
+    for (int i0 = 0; i0 < n; i0 += 4)
+        for (int l = 0; l < 4; l++) {
+            s0[l] += ep[i0 + l];
+            s1[l] += en[i0 + l];
+        }
+    sse[0] = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+    sse[1] = p->cr == MXF_NX_CR_SIGN ? (s1[0] + s1[1]) + (s1[2] + s1[3]) : INFINITY;
+}
+
+/* One instance per rounding mode: a branch inside the loop would stop the vectorizer. */
+__attribute__((optimize("O3"), target_clones("avx2", "default"))) static void
+exact_cand(const mxf_nxfp_codec *cd, const float *x, int n, int fmt, int e, int f, double sse[2],
+           uint8_t *code, uint8_t *rec)
+{
+    if (cd->p.round == MXF_RNE)
+        exact_impl(cd, x, n, fmt, e, f, MXF_RNE, sse, code, rec);
+    else
+        exact_impl(cd, x, n, fmt, e, f, MXF_AWAY, sse, code, rec);
+}
+
+/* Search margin, in the normalized units of the search (amax in [1, 2)). Per element the float
+ * error d_f of a candidate is within ~2^-23 |x| of the exact d (rounded quotient, level and
+ * product; a different rounding decision happens only at a near-midpoint, where both levels are
+ * equally far), the recycled choice is an exact min, and partial sums of 8 add ~2^-21 relative.
+ * So a float score is within ~2^-22 sqrt(s E) + 2^-21 s + 2^-46 E of the exact SSE s (E = sum of
+ * x^2, Cauchy-Schwarz). The margin is at least 32x that: every candidate that can hold the
+ * exact minimum stays within it of the best float score and reaches the exact comparison. */
+static double search_limit(double best, double energy)
+{
+    return best + 0x1p-16 * (sqrt(best * energy) + best) + 0x1p-40 * energy;
+}
+
+double mxf_nxfp_encode_block(const mxf_nxfp_codec *cd, const float *x, int n, mxf_nxfp_meta *m,
+                             uint8_t *codes)
+{
+    const mxf_nxfp_params *p = &cd->p;
     block_in in;
-    double amax = 0;
-    int bad = 0;
+    float amax = 0;
+    double energy = 0;
+    int bad = 0, im = 0;
+    const int recycle = p->cr != MXF_NX_CR_OFF, both = p->cr == MXF_NX_CR_SIGN;
     if (n < 0) n = 0;
     if (n > MXF_NXFP_MAX_BLOCK) n = MXF_NXFP_MAX_BLOCK;
     in.n = n;
-    for (int i = 0; i < n + 8; i++) {
-        float a = i < n ? fabsf(x[i]) : 0.0f;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
         in.a[i] = a;
-        in.pos[i] = i < n && x[i] > 0;
-        in.neg[i] = i < n && x[i] < 0;
+        in.penp[i] = recycle && x[i] > 0 ? 0.0f : FLT_MAX;
+        in.penn[i] = both && x[i] < 0 ? 0.0f : FLT_MAX;
         bad |= !isfinite(a);
-        if (a > amax) amax = a;
+        if (a > amax) amax = a, im = i;
     }
-    /* The largest element goes first so that candidates which clip it exit early. */
-    for (int i = 1, im = 0; i < n; i++) {
-        if (in.a[i] > in.a[im]) im = i;
-        if (i == n - 1 && im) {
-            float t;
-            t = in.a[0], in.a[0] = in.a[im], in.a[im] = t;
-            t = in.pos[0], in.pos[0] = in.pos[im], in.pos[im] = t;
-            t = in.neg[0], in.neg[0] = in.neg[im], in.neg[im] = t;
-        }
-    }
+    for (int i = n; i < n + 8; i++) in.a[i] = 0, in.penp[i] = in.penn[i] = FLT_MAX;
     memset(m, 0, sizeof *m);
     if (n) memset(codes, 0, (size_t)n);
     if (bad) {
@@ -192,18 +352,28 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
         return 0;
     }
     if (amax == 0) return 0;
+    /* The float search runs on the block scaled by 2^-k so that amax is in [1, 2): squared
+     * errors neither overflow nor lose precision to underflow whatever the block's magnitude
+     * (the scaling is exact, and every score scales by the same 2^-2k). */
+    const int k = mxf_floor_log2(amax);
+    const double norm = pow2d(-k);
+    for (int i = 0; i < n; i++) {
+        in.a[i] = (float)(in.a[i] * norm);
+        energy += (double)in.a[i] * in.a[i];
+    }
+    /* The largest element goes first: candidates that clip it are rejected on it alone. */
+    if (im) {
+        float t;
+        t = in.a[0], in.a[0] = in.a[im], in.a[im] = t;
+        t = in.penp[0], in.penp[0] = in.penp[im], in.penp[im] = t;
+        t = in.penn[0], in.penn[0] = in.penn[im], in.penn[im] = t;
+    }
 
-    const int nfmt = p->am ? MXF_NXFP_NFMT : 1;
-    const int nf = 1 << p->nano_bits;
-    /* Candidates per format in canonical order (fmt, exponent, f); ties keep that order
-     * whatever the evaluation order. */
-    double best = INFINITY;
-    int bidx = 1 << 30, bfmt = 0, be = 0, bf = 0, bcrs = 0;
-    mxf_minifloat mfs[MXF_NXFP_NFMT];
+    const int nfmt = cd->nfmt, nf = cd->nf;
+    /* Candidates per format in canonical order (fmt, exponent, f): ci is the rank. */
     int ce[MXF_NXFP_NFMT][9], cf[MXF_NXFP_NFMT][9], ci[MXF_NXFP_NFMT][9], nc[MXF_NXFP_NFMT];
     for (int fmt = 0; fmt < nfmt; fmt++) {
-        mxf_minifloat *mf = &mfs[fmt];
-        fmt_minifloat(p->bits, fmt, mf);
+        const mxf_minifloat *mf = &cd->mf[fmt];
         const int e0 = mxf_floor_log2(amax / mf->maxval);
         double mant = amax / mf->maxval * pow2d(-e0); /* [1, 2) */
         int fa = (int)ceil((mant - 1.0) * nf), ea = e0;
@@ -224,58 +394,102 @@ double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
                         ci[fmt][n0++] = de * nf + f;
                     }
         nc[fmt] = n0;
+        for (int c = 0; c < n0; c++)
+            ce[fmt][c] = ce[fmt][c] < -127 ? -127 : ce[fmt][c] > 127 ? 127 : ce[fmt][c];
     }
-    /* The Rule A pick of every format is evaluated first, then the rest, so that the early exit
-     * prunes most candidates. */
-    for (int pass = 0; pass < 2; pass++)
-        for (int fmt = 0; fmt < nfmt; fmt++)
-            for (int c = pass ? 1 : 0; c < (pass ? nc[fmt] : 1); c++) {
-                int e = ce[fmt][c] < -127 ? -127 : ce[fmt][c] > 127 ? 127 : ce[fmt][c];
-                double S = scale_of(e, cf[fmt][c], p->nano_bits);
-                double res[2];
-                if (!eval_cand(&in, &mfs[fmt], p->vcr[fmt], p->cr, S, p->round, best, res))
-                    continue;
-                int nopt = p->cr == MXF_NX_CR_SIGN ? 2 : 1;
-                for (int k = 0; k < nopt; k++) {
-                    int idx = ((fmt * 2 * nf) + ci[fmt][c]) * 2 + k;
-                    if (res[k] < best || (res[k] == best && idx < bidx)) {
-                        best = res[k];
-                        bidx = idx;
-                        bfmt = fmt;
-                        be = e;
-                        bf = cf[fmt][c];
-                        bcrs = k;
-                    }
-                }
-            }
-
-    m->E = (uint8_t)(be + 127);
-    m->f = (uint8_t)bf;
-    m->fmt = (uint8_t)bfmt;
-    m->crs = (uint8_t)bcrs;
-    mxf_minifloat mf;
-    fmt_minifloat(p->bits, bfmt, &mf);
-    const double S = scale_of(be, bf, p->nano_bits);
-    const unsigned sbit = 1u << (p->bits - 1);
-    const double sv = (bcrs ? -1.0 : 1.0) * p->vcr[bfmt];
-    double sse = 0, lut[64];
-    for (unsigned c = 0; c <= mf.maxcode; c++) lut[c] = mxf_minifloat_value(&mf, c);
-    for (int i = 0; i < n; i++) {
-        unsigned mag = mxf_minifloat_round_inline(&mf, fabs((double)x[i]) / S, p->round);
-        double L = lut[mag] * (x[i] < 0 ? -1.0 : 1.0);
-        double d = x[i] - S * L, es = d * d;
-        unsigned code = (x[i] < 0 && mag) ? (sbit | mag) : mag;
-        if (p->cr != MXF_NX_CR_OFF && ((sv > 0 && x[i] > 0) || (sv < 0 && x[i] < 0))) {
-            double dc = x[i] - S * sv, ec = dc * dc;
-            if (ec < es) {
-                es = ec;
-                code = sbit;
+    /* Float search: the Rule A pick of every format first, one by one with an early exit on the
+     * largest element, then the rest eight at a time. Survivors are kept with their scores. */
+    struct {
+        int fmt, c;
+        double score;
+    } kept[MXF_NXFP_NFMT * 9];
+    int nkept = 0, rest[MXF_NXFP_NFMT * 9][2], nrest = 0;
+    double best = INFINITY, lim = INFINITY;
+    for (int fmt = 0; fmt < nfmt; fmt++) {
+        const int e = ce[fmt][0];
+        const double S = scale_of(e, cf[fmt][0], p->nano_bits);
+        const cand kc = {(float)(cd->inv_mant[cf[fmt][0]] * pow2d(k - e)),
+                         (float)(S * norm),
+                         (float)(S * norm * p->vcr[fmt]),
+                         (float)cd->mf[fmt].maxval,
+                         cd->mf[fmt].mbits,
+                         cd->mf[fmt].emin};
+        double res[2];
+        for (int c = 1; c < nc[fmt]; c++) rest[nrest][0] = fmt, rest[nrest++][1] = c;
+        if (!eval_cand(&in, &kc, p->cr, p->round, lim, res)) continue;
+        const double sc = res[0] < res[1] ? res[0] : res[1];
+        kept[nkept].fmt = fmt;
+        kept[nkept].c = 0;
+        kept[nkept++].score = sc;
+        if (sc < best) best = sc, lim = search_limit(best, energy);
+    }
+    for (int g0 = 0; g0 < nrest; g0 += 8) {
+        cand8 k8;
+        for (int l = 0; l < 8; l++) {
+            const int j = g0 + l < nrest ? g0 + l : g0; /* idle lanes repeat the first */
+            const int fmt = rest[j][0], c = rest[j][1], e = ce[fmt][c];
+            const double S = scale_of(e, cf[fmt][c], p->nano_bits) * norm;
+            k8.inv[l] = (float)(cd->inv_mant[cf[fmt][c]] * pow2d(k - e));
+            k8.S[l] = (float)S;
+            k8.Sv[l] = (float)(S * p->vcr[fmt]);
+            k8.maxval[l] = (float)cd->mf[fmt].maxval;
+            k8.mb[l] = cd->mf[fmt].mbits;
+            k8.emin[l] = cd->mf[fmt].emin;
+        }
+        double sp[8], sn[8];
+        unsigned alive = eval8(&in, &k8, p->cr, p->round, lim, sp, sn);
+        for (int l = 0; l < 8 && g0 + l < nrest; l++) {
+            if (!(alive >> l & 1)) continue;
+            const double sc = p->cr == MXF_NX_CR_SIGN && sn[l] < sp[l] ? sn[l] : sp[l];
+            kept[nkept].fmt = rest[g0 + l][0];
+            kept[nkept].c = rest[g0 + l][1];
+            kept[nkept++].score = sc;
+            if (sc < best) best = sc, lim = search_limit(best, energy);
+        }
+    }
+    /* Exact comparison of the survivors within the margin of the best: lowest double SSE, ties
+     * to the first in the order (fmt, exponent, f, crs = 0 before 1). */
+    double bsse = INFINITY;
+    int brank = 1 << 30, bk = -1, bcrs = 0;
+    uint8_t code[2][MXF_NXFP_MAX_BLOCK], rec[2][MXF_NXFP_MAX_BLOCK];
+    int cur = 0, have = 0; /* code[have]/rec[have] belong to the current winner */
+    for (int j = 0; j < nkept; j++) {
+        if (kept[j].score > lim) continue;
+        const int fmt = kept[j].fmt, c = kept[j].c;
+        double sse[2];
+        exact_cand(cd, x, n, fmt, ce[fmt][c], cf[fmt][c], sse, code[cur], rec[cur]);
+        for (int o = 0; o < 2; o++) {
+            int rank = ((fmt * 2 * nf) + ci[fmt][c]) * 2 + o;
+            if (sse[o] < bsse || (sse[o] == bsse && rank < brank)) {
+                bsse = sse[o];
+                brank = rank;
+                bk = j;
+                bcrs = o;
+                have = cur;
             }
         }
-        codes[i] = (uint8_t)code;
-        sse += es;
+        if (have == cur) cur ^= 1;
     }
-    return sse;
+    if (bk < 0) { /* only with a non-finite score, which finite inputs cannot produce */
+        m->E = MXF_E8M0_NAN;
+        return NAN;
+    }
+    const int fmt = kept[bk].fmt, c = kept[bk].c;
+    m->E = (uint8_t)(ce[fmt][c] + 127);
+    m->f = (uint8_t)cf[fmt][c];
+    m->fmt = (uint8_t)fmt;
+    m->crs = (uint8_t)bcrs;
+    const uint8_t sbit = (uint8_t)(1u << (p->bits - 1)), use = (uint8_t)(bcrs ? 2 : 1);
+    for (int i = 0; i < n; i++) codes[i] = rec[have][i] == use ? sbit : code[have][i];
+    return bsse;
+}
+
+double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n, mxf_nxfp_meta *m,
+                               uint8_t *codes)
+{
+    mxf_nxfp_codec c;
+    mxf_nxfp_codec_init(&c, p);
+    return mxf_nxfp_encode_block(&c, x, n, m, codes);
 }
 
 double mxf_nxfp_decode(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, unsigned code)
@@ -294,8 +508,8 @@ double mxf_nxfp_decode(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, unsigne
     return code & sbit ? -v : v;
 }
 
-void mxf_nxfp_dequant_block(const mxf_nxfp_params *p, const mxf_nxfp_meta *m,
-                            const uint8_t *codes, int n, float *out)
+void mxf_nxfp_dequant_block(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, const uint8_t *codes,
+                            int n, float *out)
 {
     for (int i = 0; i < n; i++) out[i] = (float)mxf_nxfp_decode(p, m, codes[i]);
 }
@@ -312,10 +526,10 @@ int mxf_nxfp_meta_unpack(const mxf_nxfp_params *p, uint16_t w, mxf_nxfp_meta *m,
     m->fmt = (uint8_t)((w >> 10) & 3);
     m->crs = (uint8_t)((w >> 12) & 1);
     if (w >> 13) return mxf_fail(err, "reserved bits 0x%04x set", w);
-    if (m->f >= (1u << p->nano_bits)) return mxf_fail(err, "f=%u exceeds nano=%d", m->f, p->nano_bits);
+    if (m->f >= (1u << p->nano_bits))
+        return mxf_fail(err, "f=%u exceeds nano=%d", m->f, p->nano_bits);
     if (m->fmt >= (p->am ? MXF_NXFP_NFMT : 1))
         return mxf_fail(err, "fmt=%u not allowed (am=%d)", m->fmt, p->am);
-    if (m->crs && p->cr != MXF_NX_CR_SIGN)
-        return mxf_fail(err, "crs=1 not allowed (cr=%d)", p->cr);
+    if (m->crs && p->cr != MXF_NX_CR_SIGN) return mxf_fail(err, "crs=1 not allowed (cr=%d)", p->cr);
     return 0;
 }

@@ -30,8 +30,8 @@ typedef struct mxf_nxfp_params {
     int am;        /* 1: per-block format choice among 3 candidates (1); 0: format 0 only */
     int cr;        /* MXF_NX_CR_OFF / _FIXED (+vcr always) / _SIGN (per-block sign, default) */
     double vcr[MXF_NXFP_NFMT]; /* recycled magnitude per format, in element units, > 0 */
-    int rule;      /* MXF_NX_RULE_B (default): best of 2^nano_bits mantissas at two exponents;
-                      MXF_NX_RULE_A: smallest grid scale that does not clip */
+    int rule;        /* MXF_NX_RULE_B (default): best of 2^nano_bits mantissas at two exponents;
+                        MXF_NX_RULE_A: smallest grid scale that does not clip */
     mxf_round round; /* element rounding (RNE, like the MX baseline) */
 } mxf_nxfp_params;
 
@@ -49,14 +49,30 @@ double mxf_nxfp_bits_per_elem(const mxf_nxfp_params *p);
 /* Scale of a block (NaN for E = 0xFF). */
 double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m);
 
-/* Quantizes n <= block values; codes[] one per byte. Returns the block's squared error (0 for a
- * NaN/Inf block, which gets E = 0xFF and zero codes). */
-double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n,
-                               mxf_nxfp_meta *m, uint8_t *codes);
+/* Per-tensor constants of a parameter set, prepared once so that the block encoder does not
+ * rebuild them per block. */
+typedef struct mxf_nxfp_codec {
+    mxf_nxfp_params p;
+    int nfmt, nf; /* formats searched (1 or 3), 2^nano_bits */
+    mxf_minifloat mf[MXF_NXFP_NFMT];
+    double inv_mant[4]; /* 1 / (1 + f / nf), rounded to double */
+} mxf_nxfp_codec;
+
+/* p must pass mxf_nxfp_check_params. */
+void mxf_nxfp_codec_init(mxf_nxfp_codec *c, const mxf_nxfp_params *p);
+/* Quantizes n <= block values; codes[] one per byte. The block keeps the Rule A/B candidate
+ * (fmt, E, f, crs) with the lowest squared error in double, ties to the first in the order
+ * (fmt, E, f, crs); see docs/formats.md. Returns that error (0 for a NaN/Inf block, which gets
+ * E = 0xFF and zero codes). */
+double mxf_nxfp_encode_block(const mxf_nxfp_codec *c, const float *x, int n, mxf_nxfp_meta *m,
+                             uint8_t *codes);
+/* The same without a prepared codec (prepares one per call). */
+double mxf_nxfp_quantize_block(const mxf_nxfp_params *p, const float *x, int n, mxf_nxfp_meta *m,
+                               uint8_t *codes);
 /* Decoded value of one element. */
 double mxf_nxfp_decode(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, unsigned code);
-void mxf_nxfp_dequant_block(const mxf_nxfp_params *p, const mxf_nxfp_meta *m,
-                            const uint8_t *codes, int n, float *out);
+void mxf_nxfp_dequant_block(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, const uint8_t *codes,
+                            int n, float *out);
 
 /* 16-bit storage word: E in [7:0], f in [9:8], fmt in [11:10], crs in [12], [15:13] zero. */
 uint16_t mxf_nxfp_meta_pack(const mxf_nxfp_meta *m);

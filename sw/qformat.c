@@ -680,6 +680,8 @@ int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t col
                 out->meta[2 * (r * per + gb) + 1] = (uint8_t)(h >> 8);
             }
     } else {
+        mxf_nxfp_codec nx;
+        if (f->family == MXF_QF_NXFP) mxf_nxfp_codec_init(&nx, &f->nx);
         for (int64_t b = 0; b < g.nblocks; b++) {
             gather(&g, W, rows, cols, b, x);
             uint8_t *dst = out->codes + (size_t)b * g.block_bytes;
@@ -689,7 +691,7 @@ int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t col
                 out->meta[b] = mxf_mxint_quantize_block(&f->mxint, x, g.block, c);
             } else {
                 mxf_nxfp_meta m;
-                mxf_nxfp_quantize_block(&f->nx, x, g.block, &m, c);
+                mxf_nxfp_encode_block(&nx, x, g.block, &m, c);
                 uint16_t w = mxf_nxfp_meta_pack(&m);
                 out->meta[2 * b] = (uint8_t)(w & 0xFF);
                 out->meta[2 * b + 1] = (uint8_t)(w >> 8);

@@ -18,6 +18,7 @@
 #include "mx.h"
 #include "mxint.h"
 #include "nxfp.h"
+#include "qformat.h"
 #include "rng.h"
 
 /* ---- naive references ---- */
@@ -656,8 +657,51 @@ static void nxfp_wide_levels(void **state)
     }
 }
 
-/* Brute force over every (fmt, E, f, crs) and every code per element; the library's choice must
- * reach the minimum SSE. */
+/* SSE of block x under metadata m, every element at its nearest code (first principles: the
+ * decoder over all codes). */
+static double nxfp_brute_sse(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, const float *x,
+                             int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+        double bd = INFINITY;
+        for (unsigned code = 0; code < (1u << p->bits); code++)
+            bd = fmin(bd, fabs(x[i] - mxf_nxfp_decode(p, m, code)));
+        s += bd * bd;
+    }
+    return s;
+}
+
+/* Exhaustive Rule B search in the documented order (fmt, exponent, f, crs): the first candidate
+ * with the lowest SSE; *nbest counts the candidates at that SSE. Qmax of each format from the
+ * decoder. */
+static double nxfp_brute_best(const mxf_nxfp_params *p, const float *x, int n, mxf_nxfp_meta *best,
+                              int *nbest)
+{
+    int cnt = 0;
+    double amax = 0, bsse = INFINITY;
+    for (int i = 0; i < n; i++) amax = fmax(amax, fabs(x[i]));
+    const int nfmt = p->am ? 3 : 1, ncrs = p->cr == MXF_NX_CR_SIGN ? 2 : 1;
+    for (int fmt = 0; fmt < nfmt; fmt++) {
+        mxf_nxfp_meta unit = {127, 0, (uint8_t)fmt, 0};
+        const double qmax = mxf_nxfp_decode(p, &unit, (1u << (p->bits - 1)) - 1);
+        const int e0 = (int)floor(log2(amax / qmax));
+        for (int e = e0; e <= e0 + 1; e++)
+            for (int f = 0; f < (1 << p->nano_bits); f++)
+                for (int crs = 0; crs < ncrs; crs++) {
+                    mxf_nxfp_meta m = {(uint8_t)(e + 127), (uint8_t)f, (uint8_t)fmt, (uint8_t)crs};
+                    const double s = nxfp_brute_sse(p, &m, x, n);
+                    if (s < bsse) bsse = s, *best = m, cnt = 0;
+                    cnt += s == bsse;
+                }
+    }
+    if (nbest) *nbest = cnt;
+    return bsse;
+}
+
+/* Random blocks: the chosen metadata reaches the exhaustive minimum SSE (to rounding: the two
+ * sums run in different orders), its codes are each element's nearest, and the returned SSE is
+ * that of the decoded block. */
 static void nxfp_search_vs_bruteforce(void **state)
 {
     (void)state;
@@ -668,51 +712,98 @@ static void nxfp_search_vs_bruteforce(void **state)
     p.block = 16;
     float x[16], d[16];
     uint8_t c[16];
-    int strictly_better_than_rule = 0;
     for (int t = 0; t < 150; t++) {
         for (int i = 0; i < 16; i++) {
             x[i] = (float)(mxf_rng_normal(&r) * 0.01);
             if (mxf_rng_range(&r, 0, 7) == 0) x[i] *= 6;
         }
-        mxf_nxfp_meta m;
+        mxf_nxfp_meta m, bm;
         double sse = mxf_nxfp_quantize_block(&p, x, 16, &m, c);
         mxf_nxfp_dequant_block(&p, &m, c, 16, d);
         double chk = 0;
         for (int i = 0; i < 16; i++) chk += ((double)x[i] - d[i]) * ((double)x[i] - d[i]);
-        assert_true(fabs(chk - sse) <= 1e-6 * sse + 1e-30);
-        /* the codes are the per-element nearest for the chosen metadata */
-        for (int i = 0; i < 16; i++) {
-            double bd = INFINITY;
-            for (unsigned code = 0; code < 16; code++)
-                bd = fmin(bd, fabs(x[i] - mxf_nxfp_decode(&p, &m, code)));
-            assert_true(fabs(x[i] - d[i]) <= bd * (1 + 1e-12));
-        }
-        /* no candidate in Rule B's set around amax beats it */
-        double amax = 0;
-        for (int i = 0; i < 16; i++) amax = fmax(amax, fabs(x[i]));
-        const double qmax[3] = {6, 3.5, 16};
-        double best = INFINITY;
-        for (int fmt = 0; fmt < 3; fmt++) {
-            int e0 = (int)floor(log2(amax / qmax[fmt]));
-            for (int e = e0; e <= e0 + 1; e++)
-                for (int f = 0; f < 4; f++)
-                    for (int crs = 0; crs < 2; crs++) {
-                        mxf_nxfp_meta mm = {(uint8_t)(e + 127), (uint8_t)f, (uint8_t)fmt,
-                                            (uint8_t)crs};
-                        double s = 0;
-                        for (int i = 0; i < 16; i++) {
-                            double bd = INFINITY;
-                            for (unsigned code = 0; code < 16; code++)
-                                bd = fmin(bd, fabs(x[i] - mxf_nxfp_decode(&p, &mm, code)));
-                            s += bd * bd;
-                        }
-                        best = fmin(best, s);
-                    }
-        }
-        assert_true(sse <= best * (1 + 1e-9));
-        if (sse < best * (1 - 1e-9)) strictly_better_than_rule++;
+        assert_true(fabs(chk - sse) <= 1e-12 * sse + 1e-30);
+        assert_true(fabs(nxfp_brute_sse(&p, &m, x, 16) - sse) <= 1e-12 * sse);
+        const double best = nxfp_brute_best(&p, x, 16, &bm, NULL);
+        assert_true(sse <= best * (1 + 1e-12));
     }
-    assert_int_equal(strictly_better_than_rule, 0);
+}
+
+/* Blocks of small dyadic values, where many candidates tie exactly (the squared errors are exact
+ * in double, so both searches see the same sums): the choice must be the first of the tied
+ * candidates in the documented order, for several parameter sets (fails when ties go to a later
+ * candidate). */
+static void nxfp_exact_ties_keep_order(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {"nxfp4",          "nxfp5",        "nxfp6",
+                                        "nxfp4:cr=fixed", "nxfp4:nano=1", "nxfp4:round=away",
+                                        "nxfp5:cr=off",   "nxfp4:am=0"};
+    mxf_rng r;
+    mxf_rng_seed(&r, 5);
+    int ties = 0;
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        mxf_qformat f;
+        assert_int_equal(mxf_qformat_parse(specs[k], &f, NULL), 0);
+        float x[8];
+        uint8_t c[8];
+        for (int t = 0; t < 120; t++) {
+            const int scale = (int)mxf_rng_range(&r, 0, 12) - 14;
+            for (int i = 0; i < 8; i++)
+                x[i] = (float)ldexp((double)mxf_rng_range(&r, 0, 12) - 6, scale);
+            x[mxf_rng_range(&r, 0, 7)] = (float)ldexp(6.0, scale); /* amax != 0 */
+            mxf_nxfp_meta m, bm;
+            const double sse = mxf_nxfp_quantize_block(&f.nx, x, 8, &m, c);
+            int nbest;
+            const double best = nxfp_brute_best(&f.nx, x, 8, &bm, &nbest);
+            assert_true(sse == best);
+            if (memcmp(&m, &bm, sizeof m) != 0)
+                fail_msg("%s block %d: chose E=%d f=%d fmt=%d crs=%d, first best is E=%d f=%d "
+                         "fmt=%d crs=%d (SSE %g)",
+                         specs[k], t, m.E, m.f, m.fmt, m.crs, bm.E, bm.f, bm.fmt, bm.crs, best);
+            ties += nbest > 1;
+        }
+    }
+    assert_true(ties > 200); /* most blocks have tied best candidates, not a unique minimum */
+}
+
+/* Scaling a block by 2^s shifts E by s and changes nothing else (codes, f, fmt, crs; the SSE
+ * by exactly 2^2s), for magnitudes far outside single precision's squared range. A search that
+ * squares errors in float without normalizing overflows above ~2^64 and underflows below
+ * ~2^-75 and then picks the first candidate. */
+static void nxfp_scale_invariance(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {"nxfp4", "nxfp5", "nxfp6", "nxfp4:cr=fixed"};
+    static const int shifts[] = {-100, -70, 70, 100, 120};
+    mxf_rng r;
+    mxf_rng_seed(&r, 9);
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        mxf_qformat f;
+        assert_int_equal(mxf_qformat_parse(specs[k], &f, NULL), 0);
+        for (int t = 0; t < 200; t++) {
+            float x[32], y[32];
+            uint8_t c0[32], c1[32];
+            for (int i = 0; i < 32; i++) {
+                x[i] = (float)(mxf_rng_normal(&r) * 0.5);
+                if (fabsf(x[i]) < 0x1p-20f) x[i] = 0; /* scaled values stay normal floats */
+            }
+            mxf_nxfp_meta m0, m1;
+            const double s0 = mxf_nxfp_quantize_block(&f.nx, x, 32, &m0, c0);
+            for (size_t j = 0; j < sizeof shifts / sizeof shifts[0]; j++) {
+                const int sh = shifts[j];
+                for (int i = 0; i < 32; i++) y[i] = (float)ldexp(x[i], sh);
+                const double s1 = mxf_nxfp_quantize_block(&f.nx, y, 32, &m1, c1);
+                if (m1.E != m0.E + sh || m1.f != m0.f || m1.fmt != m0.fmt || m1.crs != m0.crs)
+                    fail_msg("%s block %d x 2^%d: E=%d f=%d fmt=%d crs=%d, unscaled E=%d f=%d "
+                             "fmt=%d crs=%d",
+                             specs[k], t, sh, m1.E, m1.f, m1.fmt, m1.crs, m0.E, m0.f, m0.fmt,
+                             m0.crs);
+                assert_memory_equal(c0, c1, 32);
+                assert_true(s1 == ldexp(s0, 2 * sh));
+            }
+        }
+    }
 }
 
 static void nxfp_meta_pack_validation(void **state)
@@ -881,6 +972,8 @@ int main(void)
         cmocka_unit_test(nxfp_levels_from_notes),
         cmocka_unit_test(nxfp_wide_levels),
         cmocka_unit_test(nxfp_search_vs_bruteforce),
+        cmocka_unit_test(nxfp_exact_ties_keep_order),
+        cmocka_unit_test(nxfp_scale_invariance),
         cmocka_unit_test(nxfp_meta_pack_validation),
         cmocka_unit_test(fineq_worked_examples),
         cmocka_unit_test(fineq_exhaustive_decode),
