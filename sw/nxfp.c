@@ -113,16 +113,9 @@ typedef struct block_in {
     float a[MXF_NXFP_MAX_BLOCK + 8], penp[MXF_NXFP_MAX_BLOCK + 8], penn[MXF_NXFP_MAX_BLOCK + 8];
 } block_in;
 
-/* One candidate (format, scale) of a block, with its constants in single precision. */
-typedef struct cand {
-    float inv, S, Sv; /* 1/S, S and S * vcr */
-    float maxval;
-    int32_t mb, emin;
-} cand;
-
 /* Squared error of |a| on the grid of scale S (inv = 1/S) of a format (mb, emin, maxval) (e2)
- * and against the recycled value Sv (c2); single precision, branch-free so that loops over
- * elements or over candidates vectorize. Element rounding: e = max(floor(log2 t), emin) from
+ * and against the recycled value Sv (c2); single precision, branch-free so that the loop over
+ * candidates vectorizes. Element rounding: e = max(floor(log2 t), emin) from
  * the float's bits, level = round(t * 2^(mbits-e)) * 2^(e-mbits) saturated at maxval. */
 static inline __attribute__((always_inline)) void elem_err(float a, float inv, float S, float Sv,
                                                            float maxval, int32_t mb, int32_t emin,
@@ -150,53 +143,6 @@ static inline __attribute__((always_inline)) void elem_err(float a, float inv, f
     float d = a - S * L, dc = a - Sv;
     *e2 = d * d;
     *c2 = dc * dc;
-}
-
-#define ELEM_ERR(k, a, r, e2, c2)                                                                  \
-    elem_err(a, (k)->inv, (k)->S, (k)->Sv, (k)->maxval, (k)->mb, (k)->emin, r, e2, c2)
-
-/* Sum of 8 floats as a fixed tree (vectorizes; the order does not matter for the search, whose
- * margin covers float rounding). */
-static inline __attribute__((always_inline)) float hsum8(const float g[8])
-{
-    float h[4];
-    for (int i = 0; i < 4; i++) h[i] = g[i] + g[i + 4];
-    return (h[0] + h[2]) + (h[1] + h[3]);
-}
-
-/* Float score of one candidate: res[0] with +v recycled (the standard error only when cr is
- * off), res[1] with -v recycled. Every term is >= 0, so partial sums only grow; returns 0 as soon
- * as the score exceeds `lim`: first on the block's largest element alone (element 0), then after
- * every 8 elements. */
-__attribute__((optimize("O3"), target_clones("avx2", "default"))) static int
-eval_cand(const block_in *in, const cand *k, int cr, mxf_round r, double lim, double res[2])
-{
-    {
-        float e2, c2;
-        ELEM_ERR(k, in->a[0], r, &e2, &c2);
-        const float cp = c2 + in->penp[0], cn = c2 + in->penn[0];
-        const float gp = cp < e2 ? cp : e2, gn = cn < e2 ? cn : e2;
-        const double lb = cr == MXF_NX_CR_SIGN && gn < gp ? gn : gp;
-        if (lb > lim) return 0;
-    }
-    double sp = 0, sn = 0;
-    for (int i0 = 0; i0 < in->n; i0 += 8) {
-        float es[8], gp[8], gn[8];
-        for (int i = 0; i < 8; i++) {
-            float c2;
-            ELEM_ERR(k, in->a[i0 + i], r, &es[i], &c2);
-            const float cp = c2 + in->penp[i0 + i], cn = c2 + in->penn[i0 + i];
-            gp[i] = cp < es[i] ? cp : es[i];
-            gn[i] = cn < es[i] ? cn : es[i];
-        }
-        sp += hsum8(gp);
-        if (cr == MXF_NX_CR_SIGN) sn += hsum8(gn);
-        const double lb = cr == MXF_NX_CR_SIGN && sn < sp ? sn : sp;
-        if (lb > lim) return 0;
-    }
-    res[0] = sp;
-    res[1] = cr == MXF_NX_CR_SIGN ? sn : INFINITY;
-    return 1;
 }
 
 /* Up to 8 candidates scored side by side, one per vector lane (structure of arrays). */
@@ -361,7 +307,8 @@ double mxf_nxfp_encode_block(const mxf_nxfp_codec *cd, const float *x, int n, mx
         in.a[i] = (float)(in.a[i] * norm);
         energy += (double)in.a[i] * in.a[i];
     }
-    /* The largest element goes first: candidates that clip it are rejected on it alone. */
+    /* The largest element goes first: candidates that clip it exceed the bound within the first
+     * 8 elements. */
     if (im) {
         float t;
         t = in.a[0], in.a[0] = in.a[im], in.a[im] = t;
@@ -397,37 +344,25 @@ double mxf_nxfp_encode_block(const mxf_nxfp_codec *cd, const float *x, int n, mx
         for (int c = 0; c < n0; c++)
             ce[fmt][c] = ce[fmt][c] < -127 ? -127 : ce[fmt][c] > 127 ? 127 : ce[fmt][c];
     }
-    /* Float search: the Rule A pick of every format first, one by one with an early exit on the
-     * largest element, then the rest eight at a time. Survivors are kept with their scores. */
+    /* Float search, eight candidates at a time (one per SIMD lane): the Rule A pick of every
+     * format first, so that the first group sets a good bound, then the rest. Survivors are
+     * kept with their scores. */
+    int order[MXF_NXFP_NFMT * 9][2], nord = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int fmt = 0; fmt < nfmt; fmt++)
+            for (int c = pass; c < (pass ? nc[fmt] : 1); c++)
+                order[nord][0] = fmt, order[nord++][1] = c;
     struct {
         int fmt, c;
         double score;
     } kept[MXF_NXFP_NFMT * 9];
-    int nkept = 0, rest[MXF_NXFP_NFMT * 9][2], nrest = 0;
+    int nkept = 0;
     double best = INFINITY, lim = INFINITY;
-    for (int fmt = 0; fmt < nfmt; fmt++) {
-        const int e = ce[fmt][0];
-        const double S = scale_of(e, cf[fmt][0], p->nano_bits);
-        const cand kc = {(float)(cd->inv_mant[cf[fmt][0]] * pow2d(k - e)),
-                         (float)(S * norm),
-                         (float)(S * norm * p->vcr[fmt]),
-                         (float)cd->mf[fmt].maxval,
-                         cd->mf[fmt].mbits,
-                         cd->mf[fmt].emin};
-        double res[2];
-        for (int c = 1; c < nc[fmt]; c++) rest[nrest][0] = fmt, rest[nrest++][1] = c;
-        if (!eval_cand(&in, &kc, p->cr, p->round, lim, res)) continue;
-        const double sc = res[0] < res[1] ? res[0] : res[1];
-        kept[nkept].fmt = fmt;
-        kept[nkept].c = 0;
-        kept[nkept++].score = sc;
-        if (sc < best) best = sc, lim = search_limit(best, energy);
-    }
-    for (int g0 = 0; g0 < nrest; g0 += 8) {
+    for (int g0 = 0; g0 < nord; g0 += 8) {
         cand8 k8;
         for (int l = 0; l < 8; l++) {
-            const int j = g0 + l < nrest ? g0 + l : g0; /* idle lanes repeat the first */
-            const int fmt = rest[j][0], c = rest[j][1], e = ce[fmt][c];
+            const int j = g0 + l < nord ? g0 + l : g0; /* idle lanes repeat the first */
+            const int fmt = order[j][0], c = order[j][1], e = ce[fmt][c];
             const double S = scale_of(e, cf[fmt][c], p->nano_bits) * norm;
             k8.inv[l] = (float)(cd->inv_mant[cf[fmt][c]] * pow2d(k - e));
             k8.S[l] = (float)S;
@@ -438,11 +373,11 @@ double mxf_nxfp_encode_block(const mxf_nxfp_codec *cd, const float *x, int n, mx
         }
         double sp[8], sn[8];
         unsigned alive = eval8(&in, &k8, p->cr, p->round, lim, sp, sn);
-        for (int l = 0; l < 8 && g0 + l < nrest; l++) {
+        for (int l = 0; l < 8 && g0 + l < nord; l++) {
             if (!(alive >> l & 1)) continue;
             const double sc = p->cr == MXF_NX_CR_SIGN && sn[l] < sp[l] ? sn[l] : sp[l];
-            kept[nkept].fmt = rest[g0 + l][0];
-            kept[nkept].c = rest[g0 + l][1];
+            kept[nkept].fmt = order[g0 + l][0];
+            kept[nkept].c = order[g0 + l][1];
             kept[nkept++].score = sc;
             if (sc < best) best = sc, lim = search_limit(best, energy);
         }
