@@ -54,14 +54,31 @@ static int parse_double(const char *s, const char *what, double lo, double hi, d
     return 0;
 }
 
+/* A keyword value: *out = its index in names (NULL-terminated), or a message listing them. */
+static int parse_choice(const char *v, const char *what, const char *const *names, int *out,
+                        mxf_err *err)
+{
+    char list[128] = "";
+    for (int i = 0; names[i]; i++) {
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return 0;
+        }
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s",
+                 i == 0         ? ""
+                 : names[i + 1] ? ", "
+                                : " or ",
+                 names[i]);
+    }
+    return mxf_fail(err, "%s=%s: must be %s", what, v, list);
+}
+
 static int parse_round(const char *v, const char *what, mxf_round *r, mxf_err *err)
 {
-    if (!strcmp(v, "rne"))
-        *r = MXF_RNE;
-    else if (!strcmp(v, "away"))
-        *r = MXF_AWAY;
-    else
-        return mxf_fail(err, "%s=%s: unknown rounding (rne, away)", what, v);
+    int i; /* index = mxf_round value */
+    if (parse_choice(v, what, (const char *const[]){"rne", "away", NULL}, &i, err)) return -1;
+    *r = (mxf_round)i;
     return 0;
 }
 
@@ -85,15 +102,8 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             f->mxint.block = (int)n;
             return 0;
         }
-        if (!strcmp(k, "axis")) {
-            if (!strcmp(v, "k"))
-                f->axis = MXF_AXIS_K;
-            else if (!strcmp(v, "n"))
-                f->axis = MXF_AXIS_N;
-            else
-                return mxf_fail(err, "%s=%s: must be k or n", what, v);
-            return 0;
-        }
+        if (!strcmp(k, "axis"))
+            return parse_choice(v, what, (const char *const[]){"k", "n", NULL}, &f->axis, err);
         if (!strcmp(k, "round")) return parse_round(v, what, &f->mxint.round, err);
         break;
     case MXF_QF_NXFP:
@@ -112,28 +122,13 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             f->nx.am = (int)n;
             return 0;
         }
-        if (!strcmp(k, "cr")) {
-            if (!strcmp(v, "off"))
-                f->nx.cr = MXF_NX_CR_OFF;
-            else if (!strcmp(v, "fixed"))
-                f->nx.cr = MXF_NX_CR_FIXED;
-            else if (!strcmp(v, "sign"))
-                f->nx.cr = MXF_NX_CR_SIGN;
-            else
-                return mxf_fail(err, "%s=%s: must be off, fixed or sign", what, v);
-            return 0;
-        }
+        if (!strcmp(k, "cr"))
+            return parse_choice(v, what, (const char *const[]){"off", "fixed", "sign", NULL},
+                                &f->nx.cr, err);
         if (!strncmp(k, "vcr", 3) && k[3] >= '0' && k[3] <= '2' && !k[4])
             return parse_double(v, what, 1e-6, 1e6, &f->nx.vcr[k[3] - '0'], err);
-        if (!strcmp(k, "rule")) {
-            if (!strcmp(v, "a"))
-                f->nx.rule = MXF_NX_RULE_A;
-            else if (!strcmp(v, "b"))
-                f->nx.rule = MXF_NX_RULE_B;
-            else
-                return mxf_fail(err, "%s=%s: must be a or b", what, v);
-            return 0;
-        }
+        if (!strcmp(k, "rule"))
+            return parse_choice(v, what, (const char *const[]){"a", "b", NULL}, &f->nx.rule, err);
         if (!strcmp(k, "round")) return parse_round(v, what, &f->nx.round, err);
         break;
     case MXF_QF_FINEQ:
@@ -166,24 +161,12 @@ static int set_key(mxf_qformat *f, const char *fname, const char *k, const char 
             f->msq.outlier_group = (int)n;
             return 0;
         }
-        if (!strcmp(k, "route")) {
-            if (!strcmp(v, "recon"))
-                f->msq_route = 1;
-            else if (!strcmp(v, "any"))
-                f->msq_route = 0;
-            else
-                return mxf_fail(err, "%s=%s: must be recon or any", what, v);
-            return 0;
-        }
-        if (!strcmp(k, "mode")) {
-            if (!strcmp(v, "rtn"))
-                f->msq_gptq = 0;
-            else if (!strcmp(v, "gptq"))
-                f->msq_gptq = 1;
-            else
-                return mxf_fail(err, "%s=%s: must be rtn or gptq", what, v);
-            return 0;
-        }
+        if (!strcmp(k, "route"))
+            return parse_choice(v, what, (const char *const[]){"any", "recon", NULL}, &f->msq_route,
+                                err);
+        if (!strcmp(k, "mode"))
+            return parse_choice(v, what, (const char *const[]){"rtn", "gptq", NULL}, &f->msq_gptq,
+                                err);
         if (!strcmp(k, "damp")) return parse_double(v, what, 0, 1, &f->percdamp, err);
         break;
     }
@@ -590,7 +573,8 @@ static int msq_quantize(const mxf_qformat *f, const float *W, int64_t rows, int6
         return mxf_fail(err, "shape %lldx%lld: too large for MicroScopiQ", (long long)rows,
                         (long long)cols);
     mxf_msq_tensor t;
-    int rc = f->msq_gptq ? msq_gptq(f, W, (int)rows, (int)cols, X, tokens, x_cols, &t, err)
+    int rc = mxf_qformat_needs_calib(f)
+                 ? msq_gptq(f, W, (int)rows, (int)cols, X, tokens, x_cols, &t, err)
                          : mxf_msq_quantize_rtn(&f->msq, W, (int)rows, (int)cols, &t, NULL, err);
     if (rc) return -1;
     out->fmt = *f;
@@ -629,26 +613,26 @@ static int msq_dequantize(const mxf_qtensor *q, float *W, mxf_err *err)
     return 0;
 }
 
-int mxf_quantize_calib(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
-                       const float *X, int64_t tokens, int64_t x_cols, mxf_qtensor *out,
-                       mxf_err *err)
+int mxf_qformat_needs_calib(const mxf_qformat *f)
 {
-    if (f->family != MXF_QF_MSQ || !f->msq_gptq) return mxf_quantize(f, W, rows, cols, out, err);
-    memset(out, 0, sizeof *out);
-    size_t cl, ml;
-    if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, err) || check_finite(W, rows, cols, err))
-        return -1;
-    return msq_quantize(f, W, rows, cols, X, tokens, x_cols, out, err);
+    return f->family == MXF_QF_MSQ && f->msq_gptq;
 }
 
 int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols, mxf_qtensor *out,
                  mxf_err *err)
 {
+    return mxf_quantize_calib(f, W, rows, cols, NULL, 0, 0, out, err);
+}
+
+int mxf_quantize_calib(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols,
+                       const float *X, int64_t tokens, int64_t x_cols, mxf_qtensor *out,
+                       mxf_err *err)
+{
     memset(out, 0, sizeof *out);
     size_t cl, ml;
     if (mxf_qformat_sizes(f, rows, cols, &cl, &ml, err)) return -1;
     if (check_finite(W, rows, cols, err)) return -1;
-    if (f->family == MXF_QF_MSQ) return msq_quantize(f, W, rows, cols, NULL, 0, 0, out, err);
+    if (f->family == MXF_QF_MSQ) return msq_quantize(f, W, rows, cols, X, tokens, x_cols, out, err);
     out->fmt = *f;
     out->rows = rows;
     out->cols = cols;

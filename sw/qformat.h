@@ -79,6 +79,8 @@ typedef struct mxf_qtensor {
 /* Quantizes W (row-major rows x cols). NaN/Inf weights fail, naming row and column. */
 int mxf_quantize(const mxf_qformat *f, const float *W, int64_t rows, int64_t cols, mxf_qtensor *out,
                  mxf_err *err);
+/* Whether the format quantizes with calibration activations (MicroScopiQ mode=gptq). */
+int mxf_qformat_needs_calib(const mxf_qformat *f);
 /* Like mxf_quantize, with calibration activations X (tokens x x_cols, one token per row) for
  * formats that use them (MicroScopiQ mode=gptq); others ignore X. Fails when a format needs
  * calibration and X is missing, or x_cols != cols. */

@@ -299,17 +299,14 @@ static float *wsrc_load(const char *cmd, wsrc *w, int i, int *rc)
     return W;
 }
 
-/* Calibration activations for weight i when the format uses them (MicroScopiQ mode=gptq):
- * the --calib tensor named after the layer's input (w->act[i]), else the file's only 2-D tensor;
- * without --calib, seeded synthetic activations: token sample 1 of the layer input, whose
- * tokens are independent of the evaluation sample 0 that `report` measures on. *X stays NULL when
- * the format needs none. */
-static int calib_load(const char *cmd, const wsrc *w, int i, const mxf_qformat *f, float **X,
-                      int64_t *T, int64_t *xc)
+/* Calibration activations for weight i (formats with mxf_qformat_needs_calib): the --calib
+ * tensor named after the layer's input (w->act[i]), else the file's only 2-D tensor; without
+ * --calib, seeded synthetic activations: token sample 1 of the layer input, whose tokens are
+ * independent of the evaluation sample 0 that `report` measures on. */
+static int calib_load(const char *cmd, const wsrc *w, int i, float **X, int64_t *T, int64_t *xc)
 {
     *X = NULL;
     *T = *xc = 0;
-    if (f->family != MXF_QF_MSQ || !f->msq_gptq) return 0;
     mxf_err e;
     char m[1400];
     if (w->cal_path) {
@@ -355,20 +352,27 @@ static int calib_load(const char *cmd, const wsrc *w, int i, const mxf_qformat *
     return 0;
 }
 
-/* Quantizes weight i (with calibration when its format uses it); errors name the tensor. */
+/* Quantizes weight i with calibration X (NULL when its format needs none); errors name the
+ * tensor. */
+static int quantize_with(const char *cmd, const wsrc *w, int i, const mxf_qformat *f,
+                         const float *W, const float *X, int64_t T, int64_t xc, mxf_qtensor *q)
+{
+    mxf_err e;
+    if (!mxf_quantize_calib(f, W, w->rows[i], w->cols[i], X, T, xc, q, &e)) return 0;
+    char m[1000];
+    snprintf(m, sizeof m, "tensor '%s': %s", w->name[i], e.msg);
+    return die(cmd, m);
+}
+
+/* The same, loading calibration when the format uses it. */
 static int quantize_one(const char *cmd, const wsrc *w, int i, const mxf_qformat *f, const float *W,
                         mxf_qtensor *q)
 {
-    float *X;
-    int64_t T, xc;
+    float *X = NULL;
+    int64_t T = 0, xc = 0;
     memset(q, 0, sizeof *q);
-    int rc = calib_load(cmd, w, i, f, &X, &T, &xc);
-    mxf_err e;
-    if (!rc && mxf_quantize_calib(f, W, w->rows[i], w->cols[i], X, T, xc, q, &e)) {
-        char m[1000];
-        snprintf(m, sizeof m, "tensor '%s': %s", w->name[i], e.msg);
-        rc = die(cmd, m);
-    }
+    int rc = mxf_qformat_needs_calib(f) ? calib_load(cmd, w, i, &X, &T, &xc) : 0;
+    if (!rc) rc = quantize_with(cmd, w, i, f, W, X, T, xc, q);
     free(X);
     return rc;
 }
@@ -659,10 +663,16 @@ static int cmd_report(int argc, char **argv)
             rc = die(C, "out of memory");
         else if (tokens && mxf_synth_acts(&w.sp, w.seed, w.act[i], tokens, w.cols[i], X, &e))
             rc = die(C, e.msg);
+        /* calibration, loaded once for every format of this tensor that uses it */
+        float *Xc = NULL;
+        int64_t Tc = 0, xcc = 0;
+        for (int f = 0; f < nf && !rc && !Xc; f++)
+            if (mxf_qformat_needs_calib(&F[f])) rc = calib_load(C, &w, i, &Xc, &Tc, &xcc);
         for (int f = 0; f < nf && !rc; f++) {
             mxf_qtensor q;
             row *r = &rows[nr];
-            if ((rc = quantize_one(C, &w, i, &F[f], W, &q))) break;
+            const int cal = mxf_qformat_needs_calib(&F[f]);
+            if ((rc = quantize_with(C, &w, i, &F[f], W, cal ? Xc : NULL, Tc, xcc, &q))) break;
             mxf_msq_stats ms;
             if (mxf_dequantize(&q, D, &e) ||
                 mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e) ||
@@ -688,6 +698,7 @@ static int cmd_report(int argc, char **argv)
             }
             mxf_qtensor_free(&q);
         }
+        free(Xc);
         free(X);
         free(D);
         free(W);
@@ -809,11 +820,14 @@ static int cmd_report(int argc, char **argv)
                 row *r = &rows[k];
                 char nm[600];
                 snprintf(nm, sizeof nm, "\"%s\"", fs[r->fmt]); /* specs may hold commas */
+                char msq[64] = ","; /* MicroScopiQ columns, empty for other formats */
+                if (isfinite(r->ub_frac))
+                    snprintf(msq, sizeof msq, "%.6f,%.6f", r->ub_frac, r->ebw_paper);
                 csv_len += (size_t)snprintf(csv + csv_len, cap - csv_len,
-                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f,%s\n",
                                             r->tensor, nm, (long long)r->rows, (long long)r->cols,
                                             r->m.w_mse, r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits,
-                                            r->stored_bits, r->ub_frac, r->ebw_paper);
+                                            r->stored_bits, msq);
             }
         }
     }

@@ -95,3 +95,11 @@ run "msq/bad-group" expect_error_noout "microscopiq2:group=16: must be 8 (per uB
     $MXQ quantize --format microscopiq2:group=16 --model opt-125m --out "$O"
 run "msq/bad-damp" expect_error_noout "microscopiq4:damp=2: out of range" "$O" \
     $MXQ quantize --format microscopiq4:damp=2 --model opt-125m --out "$O"
+run "msq/calib-and-calib-tokens" expect_error_noout \
+    "--calib-tokens goes with synthetic calibration, not --calib" "$O" \
+    $MXQ quantize --format microscopiq2:mode=gptq --model opt-125m \
+    --calib "$MD/calib768.safetensors" --calib-tokens 64 --out "$O"
+run "msq/calib-no-matching-tensor" expect_error_noout \
+    "c-all.safetensors: no calibration tensor 'model.decoder.layers.0.attn_in'" "$O" \
+    $MXQ quantize --format microscopiq2:mode=gptq --model opt-125m \
+    --calib "$MD/c-all.safetensors" --out "$O"

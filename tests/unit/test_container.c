@@ -384,6 +384,43 @@ static void image_roundtrip_and_corruption(void **state)
 
 /* ---- safetensors ---- */
 
+/* MicroScopiQ metadata has a data-dependent length: an image must hold between 3 bytes (scale +
+ * bitmap) and 67 bytes (every uB with outliers) per MaB; outside that range the reader names
+ * the range. */
+static void image_msq_meta_len_range(void **state)
+{
+    (void)state;
+    char p[512], bad[512];
+    tpath(p, sizeof p, "msq.img");
+    tpath(bad, sizeof bad, "msq-bad.img");
+    mxf_qformat f;
+    mxf_qtensor q;
+    mxf_err e;
+    assert_int_equal(mxf_qformat_parse("microscopiq2", &f, &e), 0);
+    float *w = rand_w(64, 96, 3);
+    assert_int_equal(mxf_quantize(&f, w, 64, 96, &q, &e), 0);
+    const char *nm[1] = {"layers.0.fc1"};
+    assert_int_equal(mxf_image_write(p, 1, nm, &q, &e), 0);
+    size_t len;
+    unsigned char *d = slurp(p, &len);
+    const size_t pos = 34 + (rd32(d + 32) & 0xFFFF), nl = d[pos] | d[pos + 1] << 8;
+    unsigned char *ml = d + pos + 2 + nl + 48; /* meta_len of the only tensor */
+    assert_int_equal(rd32(ml), q.meta_len);
+    static const uint32_t bad_len[2] = {96 * 3 - 1, 96 * 67 + 1}; /* 96 MaBs */
+    for (int k = 0; k < 2; k++) {
+        wr32(ml, bad_len[k]);
+        refresh_header_crc(d);
+        spit(bad, d, len);
+        char want[64];
+        snprintf(want, sizeof want, "meta_len %u, shape 64x96 in", bad_len[k]);
+        expect_read_error(bad, want);
+        expect_read_error(bad, "needs 288..6432");
+    }
+    free(d);
+    free(w);
+    mxf_qtensor_free(&q);
+}
+
 static void write_st(const char *path, const char *json, const unsigned char *data, size_t dlen)
 {
     size_t hl = strlen(json);
@@ -592,6 +629,7 @@ int main(void)
         cmocka_unit_test(layouts_by_hand),
         cmocka_unit_test(spec_errors),
         cmocka_unit_test(image_roundtrip_and_corruption),
+        cmocka_unit_test(image_msq_meta_len_range),
         cmocka_unit_test(safetensors_dtypes_and_errors),
         cmocka_unit_test(safetensors_sharded),
         cmocka_unit_test(synth_deterministic_and_heavy_tailed),
