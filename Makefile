@@ -5,12 +5,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
-# ---- user-facing knobs (validated by the generator, which owns the config) ----
-ARRAY ?= 16
-WBITS ?= 8
-ROWS ?=
-COLS ?=
-FAULT ?=
+# ---- user-facing knobs ----
+# Hardware knobs (ARCH and each block's own: ARRAY ROWS COLS WBITS FAULT for ws) are not
+# defaulted here: the generator reads them from the environment (`mxfgen --from-env`), applies
+# the block's defaults and validates them, so a new block's knobs need no Makefile line.
+.EXPORT_ALL_VARIABLES:
 MODEL ?= opt-1.3b
 SEED ?= 1
 TRACE ?= 0
@@ -24,35 +23,40 @@ PKGS := libcjson openblas lapacke zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-error=unused-function
-CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -Isw
+SW_DIRS := sw/lib sw/formats sw/quant sw/io sw/zoo
+BLOCK_DIRS := $(wildcard gen/blocks/*)
+INC := $(addprefix -I,$(SW_DIRS) gen/core $(BLOCK_DIRS))
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g $(INC)
 OPT := -O2
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B := build
-SW_SRC := $(wildcard sw/*.c)
-GEN_SRC := $(wildcard gen/*.c)
+SW_SRC := $(wildcard $(addsuffix /*.c,$(SW_DIRS)))
+# libmxfhw: the block registry, the generator core and every block folder (tests aside)
+HW_SRC := $(wildcard gen/core/*.c) $(filter-out %/test_%.c,$(wildcard gen/blocks/*/*.c))
+GEN_SRC := gen/main.c
 TB_SRC := $(wildcard tb/*.c)
 TOOL_SRC := $(wildcard tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c) $(wildcard gen/blocks/*/test_*.c)
+TAG := $(shell git describe --tags --always --dirty 2>/dev/null || echo unversioned)
 
-LIB := $(B)/lib/libmxf.a
-LIB_ASAN := $(B)/asan/lib/libmxf.a
+LIB := $(B)/lib/libmxfhw.a $(B)/lib/libmxf.a
+LIB_ASAN := $(B)/asan/lib/libmxfhw.a $(B)/asan/lib/libmxf.a
 MXFGEN := $(B)/bin/mxfgen
 TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bin/%,$(BENCH_SRC))
-UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
-UNITS_ASAN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
+UNITS := $(foreach u,$(UNIT_SRC),$(B)/tests/$(basename $(notdir $(u))))
+UNITS_ASAN := $(foreach u,$(UNIT_SRC),$(B)/asan/tests/$(basename $(notdir $(u))))
 SETUP := $(B)/.setup-ok
 
-GEN_ARGS = --array "$(ARRAY)" --wbits "$(WBITS)" $(if $(ROWS),--rows "$(ROWS)") \
-           $(if $(COLS),--cols "$(COLS)") $(if $(FAULT),--fault "$(FAULT)")
+GEN_ARGS = --from-env --tag "$(TAG)"
 
 .PHONY: all setup rtl lint sim sim-config synth bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
-	@sed -n '2,4p' Makefile; echo; echo "knobs: ARRAY ROWS COLS WBITS FAULT MODEL SEED TRACE JOBS"
+	@sed -n '2,4p' Makefile; echo; echo "knobs: ARCH ARRAY ROWS COLS WBITS FAULT MODEL FORMAT SEED TRACE JOBS (mxfgen help)"
 
 # ---- setup: installs missing Debian packages (or prints the command) ----
 setup: $(SETUP)
@@ -70,9 +74,13 @@ $(B)/asan/obj/%.o: %.c | $(SETUP)
 	@echo "  CC-SAN  $<"
 	$(Q)$(CC) $(CFLAGS_BASE) -O1 $(SAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(patsubst %.c,$(B)/obj/%.o,$(SW_SRC))
+$(B)/lib/libmxf.a: $(patsubst %.c,$(B)/obj/%.o,$(SW_SRC))
 	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
-$(LIB_ASAN): $(patsubst %.c,$(B)/asan/obj/%.o,$(SW_SRC))
+$(B)/asan/lib/libmxf.a: $(patsubst %.c,$(B)/asan/obj/%.o,$(SW_SRC))
+	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+$(B)/lib/libmxfhw.a: $(patsubst %.c,$(B)/obj/%.o,$(HW_SRC))
+	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+$(B)/asan/lib/libmxfhw.a: $(patsubst %.c,$(B)/asan/obj/%.o,$(HW_SRC))
 	@mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 $(MXFGEN): $(patsubst %.c,$(B)/obj/%.o,$(GEN_SRC)) $(LIB)
@@ -87,14 +95,18 @@ $(B)/bin/%: $(B)/obj/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lm
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
-$(B)/asan/tests/%: $(B)/asan/obj/tests/unit/%.o $(LIB_ASAN)
-	@mkdir -p $(@D)
-	@echo "  LD-SAN  $@"
-	$(Q)$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+# Unit tests live in tests/unit/ and in block folders; each file is one binary.
+define unit_rules
+$(B)/tests/$(basename $(notdir $(1))): $(B)/obj/$(1:.c=.o) $(LIB)
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$(Q)$(CC) -o $$@ $$^ $(PKG_LIBS) -lcmocka -lm
+$(B)/asan/tests/$(basename $(notdir $(1))): $(B)/asan/obj/$(1:.c=.o) $(LIB_ASAN)
+	@mkdir -p $$(@D)
+	@echo "  LD-SAN  $$@"
+	$(Q)$(CC) $(SAN) -o $$@ $$^ $(PKG_LIBS) -lcmocka -lm
+endef
+$(foreach u,$(UNIT_SRC),$(eval $(call unit_rules,$(u))))
 
 -include $(shell find $(B)/obj $(B)/asan/obj -name '*.d' 2>/dev/null)
 
@@ -120,7 +132,7 @@ sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
 	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" \
-	    $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd) $(SIM_ARGS)
+	    $(if $(FORMAT),--format "$(FORMAT)") $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd) $(SIM_ARGS)
 
 synth: $(MXFGEN) $(B)/bin/synth_report
 	@bash scripts/need.sh yosys
@@ -141,8 +153,8 @@ test-long: all $(UNITS) $(UNITS_ASAN)
 	@LONG=1 bash tests/run.sh
 
 format:
-	clang-format -i $(SW_SRC) $(GEN_SRC) $(TB_SRC) $(TOOL_SRC) $(BENCH_SRC) $(UNIT_SRC) \
-	  $(wildcard sw/*.h gen/*.h tb/*.h tb/*.cpp)
+	clang-format -i $(SW_SRC) $(HW_SRC) $(GEN_SRC) $(TB_SRC) $(TOOL_SRC) $(BENCH_SRC) $(UNIT_SRC) \
+	  $(wildcard sw/*/*.h gen/core/*.h gen/blocks/*/*.h tb/*.h tb/*.cpp)
 
 clean:
 	rm -rf $(B)

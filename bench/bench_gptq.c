@@ -20,7 +20,7 @@
 #include "parse.h"
 #include "recon.h"
 #include "rng.h"
-#include "synth.h"
+#include "synthetic.h"
 
 static double now(void)
 {

@@ -7,7 +7,7 @@
 
 #include "parse.h"
 #include "qformat.h"
-#include "synth.h"
+#include "synthetic.h"
 
 static double now(void)
 {

@@ -1,41 +1,33 @@
-/* mxfgen: emits synthesizable Verilog, a C header and a JSON manifest for one array config.
- * Yosys-style: a table of commands whose help text is the reference documentation. */
+/* mxfgen: emits synthesizable SystemVerilog, an Icarus testbench, a C header, a JSON manifest, a
+ * file list and a FuseSoC core for one config of a registered hardware block. Yosys-style: the
+ * command table and each block's option table carry their own help, which is the reference
+ * documentation (docs/generator.md is generated from `mxfgen help`). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "emit.h"
-#include "fileio.h"
-#include "parse.h"
-
-const char *const gen_rtl_files[] = {"mxf_delay.v", "mxf_ws_pe.v", "mxf_ws_array.v"};
-const int gen_rtl_nfiles = 3;
+#include "block.h"
+#include "gen.h"
 
 typedef struct gen_opts {
-    mxf_ws_cfg cfg;
-    const char *outroot;
-    const char *outdir;
+    mxf_hwcfg cfg;
+    const char *outroot, *outdir, *prefix, *tag;
 } gen_opts;
 
-typedef struct gen_option {
-    const char *name;
-    const char *arg;
-    const char *help;
-} gen_option;
-
-/* One table drives getopt, `mxfgen help` and docs/generator.md. */
-static const gen_option options[] = {
-    {"array", "N", "square array size, N x N PEs (2..128; make ARRAY=, default 16)"},
-    {"rows", "R", "PE rows = reduction lanes, overrides --array (make ROWS=)"},
-    {"cols", "C", "PE columns = output lanes, overrides --array (make COLS=)"},
-    {"wbits", "B", "signed weight width, 4 or 8 (make WBITS=, default 8)"},
-    {"fault", "NAME", "plant a known bug for fault-injection tests: mul-sign | wbank | skew | "
-                      "late-valid (make FAULT=)"},
-    {"outroot", "DIR", "parent of the config directory (default build); the directory name "
-                       "is the config name, so configs never share a build"},
-    {"out", "DIR", "exact output directory (overrides --outroot)"},
+/* Options every block has. */
+enum { C_ARCH, C_PREFIX, C_TAG, C_OUTROOT, C_OUT, N_COMMON };
+static const mxf_block_opt common[N_COMMON] = {
+    [C_ARCH] = {"arch", "NAME", "ARCH", NULL, "hardware block (the registry); default: the first"},
+    [C_PREFIX] = {"prefix", "P", NULL, NULL,
+                  "prepend P to every module name, so two configs can live in one FPGA project"},
+    [C_TAG] = {"tag", "VERSION", NULL, NULL,
+               "project version recorded in every file header (make passes git describe)"},
+    [C_OUTROOT] = {"outroot", "DIR", NULL, "build",
+                   "parent of the config directory; the directory is named after the config, so "
+                   "configs never share a build"},
+    [C_OUT] = {"out", "DIR", NULL, NULL, "exact output directory (overrides --outroot)"},
 };
-#define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
 
 typedef struct gen_cmd {
     const char *name;
@@ -49,55 +41,139 @@ static int cmd_name(const gen_opts *o);
 static int cmd_dump(const gen_opts *o);
 
 static const gen_cmd commands[] = {
-    {"rtl", "emit RTL, Icarus testbench, C header and manifest for a config",
-     "Writes <outroot>/<name>/rtl/*.v (one module per file), tb/tb_mxf_ws_array.v,\n"
-     "mxf_params.h and manifest.json. Files are rewritten only when their content changes,\n"
-     "so downstream builds (Verilator, Yosys) do not rerun needlessly. Prints the config\n"
+    {"rtl", "emit the RTL, testbench, header, manifest, file list and core of a config",
+     "Writes <outroot>/<name>/rtl/*.sv (one module per file) and rtl/files.f (paths relative to\n"
+     "rtl/, in dependency order), tb/tb_<top>.sv (Icarus), mxf_params.h, manifest.json and\n"
+     "<name>.core (FuseSoC CAPI2: lint, sim and synth targets). Files are rewritten only when\n"
+     "their content changes, so downstream builds do not rerun needlessly. Prints the config\n"
      "directory as the last line of output.",
      cmd_rtl},
     {"name", "print the config's name (its build directory name)",
      "Validates the options and prints e.g. ws-a16-w8 or ws-r8c4-w4.", cmd_name},
-    {"dump", "print the elaborated config (derived widths, latency, cycle formula)",
-     "Prints every derived parameter without writing files.", cmd_dump},
+    {"dump", "print the elaborated config (derived parameters and ports)",
+     "Prints every derived parameter and the port table without writing files.", cmd_dump},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
+static void print_opt(FILE *f, const mxf_block_opt *op)
+{
+    char lhs[64], mk[48] = "";
+    snprintf(lhs, sizeof lhs, "--%s %s", op->name, op->arg);
+    if (op->makevar) snprintf(mk, sizeof mk, "make %s=", op->makevar);
+    fprintf(f, "  %-16s %s", lhs, op->help);
+    if (*mk || op->dflt)
+        fprintf(f, " (%s%s%s%s)", mk, *mk && op->dflt ? ", " : "", op->dflt ? "default " : "",
+                op->dflt ? op->dflt : "");
+    fprintf(f, "\n");
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mxfgen <command> [options]\n       mxfgen help [command]\n\ncommands:\n");
-    for (int i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\noptions:\n");
-    for (int i = 0; i < N_OPTIONS; i++) {
-        char lhs[64];
-        snprintf(lhs, sizeof lhs, "--%s %s", options[i].name, options[i].arg);
-        fprintf(f, "  %-15s %s\n", lhs, options[i].help);
+    fprintf(f, "usage: mxfgen <command> [--arch NAME] [options]\n"
+               "       mxfgen help [command | block]\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\noptions of every block:\n");
+    fprintf(f, "  %-16s %s\n", "--from-env", "take ARCH and the block's knobs (ARRAY, ...) not given as options from the environment (make does)");
+    for (int i = 0; i < N_COMMON; i++) print_opt(f, &common[i]);
+    fprintf(f, "\nblocks (--arch, make ARCH=):\n");
+    for (int i = 0; mxf_blocks[i]; i++)
+        fprintf(f, "  %-12s %s%s\n", mxf_blocks[i]->name, mxf_blocks[i]->summary, i ? "" : " (default)");
+    fprintf(f, "\n`mxfgen help <block>` lists a block's options, faults and ports.\n");
+}
+
+static void block_help(FILE *f, const mxf_block *b)
+{
+    fprintf(f, "block %s: %s\ntiming contract: %s\n\noptions:\n", b->name, b->summary, b->doc);
+    for (int i = 0; i < b->n_opts; i++) print_opt(f, &b->opts[i]);
+    fprintf(f, "\nfaults (--fault, make FAULT=):");
+    for (int i = 1; b->faults[i]; i++) fprintf(f, " %s", b->faults[i]);
+    fprintf(f, "\n\nports of %s (widths for the config's parameters):\n", b->top);
+    mxf_hwcfg cfg;
+    mxf_port p[MXF_BLOCK_MAX_PORTS];
+    if (mxf_hwcfg_parse(&cfg, b->name, NULL, NULL) == 0) {
+        static const char *const roles[] = {"clock", "reset", "data", "strobe"};
+        int n = mxf_hwcfg_ports(&cfg, p);
+        for (int i = 0; i < n; i++)
+            fprintf(f, "  %-3s %-12s %-8s %-7s %s\n", p[i].dir == MXF_IN ? "in" : "out", p[i].name,
+                    p[i].width_expr, roles[p[i].role], p[i].doc);
     }
+    fprintf(f, "\nmxfsim commands:\n");
+    for (int i = 0; i < b->n_cmds; i++)
+        fprintf(f, "  %-7s %s\n          %s\n", b->cmds[i].name, b->cmds[i].usage, b->cmds[i].help);
+}
+
+/* Fills unset options from their make variables; a knob that only other blocks have is an
+ * error rather than silently ignored. */
+static int env_knobs(const mxf_block *b, const char **vals)
+{
+    for (int i = 0; i < b->n_opts; i++) {
+        const char *v = b->opts[i].makevar ? getenv(b->opts[i].makevar) : NULL;
+        if (!vals[i] && v && *v) vals[i] = v;
+    }
+    for (int k = 0; mxf_blocks[k]; k++)
+        for (int i = 0; i < mxf_blocks[k]->n_opts; i++) {
+            const char *mv = mxf_blocks[k]->opts[i].makevar, *v = mv ? getenv(mv) : NULL;
+            if (!v || !*v) continue;
+            int mine = 0;
+            for (int j = 0; j < b->n_opts; j++) mine |= b->opts[j].makevar && !strcmp(b->opts[j].makevar, mv);
+            if (!mine) {
+                fprintf(stderr, "mxfgen: %s=%s: not a knob of block %s (see mxfgen help %s)\n", mv, v,
+                        b->name, b->name);
+                return -1;
+            }
+        }
+    return 0;
 }
 
 static int parse_opts(int argc, char **argv, gen_opts *o)
 {
-    struct option lo[N_OPTIONS + 1];
-    for (int i = 0; i < N_OPTIONS; i++) lo[i] = (struct option){options[i].name, 1, NULL, i};
-    lo[N_OPTIONS] = (struct option){0, 0, 0, 0};
-    const char *array = "16", *rows = NULL, *cols = NULL, *wbits = "8", *fault = NULL;
+    /* --from-env: knobs not given as options come from the environment (make exports them). */
+    int from_env = 0, na = 0;
+    char *args[256];
+    for (int i = 0; i < argc && na < 255; i++) {
+        if (!strcmp(argv[i], "--from-env")) from_env = 1;
+        else args[na++] = argv[i];
+    }
+    args[na] = NULL;
+    argc = na;
+    argv = args;
+    /* The block decides which options exist, so find --arch first. */
+    const char *arch = from_env ? getenv("ARCH") : NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[i + 1];
+        else if (!strncmp(argv[i], "--arch=", 7)) arch = argv[i] + 7;
+    }
+    const mxf_block *b = arch && *arch ? mxf_block_find(arch) : mxf_blocks[0];
+    if (!b) {
+        char names[256];
+        mxf_block_names(names, sizeof names);
+        fprintf(stderr, "mxfgen: ARCH=%s: unknown block (known: %s)\n", arch, names);
+        return -1;
+    }
+    struct option lo[N_COMMON + MXF_BLOCK_MAX_OPTS + 1];
+    for (int i = 0; i < N_COMMON; i++) lo[i] = (struct option){common[i].name, 1, NULL, i};
+    for (int i = 0; i < b->n_opts; i++) lo[N_COMMON + i] = (struct option){b->opts[i].name, 1, NULL, N_COMMON + i};
+    lo[N_COMMON + b->n_opts] = (struct option){0, 0, 0, 0};
+    const char *vals[MXF_BLOCK_MAX_OPTS] = {0};
     memset(o, 0, sizeof *o);
     o->outroot = "build";
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c >= N_COMMON && c < N_COMMON + b->n_opts) {
+            vals[c - N_COMMON] = optarg;
+            continue;
+        }
         switch (c) {
-        case 0: array = optarg; break;
-        case 1: rows = (optarg && *optarg) ? optarg : NULL; break;
-        case 2: cols = (optarg && *optarg) ? optarg : NULL; break;
-        case 3: wbits = optarg; break;
-        case 4: fault = (optarg && *optarg) ? optarg : NULL; break;
-        case 5: o->outroot = optarg; break;
-        case 6: o->outdir = optarg; break;
+        case C_ARCH: break;
+        case C_PREFIX: o->prefix = optarg; break;
+        case C_TAG: o->tag = optarg; break;
+        case C_OUTROOT: o->outroot = optarg; break;
+        case C_OUT: o->outdir = optarg; break;
         default:
-            fprintf(stderr, "mxfgen: unknown or incomplete option '%s' (see mxfgen help)\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "mxfgen: unknown or incomplete option '%s' for block %s (see mxfgen help %s)\n",
+                    argv[optind - 1], b->name, b->name);
             return -1;
         }
     }
@@ -105,69 +181,22 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
         fprintf(stderr, "mxfgen: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    if (from_env && env_knobs(b, vals)) return -1;
     mxf_err e;
-    long v;
-    if (mxf_parse_int(array, "ARRAY", MXF_WS_MIN_DIM, MXF_WS_MAX_DIM, &v, &e)) goto bad;
-    o->cfg.rows = o->cfg.cols = (int)v;
-    if (rows) {
-        if (mxf_parse_int(rows, "ROWS", MXF_WS_MIN_DIM, MXF_WS_MAX_DIM, &v, &e)) goto bad;
-        o->cfg.rows = (int)v;
+    if (mxf_hwcfg_parse(&o->cfg, b->name, vals, &e) || (o->prefix && gen_prefix_check(o->prefix, &e))) {
+        fprintf(stderr, "mxfgen: %s\n", e.msg);
+        return -1;
     }
-    if (cols) {
-        if (mxf_parse_int(cols, "COLS", MXF_WS_MIN_DIM, MXF_WS_MAX_DIM, &v, &e)) goto bad;
-        o->cfg.cols = (int)v;
-    }
-    if (mxf_parse_int(wbits, "WBITS", 1, 64, &v, &e)) goto bad; /* 4|8 checked below */
-    o->cfg.wbits = (int)v;
-    if (fault && mxf_ws_fault_parse(fault, &o->cfg.fault, &e)) goto bad;
-    if (mxf_ws_cfg_validate(&o->cfg, &e)) goto bad;
     return 0;
-bad:
-    fprintf(stderr, "mxfgen: %s\n", e.msg);
-    return -1;
-}
-
-int gen_ctx_init(gen_ctx *g, const mxf_ws_cfg *cfg, const char *outroot, const char *outdir,
-                 mxf_err *err)
-{
-    memset(g, 0, sizeof *g);
-    if (mxf_ws_cfg_validate(cfg, err)) return -1;
-    g->cfg = *cfg;
-    mxf_ws_cfg_name(cfg, g->name, sizeof g->name);
-    if (outdir)
-        snprintf(g->dir, sizeof g->dir, "%s", outdir);
-    else
-        snprintf(g->dir, sizeof g->dir, "%s/%s", outroot, g->name);
-    snprintf(g->rtl_dir, sizeof g->rtl_dir, "%s/rtl", g->dir);
-    snprintf(g->tb_dir, sizeof g->tb_dir, "%s/tb", g->dir);
-    g->R = cfg->rows;
-    g->C = cfg->cols;
-    g->WB = cfg->wbits;
-    g->PW = mxf_ws_prod_bits(cfg);
-    g->AW = mxf_ws_acc_bits(cfg);
-    g->CW = mxf_ws_cnt_bits(cfg);
-    g->L = mxf_ws_latency(cfg);
-    return 0;
-}
-
-void emit_file_header(vbuf *b, const gen_ctx *g, const char *module, const char *purpose)
-{
-    vb_printf(b,
-              "// SPDX-License-Identifier: Apache-2.0\n"
-              "// %s: %s\n"
-              "// Config %s (R=%d C=%d WBITS=%d ACC=%d). Generated by mxfgen; do not edit.\n\n",
-              module, purpose, g->name, g->R, g->C, g->WB, g->AW);
 }
 
 static int cmd_rtl(const gen_opts *o)
 {
     gen_ctx g;
     mxf_err e;
-    if (gen_ctx_init(&g, &o->cfg, o->outroot, o->outdir, &e) || mxf_mkdirs(g.rtl_dir, &e) ||
-        mxf_mkdirs(g.tb_dir, &e) || emit_delay(&g, &e) || emit_ws_pe(&g, &e) ||
-        emit_ws_array(&g, &e) || emit_ws_tb(&g, &e) || emit_meta(&g, &e)) {
+    if (gen_ctx_init(&g, &o->cfg, o->prefix, o->tag, o->outroot, o->outdir, &e) || gen_emit_config(&g, &e)) {
         fprintf(stderr, "mxfgen: %s\n", e.msg);
-        return 1;
+        return 3;
     }
     printf("%s\n", g.dir);
     return 0;
@@ -175,9 +204,13 @@ static int cmd_rtl(const gen_opts *o)
 
 static int cmd_name(const gen_opts *o)
 {
-    char name[96];
-    mxf_ws_cfg_name(&o->cfg, name, sizeof name);
-    printf("%s\n", name);
+    gen_ctx g;
+    mxf_err e;
+    if (gen_ctx_init(&g, &o->cfg, o->prefix, o->tag, o->outroot, o->outdir, &e)) {
+        fprintf(stderr, "mxfgen: %s\n", e.msg);
+        return 2;
+    }
+    printf("%s\n", g.name);
     return 0;
 }
 
@@ -185,17 +218,17 @@ static int cmd_dump(const gen_opts *o)
 {
     gen_ctx g;
     mxf_err e;
-    if (gen_ctx_init(&g, &o->cfg, o->outroot, o->outdir, &e)) {
+    if (gen_ctx_init(&g, &o->cfg, o->prefix, o->tag, o->outroot, o->outdir, &e)) {
         fprintf(stderr, "mxfgen: %s\n", e.msg);
-        return 1;
+        return 2;
     }
-    printf("name        %s\nvariant     ws (weight-stationary, double-buffered weights)\n"
-           "rows        %d\ncols        %d\nabits       %d\nwbits       %d\n"
-           "prod_bits   %d\nacc_bits    %d\ncnt_bits    %d\nlatency     %d (R + C - 2)\n"
-           "stim_bits   %d\nfault       %s\ncycles      2R + C - 2 + M + (tiles - 1) * max(M, R)\n"
-           "dir         %s\n",
-           g.name, g.R, g.C, MXF_WS_ABITS, g.WB, g.PW, g.AW, g.CW, g.L, mxf_ws_stim_bits(&g.cfg),
-           mxf_ws_fault_name(g.cfg.fault), g.dir);
+    printf("name        %s\nblock       %s (%s)\nargs        %s\ntop         %s%s\ndir         %s\n",
+           g.name, g.block->name, g.block->summary, g.args, g.prefix, g.block->top, g.dir);
+    for (int i = 0; i < g.n_derived; i++)
+        printf("%-11s %ld  (%s)\n", g.derived[i].name, g.derived[i].value, g.derived[i].doc);
+    for (int i = 0; i < g.n_ports; i++)
+        printf("port        %-3s %-12s %5d  %s\n", g.ports[i].dir == MXF_IN ? "in" : "out",
+               g.ports[i].name, g.ports[i].width, g.ports[i].width_expr);
     return 0;
 }
 
@@ -212,11 +245,16 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < N_COMMANDS; i++)
             if (!strcmp(argv[2], commands[i].name)) {
-                printf("mxfgen %s [options]\n\n%s\n\n%s\n", commands[i].name, commands[i].summary,
-                       commands[i].help);
+                printf("mxfgen %s [--arch NAME] [options]\n\n%s\n\n%s\n", commands[i].name,
+                       commands[i].summary, commands[i].help);
                 return 0;
             }
-        fprintf(stderr, "mxfgen: no such command '%s'\n", argv[2]);
+        const mxf_block *b = mxf_block_find(argv[2]);
+        if (b) {
+            block_help(stdout, b);
+            return 0;
+        }
+        fprintf(stderr, "mxfgen: no such command or block '%s'\n", argv[2]);
         return 2;
     }
     for (int i = 0; i < N_COMMANDS; i++)

@@ -1,12 +1,14 @@
 # Builds the Verilated harness of one generated config:  make -f mk/config.mk CFG_DIR=build/<name>
-# Everything lands inside CFG_DIR, so a different config never reuses these objects.
+# Everything lands inside CFG_DIR, so a different config never reuses these objects. The top
+# module and the RTL files come from the config itself (mxf_params.h, rtl/files.f): no block is
+# named here.
 SHELL := /bin/bash
 CFG_DIR ?= $(error CFG_DIR is required)
 TRACE ?= 0
 Q ?= @
-TOP := mxf_ws_array
+TOP := $(shell sed -n 's/^\#define MXF_TOP //p' $(CFG_DIR)/mxf_params.h)
 VROOT := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)
-RTL := $(wildcard $(CFG_DIR)/rtl/*.v)
+RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # C++ optimisation is what matters for Verilator speed (OPT_FAST defaults to -Os otherwise).
 OPT_FAST ?= -O3
 VFLAGS := -O3 --x-assign fast --x-initial fast --noassert -Wall --top-module $(TOP)
@@ -17,17 +19,18 @@ RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o $(if $(SUFFIX),$(OBJ)/v
 SIM := $(CFG_DIR)/mxfsim$(SUFFIX)
 TB_SRC := $(wildcard tb/*.c)
 TB_OBJ := $(patsubst tb/%.c,$(OBJ)/tb_%.o,$(TB_SRC))
+INC := -Isw/lib -Isw/formats -Isw/quant -Isw/io -Isw/zoo -Igen/core $(addprefix -I,$(wildcard gen/blocks/*))
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -g \
-          -Isw -Itb -I$(CFG_DIR)
-LIBS := build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lm
+          $(INC) -Itb -I$(CFG_DIR)
+LIBS := build/lib/libmxfhw.a build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lm
 
 .PHONY: sim lint
 sim: $(SIM)
 
 lint:
-	@verilator --lint-only -Wall --top-module $(TOP) $(RTL) && echo "lint clean: $(CFG_DIR)"
+	@cd $(CFG_DIR)/rtl && verilator --lint-only -Wall --top-module $(TOP) -f files.f && echo "lint clean: $(CFG_DIR)"
 
-$(VLIB): $(RTL)
+$(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f
 	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
 	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(if $(SUFFIX),--trace) --Mdir $(OBJ) $(RTL)
 	$(Q)$(MAKE) -s -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
@@ -35,13 +38,13 @@ $(VLIB): $(RTL)
 
 $(RUNTIME): $(VLIB)
 
-$(OBJ)/shim.o: tb/shim.cpp tb/dut.h $(VLIB)
-	$(Q)g++ -std=c++17 -O2 -DVM_TRACE=$(if $(SUFFIX),1,0) -I$(OBJ) -I$(VROOT)/include \
+$(OBJ)/shim.o: tb/shim.cpp tb/dut.h $(CFG_DIR)/mxf_params.h $(VLIB)
+	$(Q)g++ -std=c++17 -O2 -DVM_TRACE=$(if $(SUFFIX),1,0) -I$(OBJ) -I$(CFG_DIR) -I$(VROOT)/include \
 	  -I$(VROOT)/include/vltstd -Itb -c $< -o $@
 
-$(OBJ)/tb_%.o: tb/%.c $(CFG_DIR)/mxf_params.h $(wildcard tb/*.h sw/*.h) $(VLIB)
+$(OBJ)/tb_%.o: tb/%.c $(CFG_DIR)/mxf_params.h $(wildcard tb/*.h gen/core/*.h) $(VLIB)
 	$(Q)gcc $(CFLAGS) -c $< -o $@
 
-$(SIM): $(TB_OBJ) $(OBJ)/shim.o $(VLIB) $(RUNTIME) build/lib/libmxf.a
+$(SIM): $(TB_OBJ) $(OBJ)/shim.o $(VLIB) $(RUNTIME) build/lib/libmxfhw.a build/lib/libmxf.a
 	@echo "  LD       $@"
 	$(Q)g++ -o $@ $(TB_OBJ) $(OBJ)/shim.o $(VLIB) $(RUNTIME) $(LIBS) -pthread -latomic

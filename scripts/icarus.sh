@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Runs one seeded GEMM through the Icarus testbench of a generated config and checks it:
-#   scripts/icarus.sh build/<cfg> M K N SEED
+# Runs one single-job command of a generated config through its Icarus testbench and checks it:
+#   scripts/icarus.sh build/<cfg> COMMAND [options]      e.g. gemm --m 11 --k 19 --n 13 --seed 1
+# The stimulus and the checker are the block's mxfsim command (tools/mxfvec.c); the RTL is read
+# through the config's rtl/files.f, as a user's flow would.
 set -euo pipefail
-dir=${1:?usage: icarus.sh CFG_DIR M K N SEED}
-m=${2:-8} k=${3:-8} n=${4:-8} seed=${5:-1}
-[[ -f "$dir/manifest.json" ]] || { echo "icarus.sh: $dir/manifest.json missing (run make rtl)" >&2; exit 2; }
+dir=${1:?usage: icarus.sh CFG_DIR COMMAND [options]}
+shift
+[[ $# -gt 0 ]] || { echo "icarus.sh: a COMMAND (e.g. gemm --m 8) is required" >&2; exit 2; }
+[[ -f "$dir/manifest.json" && -f "$dir/mxf_params.h" ]] || { echo "icarus.sh: $dir/manifest.json missing (run make rtl)" >&2; exit 2; }
 command -v iverilog >/dev/null || { echo "icarus.sh: iverilog not found (run scripts/setup.sh)" >&2; exit 2; }
+top=$(sed -n 's/^#define MXF_TOP //p' "$dir/mxf_params.h")
 work="$dir/icarus"
 mkdir -p "$work"
-args=(--config "$dir" --m "$m" --k "$k" --n "$n" --seed "$seed")
-ncyc=$(build/bin/mxfvec stim "${args[@]}" --out "$work/stim.hex")
-iverilog -g2012 -Ptb_mxf_ws_array.NCycles="$ncyc" -o "$work/tb.vvp" \
-    "$dir/tb/tb_mxf_ws_array.v" "$dir"/rtl/*.v
+ncyc=$(build/bin/mxfvec stim --config "$dir" --out "$work/stim.hex" "$@")
+(cd "$dir/rtl" && iverilog -g2012 -Ptb_"$top".NCycles="$ncyc" -o ../icarus/tb.vvp -c files.f ../tb/tb_"$top".sv)
 vvp -n "$work/tb.vvp" +stim="$work/stim.hex" +out="$work/out.txt" >"$work/vvp.log"
-build/bin/mxfvec check "${args[@]}" --got "$work/out.txt"
+build/bin/mxfvec check --config "$dir" --got "$work/out.txt" "$@"

@@ -1,6 +1,7 @@
-/* C view of the Verilated array: the only interface between the C harness and C++.
- * Port values travel as little-endian arrays of 32-bit words (bit i of the port is bit i%32 of
- * word i/32), whatever width Verilator chose to represent the port with. */
+/* C view of one Verilated config: the only interface between the C harness and C++. Ports are
+ * addressed by their index in the block's port table (mxf_params.h, MXF_PORTS); values travel as
+ * little-endian arrays of 32-bit words (bit i of the port is bit i%32 of word i/32), whatever
+ * width Verilator chose to represent the port with. */
 #ifndef MXF_DUT_H
 #define MXF_DUT_H
 
@@ -12,18 +13,19 @@ extern "C" {
 
 typedef struct mxf_dut mxf_dut;
 
-/* vcd_path: waveform file to write, or NULL. Returns NULL if tracing was requested from a model
- * built without it (build with TRACE=1). */
-mxf_dut *mxf_dut_new(const char *vcd_path);
+/* vcd_path: waveform file to write, or NULL. argc/argv go to the Verilated context, so
+ * +verilator+seed+N and +verilator+rand+reset+2 work. Returns NULL if tracing was requested from
+ * a model built without it (build with TRACE=1). */
+mxf_dut *mxf_dut_new(const char *vcd_path, int argc, char **argv);
 void mxf_dut_free(mxf_dut *d);
-/* Holds rst_ni low for two clock edges, then releases it. */
+/* Holds the reset low for two clock edges, then releases it. */
 void mxf_dut_reset(mxf_dut *d);
-void mxf_dut_set_act(mxf_dut *d, uint32_t valid, uint32_t bank, const uint32_t *act);
-void mxf_dut_set_w(mxf_dut *d, uint32_t valid, uint32_t bank, uint32_t row, const uint32_t *w);
+/* Sets input port `port` (a data input of the table). */
+void mxf_dut_set(mxf_dut *d, int port, const uint32_t *words);
+/* Reads output port `port`. */
+void mxf_dut_get(const mxf_dut *d, int port, uint32_t *words);
 /* One clock cycle: rising edge (inputs sampled), then falling edge. */
 void mxf_dut_tick(mxf_dut *d);
-uint32_t mxf_dut_y_valid(const mxf_dut *d);
-void mxf_dut_get_y(const mxf_dut *d, uint32_t *y);
 int mxf_dut_has_trace(void);
 
 #ifdef __cplusplus

@@ -1,10 +1,13 @@
-// The thin extern "C" shim around the Verilated model: the only C++ in mxforge.
+// The thin extern "C" shim around the Verilated model: the only C++ in mxforge. It knows no
+// block: the top's class and its ports come from the config's mxf_params.h (MXF_VTOP,
+// MXF_PORTS), which mxfgen writes from the block's port table.
 #include "dut.h"
 
 #include <cstddef>
 #include <cstring>
 
-#include "Vmxf_ws_array.h"
+#include "mxf_params.h"
+#include MXF_VTOP_HEADER
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_vcd_c.h"
@@ -12,7 +15,7 @@
 
 struct mxf_dut {
     VerilatedContext ctx;
-    Vmxf_ws_array *top;
+    MXF_VTOP *top;
 #if VM_TRACE
     VerilatedVcdC *vcd;
 #endif
@@ -38,6 +41,32 @@ template <class T> static void get(const T &port, uint32_t *w)
     if (sizeof(T) > 4) w[1] = (uint32_t)((uint64_t)port >> 32);
 }
 
+// Per-role actions of the port table's X-macro.
+#define SET_IN_DATA(i, n, w) \
+    case i: put(d->top->n, words); break;
+#define GET_OUT(i, n, w) \
+    case i: get(d->top->n, words); break;
+#define SET_CASE(i, n, dir, role, w) SET_##dir##_##role(i, n, w)
+#define GET_CASE(i, n, dir, role, w) GET_##dir(i, n, w)
+#define SET_IN_CLOCK(i, n, w)
+#define SET_IN_RESET(i, n, w)
+#define SET_OUT_DATA(i, n, w)
+#define SET_OUT_STROBE(i, n, w)
+#define GET_IN(i, n, w)
+#define CLOCK_OF(i, n, dir, role, w) CLOCK_##role(n)
+#define CLOCK_CLOCK(n) d->top->n = clk;
+#define CLOCK_RESET(n)
+#define CLOCK_DATA(n)
+#define CLOCK_STROBE(n)
+#define RESET_OF(i, n, dir, role, w) RESET_##role(n)
+#define RESET_RESET(n) d->top->n = rst_n;
+#define RESET_CLOCK(n)
+#define RESET_DATA(n)
+#define RESET_STROBE(n)
+
+static void set_clock(mxf_dut *d, int clk) { MXF_PORTS(CLOCK_OF) }
+static void set_reset(mxf_dut *d, int rst_n) { MXF_PORTS(RESET_OF) }
+
 static void dump(mxf_dut *d)
 {
 #if VM_TRACE
@@ -50,11 +79,12 @@ extern "C" {
 
 int mxf_dut_has_trace(void) { return VM_TRACE; }
 
-mxf_dut *mxf_dut_new(const char *vcd_path)
+mxf_dut *mxf_dut_new(const char *vcd_path, int argc, char **argv)
 {
     if (vcd_path && !VM_TRACE) return nullptr;
     mxf_dut *d = new mxf_dut;
-    d->top = new Vmxf_ws_array{&d->ctx};
+    d->ctx.commandArgs(argc, argv);
+    d->top = new MXF_VTOP{&d->ctx};
     d->time = 0;
 #if VM_TRACE
     d->vcd = nullptr;
@@ -84,43 +114,40 @@ void mxf_dut_free(mxf_dut *d)
 
 void mxf_dut_tick(mxf_dut *d)
 {
-    d->top->clk_i = 1;
+    set_clock(d, 1);
     d->top->eval();
     dump(d);
-    d->top->clk_i = 0;
+    set_clock(d, 0);
     d->top->eval();
     dump(d);
 }
 
 void mxf_dut_reset(mxf_dut *d)
 {
-    d->top->clk_i = 0;
-    d->top->rst_ni = 0;
+    set_clock(d, 0);
+    set_reset(d, 0);
     d->top->eval();
     dump(d);
     mxf_dut_tick(d);
     mxf_dut_tick(d);
-    d->top->rst_ni = 1;
+    set_reset(d, 1);
     d->top->eval();
     dump(d);
 }
 
-void mxf_dut_set_act(mxf_dut *d, uint32_t valid, uint32_t bank, const uint32_t *act)
+void mxf_dut_set(mxf_dut *d, int port, const uint32_t *words)
 {
-    d->top->act_valid_i = valid;
-    d->top->act_bank_i = bank;
-    put(d->top->act_i, act);
+    switch (port) {
+        MXF_PORTS(SET_CASE)
+    default: break;
+    }
 }
 
-void mxf_dut_set_w(mxf_dut *d, uint32_t valid, uint32_t bank, uint32_t row, const uint32_t *w)
+void mxf_dut_get(const mxf_dut *d, int port, uint32_t *words)
 {
-    d->top->w_valid_i = valid;
-    d->top->w_bank_i = bank;
-    d->top->w_row_i = row;
-    put(d->top->w_i, w);
+    switch (port) {
+        MXF_PORTS(GET_CASE)
+    default: break;
+    }
 }
-
-uint32_t mxf_dut_y_valid(const mxf_dut *d) { return d->top->y_valid_o; }
-
-void mxf_dut_get_y(const mxf_dut *d, uint32_t *y) { get(d->top->y_o, y); }
 }

@@ -60,11 +60,28 @@ expect_mismatch() {
     [[ $rc -eq 1 ]] && grep -q "MISMATCH" <<<"$out"
 }
 
-# With arguments (suite names, e.g. `tests/run.sh msq quant`), only those suites run.
-suites=(tests/suites/*.sh)
+# Suites: tests/suites/NAME.sh and each block's gen/blocks/NAME/NAME_suite.sh (suite NAME).
+suite_file() {
+    local n=$1
+    if [[ -f tests/suites/$n.sh ]]; then echo "tests/suites/$n.sh"
+    elif [[ -f gen/blocks/$n/${n}_suite.sh ]]; then echo "gen/blocks/$n/${n}_suite.sh"
+    fi
+}
+all_suites=()
+for f in tests/suites/*.sh gen/blocks/*/*_suite.sh; do [[ -e $f ]] && all_suites+=("$f"); done
+# With arguments (suite names, e.g. `tests/run.sh msq quant ws`), only those suites run; an unknown
+# name is an error, never an empty pass.
+suites=("${all_suites[@]}")
 if [[ $# -gt 0 ]]; then
     suites=()
-    for n in "$@"; do suites+=("tests/suites/$n.sh"); done
+    for n in "$@"; do
+        f=$(suite_file "$n")
+        if [[ -z $f ]]; then
+            echo "tests/run.sh: no test suite '$n' (known: $(for x in "${all_suites[@]}"; do basename "$x" .sh; done | sed 's/_suite$//' | tr '\n' ' '))" >&2
+            exit 2
+        fi
+        suites+=("$f")
+    done
 else
     echo "== unit tests (sw/, gen/)"
     for t in $B/tests/test_*; do run "unit/$(basename "$t")" "$t"; done
@@ -73,10 +90,13 @@ else
 fi
 
 for f in "${suites[@]}"; do
-    [[ -e "$f" ]] || continue
     # shellcheck source=/dev/null
     source "$f"
 done
+if [[ $((pass + fail)) -eq 0 ]]; then
+    echo "tests/run.sh: no test ran" >&2
+    exit 1
+fi
 
 echo
 if [[ $fail -gt 0 ]]; then echo "failed: ${failed[*]}"; fi

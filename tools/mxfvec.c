@@ -1,36 +1,31 @@
-/* mxfvec: the file side of the Icarus co-simulation (Icarus 11 has no DPI).
- *   mxfvec stim  --config DIR --m M --k K --n N --seed S --out FILE   -> prints cycle count
- *   mxfvec check --config DIR --m M --k K --n N --seed S --got FILE
- * The config comes from DIR/manifest.json, written by mxfgen with the RTL. Operands are the
- * same seeded ones mxfsim uses, and `check` runs the same checker as the Verilator harness. */
+/* mxfvec: the file side of the Icarus co-simulation (Icarus 11 has no DPI), for any block.
+ *   mxfvec stim  --config DIR --out FILE  COMMAND [options]   -> prints the cycle count to run
+ *   mxfvec check --config DIR --got FILE  COMMAND [options]
+ * The config comes from DIR/manifest.json (mxfgen writes it with the RTL); COMMAND is one of the
+ * block's single-job mxfsim commands (e.g. `gemm --m 11 --k 19 --n 13 --seed 1`, `image --image
+ * F`), so the stimulus and the checker are exactly those of the Verilator harness. Exit: 0 all
+ * match, 1 mismatch, 2 bad input or usage, 3 internal failure. */
 #include <cJSON.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "fileio.h"
-#include "parse.h"
-#include "ws_array.h"
+#include "sim.h"
 
-#define SLACK_CYCLES 8
+typedef struct vec_impl {
+    int check;
+    const char *path;
+    int runs;
+    int64_t ncycles;
+    mxf_portvals pv;
+} vec_impl;
 
-typedef struct vec_opts {
-    const char *config, *out, *got;
-    long m, k, n;
-    uint64_t seed;
-} vec_opts;
-
-static int json_int(const cJSON *obj, const char *key, const char *path, int *out, mxf_err *e)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v)) return mxf_fail(e, "%s: field config.%s missing or not a number", path, key);
-    *out = v->valueint;
-    return 0;
-}
-
-static int load_config(const char *dir, mxf_ws_cfg *cfg, mxf_err *e)
+static int load_config(const char *dir, mxf_hwcfg *cfg, mxf_err *e)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
@@ -40,147 +35,199 @@ static int load_config(const char *dir, mxf_ws_cfg *cfg, mxf_err *e)
     cJSON *root = cJSON_ParseWithLength((const char *)text, len);
     free(text);
     if (!root) return mxf_fail(e, "%s: invalid JSON", path);
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(root, "args");
     int rc = -1;
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "config");
-    const cJSON *fault = c ? cJSON_GetObjectItemCaseSensitive(c, "fault") : NULL;
-    memset(cfg, 0, sizeof *cfg);
-    if (!cJSON_IsObject(c)) {
-        mxf_fail(e, "%s: field config missing", path);
-    } else if (!json_int(c, "rows", path, &cfg->rows, e) && !json_int(c, "cols", path, &cfg->cols, e) &&
-               !json_int(c, "wbits", path, &cfg->wbits, e)) {
-        if (!cJSON_IsString(fault))
-            mxf_fail(e, "%s: field config.fault missing", path);
-        else if (mxf_ws_fault_parse(fault->valuestring, &cfg->fault, e) == 0 &&
-                 mxf_ws_cfg_validate(cfg, e) == 0)
-            rc = 0;
-        else
-            mxf_fail_prefix(e, "%s: ", path);
-    }
+    if (!cJSON_IsString(args))
+        mxf_fail(e, "%s: field 'args' missing (a manifest from an older mxfgen? run make rtl)", path);
+    else if (mxf_hwcfg_parse_args(cfg, args->valuestring, e) == 0)
+        rc = 0;
+    else
+        mxf_fail_prefix(e, "%s: args: ", path);
     cJSON_Delete(root);
     return rc;
 }
 
-static int parse_opts(int argc, char **argv, vec_opts *o, mxf_err *e)
+/* Input data ports, MSB first in table order, as one hex word per cycle. */
+static int write_stim(mxf_sim_ctx *ctx, mxf_job *job, mxf_err *err)
 {
-    static const struct option lo[] = {{"config", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {"got", 1, 0, 'g'},
-                                       {"m", 1, 0, 'm'},      {"k", 1, 0, 'k'},   {"n", 1, 0, 'n'},
-                                       {"seed", 1, 0, 's'},   {0, 0, 0, 0}};
-    *o = (vec_opts){.m = 8, .k = 8, .n = 8, .seed = 1};
-    int ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (ch) {
-        case 'c': o->config = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'g': o->got = optarg; break;
-        case 'm': bad = mxf_parse_int(optarg, "--m", 1, 1 << 16, &o->m, e); break;
-        case 'k': bad = mxf_parse_int(optarg, "--k", 1, 1 << 16, &o->k, e); break;
-        case 'n': bad = mxf_parse_int(optarg, "--n", 1, 1 << 16, &o->n, e); break;
-        case 's': bad = mxf_parse_u64(optarg, "--seed", &o->seed, e); break;
-        default: return mxf_fail(e, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-        if (bad) return -1;
-    }
-    if (!o->config) return mxf_fail(e, "--config DIR is required");
-    return 0;
-}
-
-typedef struct operands {
-    int8_t *A, *W;
-    mxf_ws_gemm g;
-} operands;
-
-static int make_operands(const vec_opts *o, const mxf_ws_cfg *cfg, operands *op, mxf_err *e)
-{
-    op->A = malloc((size_t)(o->m * o->k));
-    op->W = malloc((size_t)(o->k * o->n));
-    if (!op->A || !op->W) return mxf_fail(e, "out of memory");
-    mxf_ws_random_operands(cfg, o->seed, (int)o->m, (int)o->k, (int)o->n, op->A, op->W);
-    return mxf_ws_gemm_init(&op->g, cfg, (int)o->m, (int)o->k, (int)o->n, op->A, op->W, e);
-}
-
-static int cmd_stim(const vec_opts *o, const mxf_ws_gemm *g, mxf_err *e)
-{
-    if (!o->out) return mxf_fail(e, "stim: --out FILE is required");
+    vec_impl *v = ctx->impl;
     mxf_atomic_file af;
-    if (mxf_atomic_open(&af, o->out, e)) return -1;
-    int64_t n = mxf_ws_total_cycles(g) + SLACK_CYCLES;
-    mxf_ws_stim s;
-    for (int64_t c = 0; c < n; c++) {
-        mxf_ws_stim_at(g, c, &s);
-        mxf_ws_stim_hex(&g->cfg, &s, af.f);
+    if (mxf_atomic_open(&af, v->path, err)) return -1;
+    int sb = 0;
+    for (int p = 0; p < ctx->n_ports; p++)
+        if (ctx->ports[p].dir == MXF_IN && ctx->ports[p].role == MXF_ROLE_DATA) sb += ctx->ports[p].width;
+    const int digits = (sb + 3) / 4;
+    uint8_t *bits = calloc((size_t)digits * 4, 1);
+    char *line = malloc((size_t)digits + 2);
+    if (!bits || !line) {
+        free(bits), free(line), mxf_atomic_abort(&af);
+        return mxf_fail(err, "out of memory");
     }
-    if (mxf_atomic_commit(&af, e)) return -1;
-    printf("%" PRId64 "\n", n);
+    v->ncycles = job->ops->cycles(job) + MXF_SIM_SLACK;
+    for (int64_t c = 0; c < v->ncycles; c++) {
+        mxf_pv_clear(&v->pv);
+        job->ops->stim(job, c, &v->pv);
+        int hi = sb; /* bits[hi-1] is the MSB */
+        for (int p = 0; p < ctx->n_ports; p++) {
+            const mxf_port *pt = &ctx->ports[p];
+            if (pt->dir != MXF_IN || pt->role != MXF_ROLE_DATA) continue;
+            hi -= pt->width;
+            for (int b = 0; b < pt->width; b++) bits[hi + b] = (uint8_t)((v->pv.v[p][b / 32] >> (b % 32)) & 1u);
+        }
+        for (int d = 0; d < digits; d++) {
+            int x = bits[4 * d] | bits[4 * d + 1] << 1 | bits[4 * d + 2] << 2 | bits[4 * d + 3] << 3;
+            line[digits - 1 - d] = "0123456789abcdef"[x];
+        }
+        line[digits] = '\n';
+        fwrite(line, 1, (size_t)digits + 1, af.f);
+    }
+    free(bits);
+    free(line);
+    return mxf_atomic_commit(&af, err);
+}
+
+static int hex_to_port(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err *err)
+{
+    size_t len = strlen(hex);
+    if (len != (size_t)(pt->width + 3) / 4)
+        return mxf_fail(err, "port %s: %zu hex digits, expected %d", pt->name, len, (pt->width + 3) / 4);
+    memset(w, 0, sizeof(uint32_t) * (size_t)((pt->width + 31) / 32));
+    for (int b = 0; b < pt->width; b++) {
+        char ch = hex[len - 1 - (size_t)(b / 4)];
+        int d;
+        if (ch >= '0' && ch <= '9') d = ch - '0';
+        else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
+        else return mxf_fail(err, "port %s: '%c' is not a hex digit (x/z in the RTL)", pt->name, ch);
+        if ((d >> (b % 4)) & 1) w[b / 32] |= 1u << (b % 32);
+    }
     return 0;
 }
 
-static int cmd_check(const vec_opts *o, const mxf_ws_gemm *g, mxf_err *e)
+/* "<cycle> <hex of each output in table order>" for every cycle whose strobe was not 0. */
+static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
 {
-    if (!o->got) return mxf_fail(e, "check: --got FILE is required");
-    FILE *f = fopen(o->got, "r");
-    if (!f) return mxf_fail(e, "%s: cannot open", o->got);
-    mxf_ws_checker k;
-    if (mxf_ws_checker_init(&k, g, o->seed, e)) {
-        fclose(f);
-        return -1;
-    }
-    char line[8192], hex[8192];
-    int64_t y[MXF_WS_MAX_DIM], last = -1;
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    vec_impl *v = ctx->impl;
+    FILE *f = fopen(v->path, "r");
+    if (!f) return mxf_fail(err, "%s: cannot open", v->path);
+    const int64_t expect = job->ops->cycles(job);
+    const int strobe = mxf_port_strobe(ctx->ports, ctx->n_ports);
+    char line[65536];
+    int64_t last = -1;
+    int lineno = 0, bad = 0, rc = 0;
+    while (!bad && fgets(line, sizeof line, f)) {
         lineno++;
+        char *save = NULL, *tok = strtok_r(line, " \n", &save);
         long long cyc;
-        if (sscanf(line, "%lld %8191s", &cyc, hex) != 2) {
-            rc = mxf_fail(e, "%s:%d: expected '<cycle> <hex>'", o->got, lineno);
+        char *end;
+        if (!tok || (cyc = strtoll(tok, &end, 10), *end)) {
+            rc = mxf_fail(err, "%s:%d: expected '<cycle> <hex>...'", v->path, lineno);
             break;
         }
-        if (mxf_ws_parse_y_hex(&g->cfg, hex, y, e)) {
-            rc = mxf_fail_prefix(e, "%s:%d: ", o->got, lineno);
+        for (int p = 0; p < ctx->n_ports && rc == 0; p++) {
+            if (ctx->ports[p].dir != MXF_OUT) continue;
+            tok = strtok_r(NULL, " \n", &save);
+            if (!tok) rc = mxf_fail(err, "%s:%d: output %s missing", v->path, lineno, ctx->ports[p].name);
+            else if (hex_to_port(tok, &ctx->ports[p], v->pv.v[p], err)) rc = mxf_fail_prefix(err, "%s:%d: ", v->path, lineno);
+        }
+        if (rc) break;
+        if (!(v->pv.v[strobe][0] & 1u)) {
+            rc = mxf_fail(err, "%s:%d: strobe %s is not 1", v->path, lineno, ctx->ports[strobe].name);
             break;
         }
         last = cyc;
-        if (mxf_ws_checker_push(&k, cyc, y)) rc = -1;
+        ctx->st.outputs++;
+        if (job->ops->push(job, cyc, &v->pv)) bad = 1;
     }
     fclose(f);
-    if (rc == 0) rc = mxf_ws_checker_finish(&k, mxf_ws_total_cycles(g) + SLACK_CYCLES - 1);
-    if (rc == 0 && last + 1 != mxf_ws_total_cycles(g))
-        rc = mxf_fail(e, "MISMATCH total cycles: expected %" PRId64 ", last output on cycle %" PRId64,
-                      mxf_ws_total_cycles(g), last);
-    else if (rc && k.failed)
-        mxf_fail(e, "%s", k.first_failure);
-    if (rc == 0)
-        printf("icarus: config ok, %" PRId64 " outputs, %" PRId64 " cycles, 0 mismatches\n",
-               k.outputs, mxf_ws_total_cycles(g));
-    mxf_ws_checker_free(&k);
-    return rc;
+    if (rc) return -1;
+    if (!bad && job->ops->finish(job, v->ncycles - 1)) bad = 1;
+    if (bad) {
+        snprintf(ctx->failure, sizeof ctx->failure, "%s: %s", label, job->ops->failure(job));
+    } else if (last + 1 != expect) {
+        snprintf(ctx->failure, sizeof ctx->failure,
+                 "%s: MISMATCH total cycles: the golden model expects %" PRId64
+                 ", the simulation's last output was on cycle %" PRId64 " seed=%" PRIu64,
+                 label, expect, last, job->seed);
+        bad = 1;
+    }
+    ctx->st.cycles += last + 1;
+    return bad;
+}
+
+static int vec_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
+{
+    vec_impl *v = ctx->impl;
+    if (v->runs++) return mxf_fail(err, "this command runs more than one job; Icarus runs one (use gemm or image)");
+    v->ncycles = job->ops->cycles(job) + MXF_SIM_SLACK;
+    ctx->st.jobs++;
+    return v->check ? check_outputs(ctx, job, label, err) : write_stim(ctx, job, err);
+}
+
+static void vec_log(mxf_sim_ctx *ctx, const char *fmt, ...)
+{
+    vec_impl *v = ctx->impl;
+    if (!v->check) return; /* stim prints only the cycle count */
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
 }
 
 int main(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"config", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {"got", 1, 0, 'g'}, {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "stim") && strcmp(argv[1], "check"))) {
-        fprintf(stderr, "usage: mxfvec stim|check --config DIR [--m M --k K --n N --seed S] "
-                        "(--out FILE | --got FILE)\n");
+        fprintf(stderr, "usage: mxfvec stim|check --config DIR (--out FILE | --got FILE) COMMAND [options]\n");
         return 2;
     }
-    vec_opts o;
-    mxf_err e;
-    mxf_ws_cfg cfg;
-    operands op = {0};
-    int rc = 2;
-    if (parse_opts(argc - 1, argv + 1, &o, &e) || load_config(o.config, &cfg, &e) ||
-        make_operands(&o, &cfg, &op, &e)) {
-        fprintf(stderr, "mxfvec: %s\n", e.msg);
-    } else if (!strcmp(argv[1], "stim")) {
-        rc = cmd_stim(&o, &op.g, &e) ? 2 : 0;
-        if (rc) fprintf(stderr, "mxfvec: %s\n", e.msg);
-    } else {
-        rc = cmd_check(&o, &op.g, &e) ? 1 : 0;
-        if (rc) fprintf(stderr, "mxfvec: %s\n", e.msg);
+    static vec_impl v;
+    v.check = !strcmp(argv[1], "check");
+    const char *config = NULL;
+    int ch;
+    optind = 2;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+        if (ch == 'c') config = optarg;
+        else if (ch == 'o' && !v.check) v.path = optarg;
+        else if (ch == 'g' && v.check) v.path = optarg;
+        else {
+            fprintf(stderr, "mxfvec: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
     }
-    free(op.A);
-    free(op.W);
+    mxf_err e;
+    mxf_hwcfg cfg;
+    if (!config || !v.path || optind >= argc) {
+        fprintf(stderr, "mxfvec: --config DIR, %s FILE and a COMMAND are required\n", v.check ? "--got" : "--out");
+        return 2;
+    }
+    if (load_config(config, &cfg, &e)) {
+        fprintf(stderr, "mxfvec: %s\n", e.msg);
+        return 2;
+    }
+    const mxf_sim_cmd *cmd = mxf_sim_cmd_find(cfg.block, argv[optind]);
+    if (!cmd || !cmd->single_job) {
+        fprintf(stderr, "mxfvec: '%s' is not a single-job command of block %s\n", argv[optind], cfg.block->name);
+        return 2;
+    }
+    mxf_sim_opts o;
+    if (mxf_sim_opts_parse(argc - optind, argv + optind, (int)mxf_hwcfg_derived(&cfg, "rows"),
+                           (int)mxf_hwcfg_derived(&cfg, "cols"), &o, &e)) {
+        fprintf(stderr, "mxfvec: %s\n", e.msg);
+        return 2;
+    }
+    mxf_port ports[MXF_BLOCK_MAX_PORTS];
+    int n = mxf_hwcfg_ports(&cfg, ports);
+    mxf_pv_init(&v.pv, ports, n);
+    mxf_sim_ctx ctx = {.run = vec_run, .log = vec_log, .impl = &v, .stim_only = !v.check, .ports = ports, .n_ports = n};
+    int rc = cmd->fn(&ctx, &cfg, &o, &e);
+    if (rc == 1) fprintf(stderr, "mxfvec: %s\n", ctx.failure);
+    if (rc == 2) fprintf(stderr, "mxfvec: %s\n", e.msg);
+    if (rc == 0 && !v.check) printf("%" PRId64 "\n", v.ncycles);
+    if (rc == 0 && v.check)
+        printf("icarus: ok, %" PRId64 " outputs, %" PRId64 " cycles (counted), 0 mismatches\n",
+               ctx.st.outputs, ctx.st.cycles);
     return rc;
 }

@@ -15,7 +15,7 @@
 #include "qformat.h"
 #include "qmetrics.h"
 #include "safetensors.h"
-#include "synth.h"
+#include "synthetic.h"
 
 #define MAXF 16
 
@@ -144,25 +144,6 @@ static int wsrc_add(wsrc *w, const char *name, int64_t r, int64_t c, const char 
 }
 
 /* Hugging Face module path of a linear layer. */
-static const char *submodule(const mxf_model *m, const char *lin)
-{
-    if (!strcmp(m->family, "llama") &&
-        (!strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj") || !strcmp(lin, "down_proj")))
-        return "mlp.";
-    size_t l = strlen(lin);
-    return l > 5 && !strcmp(lin + l - 5, "_proj") ? "self_attn." : "";
-}
-
-/* Linear layers fed by the same activation share one calibration stream. */
-static const char *act_group(const char *lin)
-{
-    if (!strcmp(lin, "q_proj") || !strcmp(lin, "k_proj") || !strcmp(lin, "v_proj"))
-        return "attn_in";
-    if (!strcmp(lin, "fc1") || !strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj"))
-        return "mlp_in";
-    return lin;
-}
-
 static int parse_layers(const char *cmd, const char *s, int nl, int *sel)
 {
     for (int i = 0; i < nl; i++)
@@ -225,11 +206,9 @@ static int wsrc_open(const char *cmd, const opts *o, wsrc *w)
             if (!sel[L]) continue;
             for (int k = 0; k < w->model->n_linear; k++) {
                 const mxf_linear *li = &w->model->linear[k];
-                char pre[128], nm[256], act[256];
-                snprintf(pre, sizeof pre, w->model->hf_prefix, L);
-                snprintf(nm, sizeof nm, "%s%s%s.weight", pre, submodule(w->model, li->name),
-                         li->name);
-                snprintf(act, sizeof act, "%s%s", pre, act_group(li->name));
+                char nm[256], act[256];
+                mxf_model_tensor_name(w->model, L, k, nm, sizeof nm);
+                mxf_model_act_name(w->model, L, k, act, sizeof act);
                 if (wsrc_add(w, nm, li->out_features, li->in_features, act, -1)) {
                     free(sel);
                     return die(cmd, "out of memory");

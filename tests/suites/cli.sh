@@ -28,4 +28,4 @@ run "cli/missing-verilator" expect_error "required tool 'verilator' not found" \
 run "cli/mxfgen-unknown-option" expect_error "unknown or incomplete option '--arary'" \
     build/bin/mxfgen rtl --arary 4
 run "cli/mxfvec-bad-manifest" expect_error "manifest.json: cannot open" \
-    build/bin/mxfvec stim --config /nonexistent --out build/test-logs/x.hex
+    build/bin/mxfvec stim --config /nonexistent --out build/test-logs/x.hex gemm

@@ -21,7 +21,7 @@
 #include "qmetrics.h"
 #include "rng.h"
 #include "safetensors.h"
-#include "synth.h"
+#include "synthetic.h"
 
 static char tmpdir[256];
 

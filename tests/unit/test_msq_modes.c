@@ -20,7 +20,7 @@
 #include "qformat.h"
 #include "recon.h"
 #include "rng.h"
-#include "synth.h"
+#include "synthetic.h"
 
 /* Heavy-tailed weights like an LLM linear layer (Gaussian bulk plus sparse large values). */
 static float *make_weights(int N, int K, uint64_t seed)

@@ -3,36 +3,24 @@
  * cycle in; one aligned output row (one port slice per column) out, L = R + C - 2 cycles after
  * its activation row. A weight row written to bank b on cycle c is seen by activations presented
  * on cycles > c. */
-#include "emit.h"
+#include "gen.h"
+#include "ws_golden.h"
+#include "ws_harness.h"
 
-int emit_ws_array(const gen_ctx *g, mxf_err *err)
+int emit_ws_array(gen_ctx *g, mxf_err *err)
 {
     vbuf b;
     vb_init(&b);
-    const int R = g->R, C = g->C, WB = g->WB, AW = g->AW, CW = g->CW;
+    const mxf_ws_cfg *cfg = (const mxf_ws_cfg *)(const void *)g->cfg.blob;
+    const int R = cfg->rows, C = cfg->cols, WB = cfg->wbits, AW = mxf_ws_acc_bits(cfg),
+              CW = mxf_ws_cnt_bits(cfg);
+    const char *P = g->prefix;
     const int AIN = 10;          /* {valid, bank, act[7:0]} */
     const int WIN = 2 + CW + WB; /* {valid, bank, cnt, w} */
-    emit_file_header(&b, g, "mxf_ws_array",
+    gen_file_header(&b, g, "mxf_ws_array",
                      "Weight-stationary systolic array top: skewed inputs, PE grid, per-column "
                      "de-skewed outputs.");
-    vb_printf(&b,
-              "module mxf_ws_array (\n"
-              "  input  logic          clk_i,\n"
-              "  input  logic          rst_ni,\n"
-              "  // one activation row per cycle: act_i[8*r +: 8] feeds array row r\n"
-              "  input  logic          act_valid_i,\n"
-              "  input  logic          act_bank_i,\n"
-              "  input  logic [%d:0]   act_i,\n"
-              "  // one weight row per cycle: w_i[%d*c +: %d] is column c of tile row w_row_i\n"
-              "  input  logic          w_valid_i,\n"
-              "  input  logic          w_bank_i,\n"
-              "  input  logic [%d:0]   w_row_i,\n"
-              "  input  logic [%d:0]   w_i,\n"
-              "  // one output row per valid cycle: y_o[%d*c +: %d] is column c's sum\n"
-              "  output logic          y_valid_o,\n"
-              "  output logic [%d:0]   y_o\n"
-              ");\n",
-              R * 8 - 1, WB, WB, CW - 1, C * WB - 1, AW, AW, C * AW - 1);
+    gen_top_ports(&b, g);
     vb_printf(&b,
               "  // Links between PEs: horizontal index r*%d + c (c = 0..%d), vertical r*%d + c.\n"
               "  logic [%d:0] h_valid, h_bank;\n"
@@ -48,7 +36,7 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
     vb_printf(&b, "  // Activation skew: row r delayed by r cycles.\n");
     for (int r = 0; r < R; r++) {
         int depth = r;
-        if (g->cfg.fault == MXF_WS_FAULT_SKEW && r == R - 1) depth = r - 1;
+        if (cfg->fault == MXF_WS_FAULT_SKEW && r == R - 1) depth = r - 1;
         const char *dst_fmt = "{h_valid[%d], h_bank[%d], h_act[%d +: 8]}";
         char dst[128];
         snprintf(dst, sizeof dst, dst_fmt, r * (C + 1), r * (C + 1), r * (C + 1) * 8);
@@ -57,11 +45,11 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
         } else {
             if (depth != r) vb_printf(&b, "  // FAULT skew: row %d is one stage short\n", r);
             vb_printf(&b,
-                      "  mxf_delay #(.Width(%d), .Depth(%d)) u_askew_%d (\n"
+                      "  %smxf_delay #(.Width(%d), .Depth(%d), .CtrlWidth(1)) u_askew_%d (\n"
                       "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
                       "    .d_i   ({act_valid_i, act_bank_i, act_i[%d +: 8]}),\n"
                       "    .q_o   (%s)\n  );\n",
-                      AIN, depth, r, r * 8, dst);
+                      P, AIN, depth, r, r * 8, dst);
         }
     }
 
@@ -76,18 +64,18 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
                       c * WB, WB);
         else
             vb_printf(&b,
-                      "  mxf_delay #(.Width(%d), .Depth(%d)) u_wskew_%d (\n"
+                      "  %smxf_delay #(.Width(%d), .Depth(%d), .CtrlWidth(1)) u_wskew_%d (\n"
                       "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
                       "    .d_i   ({w_valid_i, w_bank_i, w_row_i, w_i[%d +: %d]}),\n"
                       "    .q_o   (%s)\n  );\n",
-                      WIN, c, c, c * WB, WB, dst);
+                      P, WIN, c, c, c * WB, WB, dst);
     }
     vb_printf(&b, "  assign v_psum[%d:0] = '0;\n\n", C * AW - 1);
 
     vb_printf(&b,
-              "  for (genvar r = 0; r < %d; r++) begin : g_row\n"
-              "    for (genvar c = 0; c < %d; c++) begin : g_col\n"
-              "      mxf_ws_pe u_pe (\n"
+              "  for (genvar r = 0; r < %d; r++) begin : gen_row\n"
+              "    for (genvar c = 0; c < %d; c++) begin : gen_col\n"
+              "      %smxf_ws_pe u_pe (\n"
               "        .clk_i    (clk_i),\n"
               "        .rst_ni   (rst_ni),\n"
               "        .a_valid_i(h_valid[r*%d + c]),\n"
@@ -109,11 +97,11 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
               "      );\n"
               "    end\n"
               "  end\n\n",
-              R, C, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
+              R, C, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
               CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
 
     /* Bottom edge: column c's sum is delayed C-1-c cycles so a whole output row is aligned. */
-    const int late = g->cfg.fault == MXF_WS_FAULT_LATE_VALID;
+    const int late = cfg->fault == MXF_WS_FAULT_LATE_VALID;
     const char *yname = late ? "y_early" : "y_o";
     int vout = (R - 1) * (C + 1) + C; /* valid leaving PE(R-1, C-1), in step with its psum */
     if (late) vb_printf(&b, "  logic [%d:0] y_early;\n", C * AW - 1);
@@ -124,19 +112,19 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
             vb_printf(&b, "  assign %s[%d +: %d] = v_psum[%d +: %d];\n", yname, c * AW, AW, src, AW);
         else
             vb_printf(&b,
-                      "  mxf_delay #(.Width(%d), .Depth(%d)) u_yskew_%d (\n"
+                      "  %smxf_delay #(.Width(%d), .Depth(%d), .CtrlWidth(0)) u_yskew_%d (\n"
                       "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
                       "    .d_i   (v_psum[%d +: %d]),\n"
                       "    .q_o   (%s[%d +: %d])\n  );\n",
-                      AW, C - 1 - c, c, src, AW, yname, c * AW, AW);
+                      P, AW, C - 1 - c, c, src, AW, yname, c * AW, AW);
     }
     if (late)
         vb_printf(&b,
                   "  // FAULT late-valid: whole output row (values and valid) one cycle late\n"
-                  "  mxf_delay #(.Width(%d), .Depth(1)) u_ylate (\n"
+                  "  %smxf_delay #(.Width(%d), .Depth(1), .CtrlWidth(1)) u_ylate (\n"
                   "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
                   "    .d_i   ({h_valid[%d], y_early}),\n    .q_o   ({y_valid_o, y_o})\n  );\n",
-                  C * AW + 1, vout);
+                  P, C * AW + 1, vout);
     else
         vb_printf(&b, "  assign y_valid_o = h_valid[%d];\n", vout);
 
@@ -154,7 +142,5 @@ int emit_ws_array(const gen_ctx *g, mxf_err *err)
     vb_printf(&b, ", v_wvalid[%d +: %d], v_wbank[%d +: %d], v_wcnt[%d +: %d], v_w[%d +: %d]};\n",
               R * C, C, R * C, C, R * C * CW, C * CW, R * C * WB, C * WB);
     vb_printf(&b, "endmodule\n");
-    int rc = vb_save(&b, g->rtl_dir, "mxf_ws_array.v", err);
-    vb_free(&b);
-    return rc;
+    return gen_save_rtl(g, "mxf_ws_array", &b, err);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "block.h"
 #include "err.h"
 
 #define MXF_WS_MIN_DIM 2
@@ -41,7 +42,7 @@ int mxf_ws_cfg_validate(const mxf_ws_cfg *c, mxf_err *err);
 /* "ws-a16-w8", "ws-r8c4-w4", "ws-a8-w8-fmul-sign". */
 void mxf_ws_cfg_name(const mxf_ws_cfg *c, char *buf, size_t cap);
 
-int mxf_clog2(long x);                         /* ceil(log2(x)), 0 for x <= 1 */
+
 int mxf_ws_prod_bits(const mxf_ws_cfg *c);     /* 8 + WBITS: exact signed product */
 int mxf_ws_acc_bits(const mxf_ws_cfg *c);      /* prod + clog2(R): exact column sum */
 int mxf_ws_cnt_bits(const mxf_ws_cfg *c);      /* width of the weight-row countdown tag */
@@ -56,12 +57,30 @@ typedef struct mxf_ws_gemm {
     int M, K, N;
     int KT, NT, n_tiles;
     int period; /* P = max(M, R): cycles between tile starts */
+    int kh;     /* K rows per tile (1..R; R unless scale blocks along K force fewer) */
     const int8_t *A; /* M x K, row-major */
     const int8_t *W; /* K x N, row-major, values within the weight width */
 } mxf_ws_gemm;
 
 int mxf_ws_gemm_init(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
                      const int8_t *W, mxf_err *err);
+/* The same with K tiles of kh rows (1 <= kh <= R): tile kt covers K rows [kt*kh, kt*kh + kh);
+ * the array rows kh..R-1 carry zero weights and activations. The schedule is unchanged. */
+int mxf_ws_gemm_init_kh(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
+                        const int8_t *W, int kh, mxf_err *err);
+/* Largest divisor of `block` that is at most R: the K-tile height at which every tile lies inside
+ * one scale block, so per-block scales can be applied after the array. */
+int mxf_ws_kh_for_block(const mxf_ws_cfg *cfg, int block);
+
+/* The post-processing stage after the array (golden model only; the WS RTL has none): each
+ * tile output is an exact integer over one scale block along K; it is scaled by its block's
+ * weight scale for its column and by its row's activation scale and summed over tiles in tile
+ * order, in double: y[m][n] += a[m] * (w[kb][n] * T_kt[m][n]), kb = kt * kh / block. */
+typedef struct mxf_ws_scales {
+    int block;       /* scale block along K (a multiple of kh) */
+    const double *w; /* ceil(K / block) x N weight scales */
+    const double *a; /* M activation scales */
+} mxf_ws_scales;
 
 /* Closed-form schedule (docs/ws-array.md):
  *   tile t's weights load on cycles t*P .. t*P+R-1 into bank t%2,
@@ -97,6 +116,8 @@ typedef struct mxf_ws_checker {
     int64_t *expect;  /* current tile's golden, M x C */
     int64_t *gemm;    /* accumulated GEMM result from observed tiles, M x N */
     int64_t outputs;  /* output rows seen */
+    const mxf_ws_scales *sc; /* optional post-processing */
+    double *y;               /* M x N scaled outputs from the observed tile outputs (sc set) */
     int failed;
     char first_failure[512];
 } mxf_ws_checker;
@@ -108,6 +129,8 @@ int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y);
 /* After the run: every output seen, none extra, and the GEMM assembled from the tile outputs
  * equals the naive GEMM. `last_cycle` is the last cycle simulated. */
 int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle);
+/* Turns on the post-processing stage (mxf_ws_scales) for the observed outputs: k->y. */
+int mxf_ws_checker_set_scales(mxf_ws_checker *k, const mxf_ws_scales *sc, mxf_err *err);
 
 /* Stimulus word layout shared with the emitted Icarus testbench (LSB first):
  * w[C*WB] | w_row[CNT] | w_bank | w_valid | act[R*8] | act_bank | act_valid. */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "rng.h"
-#include "ws_array.h"
+#include "ws_golden.h"
 
 static mxf_ws_cfg cfg_of(int R, int C, int W)
 {

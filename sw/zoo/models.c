@@ -62,3 +62,35 @@ double mxf_model_linear_macs_per_token(const mxf_model *m)
         macs += (double)m->linear[i].out_features * m->linear[i].in_features;
     return macs * m->n_layers;
 }
+
+/* Hugging Face module path of a linear layer inside a block. */
+static const char *submodule(const mxf_model *m, const char *lin)
+{
+    if (!strcmp(m->family, "llama") &&
+        (!strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj") || !strcmp(lin, "down_proj")))
+        return "mlp.";
+    size_t l = strlen(lin);
+    return l > 5 && !strcmp(lin + l - 5, "_proj") ? "self_attn." : "";
+}
+
+/* Linear layers fed by the same activation share one activation stream. */
+static const char *act_group(const char *lin)
+{
+    if (!strcmp(lin, "q_proj") || !strcmp(lin, "k_proj") || !strcmp(lin, "v_proj")) return "attn_in";
+    if (!strcmp(lin, "fc1") || !strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj")) return "mlp_in";
+    return lin;
+}
+
+void mxf_model_tensor_name(const mxf_model *m, int layer, int lin, char *buf, size_t cap)
+{
+    char pre[128];
+    snprintf(pre, sizeof pre, m->hf_prefix, layer);
+    snprintf(buf, cap, "%s%s%s.weight", pre, submodule(m, m->linear[lin].name), m->linear[lin].name);
+}
+
+void mxf_model_act_name(const mxf_model *m, int layer, int lin, char *buf, size_t cap)
+{
+    char pre[128];
+    snprintf(pre, sizeof pre, m->hf_prefix, layer);
+    snprintf(buf, cap, "%s%s", pre, act_group(m->linear[lin].name));
+}

@@ -3,8 +3,8 @@
  * and calibration activations with a few large outlier channels. Every tensor draws from its own
  * stream seeded by (seed, tensor name), so the same seed gives the same bytes whatever else is
  * generated. Parameters and their provenance: docs/formats.md "Synthetic weights". */
-#ifndef MXF_SYNTH_H
-#define MXF_SYNTH_H
+#ifndef MXF_SYNTHETIC_H
+#define MXF_SYNTHETIC_H
 
 #include <stdint.h>
 

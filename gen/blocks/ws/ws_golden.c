@@ -1,4 +1,4 @@
-#include "ws_array.h"
+#include "ws_golden.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +51,6 @@ void mxf_ws_cfg_name(const mxf_ws_cfg *c, char *buf, size_t cap)
         snprintf(buf + n, cap - (size_t)n, "-f%s", mxf_ws_fault_name(c->fault));
 }
 
-int mxf_clog2(long x)
-{
-    int b = 0;
-    while ((1L << b) < x) b++;
-    return b;
-}
 
 int mxf_ws_prod_bits(const mxf_ws_cfg *c) { return MXF_WS_ABITS + c->wbits; }
 int mxf_ws_acc_bits(const mxf_ws_cfg *c) { return mxf_ws_prod_bits(c) + mxf_clog2(c->rows); }
@@ -68,6 +62,19 @@ int64_t mxf_ws_wmax(const mxf_ws_cfg *c) { return (INT64_C(1) << (c->wbits - 1))
 int mxf_ws_gemm_init(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
                      const int8_t *W, mxf_err *err)
 {
+    return mxf_ws_gemm_init_kh(g, cfg, M, K, N, A, W, cfg->rows, err);
+}
+
+int mxf_ws_kh_for_block(const mxf_ws_cfg *cfg, int block)
+{
+    int kh = block < cfg->rows ? block : cfg->rows;
+    while (kh > 1 && block % kh) kh--;
+    return kh < 1 ? 1 : kh;
+}
+
+int mxf_ws_gemm_init_kh(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
+                        const int8_t *W, int kh, mxf_err *err)
+{
     memset(g, 0, sizeof *g);
     if (mxf_ws_cfg_validate(cfg, err)) return -1;
     if (M < 1 || K < 1 || N < 1)
@@ -76,7 +83,10 @@ int mxf_ws_gemm_init(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N,
     g->M = M;
     g->K = K;
     g->N = N;
-    g->KT = (K + cfg->rows - 1) / cfg->rows;
+    if (kh < 1 || kh > cfg->rows)
+        return mxf_fail(err, "K-tile height %d: expected 1..R=%d", kh, cfg->rows);
+    g->kh = kh;
+    g->KT = (K + kh - 1) / kh;
     g->NT = (N + cfg->cols - 1) / cfg->cols;
     g->n_tiles = g->KT * g->NT;
     g->period = M > cfg->rows ? M : cfg->rows;
@@ -112,15 +122,15 @@ int64_t mxf_ws_total_cycles(const mxf_ws_gemm *g)
 
 static int8_t tile_act(const mxf_ws_gemm *g, int tile, int m, int r)
 {
-    int k = (tile % g->KT) * g->cfg.rows + r;
-    return k < g->K ? g->A[(long)m * g->K + k] : 0;
+    int k = (tile % g->KT) * g->kh + r;
+    return r < g->kh && k < g->K ? g->A[(long)m * g->K + k] : 0;
 }
 
 static int8_t tile_w(const mxf_ws_gemm *g, int tile, int r, int c)
 {
-    int k = (tile % g->KT) * g->cfg.rows + r;
+    int k = (tile % g->KT) * g->kh + r;
     int n = (tile / g->KT) * g->cfg.cols + c;
-    return (k < g->K && n < g->N) ? g->W[(long)k * g->N + n] : 0;
+    return (r < g->kh && k < g->K && n < g->N) ? g->W[(long)k * g->N + n] : 0;
 }
 
 void mxf_ws_stim_at(const mxf_ws_gemm *g, int64_t cycle, mxf_ws_stim *s)
@@ -186,7 +196,9 @@ void mxf_ws_checker_free(mxf_ws_checker *k)
 {
     free(k->expect);
     free(k->gemm);
+    free(k->y);
     k->expect = k->gemm = NULL;
+    k->y = NULL;
 }
 
 static int fail(mxf_ws_checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -230,7 +242,12 @@ int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y)
                     (unsigned long long)k->seed);
     for (int c = 0; c < C; c++) {
         int n = nt * C + c;
-        if (n < g->N) k->gemm[(long)m * g->N + n] += y[c];
+        if (n >= g->N) continue;
+        k->gemm[(long)m * g->N + n] += y[c];
+        if (k->sc) {
+            int kb = kt * g->kh / k->sc->block;
+            k->y[(long)m * g->N + n] += k->sc->a[m] * (k->sc->w[(long)kb * g->N + n] * (double)y[c]);
+        }
     }
     k->outputs++;
     if (++k->m == g->M) {
@@ -336,4 +353,16 @@ void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, in
         int64_t pick = mxf_rng_range(&r, 0, 15);
         W[i] = (int8_t)(pick == 0 ? mxf_ws_wmin(c) : mxf_rng_range(&r, mxf_ws_wmin(c), mxf_ws_wmax(c)));
     }
+}
+
+int mxf_ws_checker_set_scales(mxf_ws_checker *k, const mxf_ws_scales *sc, mxf_err *err)
+{
+    const mxf_ws_gemm *g = k->g;
+    if (sc->block < g->kh || sc->block % g->kh)
+        return mxf_fail(err, "scale block %d is not a multiple of the K-tile height %d", sc->block,
+                        g->kh);
+    k->y = calloc((size_t)g->M * (size_t)g->N, sizeof(double));
+    if (!k->y) return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
+    k->sc = sc;
+    return 0;
 }

@@ -1,18 +1,22 @@
 /* mxf_ws_pe: weight-stationary PE. Holds two weight banks so the next tile loads while the
  * current one computes; each activation carries the bank it must use. Weights arrive on a
  * per-column load chain tagged with a row countdown: the PE whose countdown reads 0 latches. */
-#include "emit.h"
+#include "gen.h"
+#include "ws_golden.h"
+#include "ws_harness.h"
 
-int emit_ws_pe(const gen_ctx *g, mxf_err *err)
+int emit_ws_pe(gen_ctx *g, mxf_err *err)
 {
     vbuf b;
     vb_init(&b);
-    const int WB = g->WB, PW = g->PW, AW = g->AW, CW = g->CW;
-    emit_file_header(&b, g, "mxf_ws_pe",
+    const mxf_ws_cfg *cfg = (const mxf_ws_cfg *)(const void *)g->cfg.blob;
+    const int WB = cfg->wbits, PW = mxf_ws_prod_bits(cfg), AW = mxf_ws_acc_bits(cfg),
+              CW = mxf_ws_cnt_bits(cfg);
+    gen_file_header(&b, g, "mxf_ws_pe",
                      "Weight-stationary PE: psum_o <= psum_i + a * w[bank]; double-buffered "
                      "weights loaded through a countdown-tagged chain.");
     vb_printf(&b,
-              "module mxf_ws_pe (\n"
+              "module %smxf_ws_pe (\n"
               "  input  logic          clk_i,\n"
               "  input  logic          rst_ni,\n"
               "  // activation stream (moves right)\n"
@@ -35,19 +39,19 @@ int emit_ws_pe(const gen_ctx *g, mxf_err *err)
               "  output logic [%d:0]   w_cnt_o,\n"
               "  output logic [%d:0]   w_o\n"
               ");\n",
-              AW - 1, AW - 1, CW - 1, WB - 1, CW - 1, WB - 1);
+              g->prefix, AW - 1, AW - 1, CW - 1, WB - 1, CW - 1, WB - 1);
     vb_printf(&b,
               "  logic [%d:0] w0_q, w1_q;  // weight banks\n"
               "  logic [%d:0] w_sel;\n"
               "  logic signed [%d:0] prod;  // exact %d x %d-bit signed product\n"
               "  logic        w_hit;\n\n",
               WB - 1, WB - 1, PW - 1, 8, WB);
-    if (g->cfg.fault == MXF_WS_FAULT_WBANK)
+    if (cfg->fault == MXF_WS_FAULT_WBANK)
         vb_printf(&b, "  // FAULT wbank: bank tag ignored\n"
                       "  assign w_sel = (a_bank_i & 1'b0) ? w1_q : w0_q;\n");
     else
         vb_printf(&b, "  assign w_sel = a_bank_i ? w1_q : w0_q;\n");
-    if (g->cfg.fault == MXF_WS_FAULT_MUL_SIGN)
+    if (cfg->fault == MXF_WS_FAULT_MUL_SIGN)
         vb_printf(&b, "  // FAULT mul-sign: activation zero-extended\n"
                       "  assign prod  = $signed({%d'd0, a_i}) * $signed({{%d{w_sel[%d]}}, w_sel});\n",
                   PW - 8, PW - WB, WB - 1);
@@ -83,7 +87,5 @@ int emit_ws_pe(const gen_ctx *g, mxf_err *err)
               "  end\n"
               "endmodule\n",
               CW, AW - PW, PW - 1, CW);
-    int rc = vb_save(&b, g->rtl_dir, "mxf_ws_pe.v", err);
-    vb_free(&b);
-    return rc;
+    return gen_save_rtl(g, "mxf_ws_pe", &b, err);
 }

@@ -36,5 +36,10 @@ const mxf_model *mxf_model_at(int i);
 void mxf_model_names(char *buf, size_t cap);
 /* Linear MACs for one token through all decoder blocks. */
 double mxf_model_linear_macs_per_token(const mxf_model *m);
+/* Tensor name of linear `lin` of block `layer` (e.g. "model.decoder.layers.3.fc1.weight"), the name
+ * mxquant and mxfsim give its synthetic weights. */
+void mxf_model_tensor_name(const mxf_model *m, int layer, int lin, char *buf, size_t cap);
+/* Name of the activation stream feeding it (shared by q/k/v and by fc1 or gate/up). */
+void mxf_model_act_name(const mxf_model *m, int layer, int lin, char *buf, size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /* Synthetic weights and activations. See synth.h. */
-#include "synth.h"
+#include "synthetic.h"
 
 #include <math.h>
 #include <stdlib.h>

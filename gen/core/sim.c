@@ -1,0 +1,118 @@
+#include "sim.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "parse.h"
+
+void mxf_pv_init(mxf_portvals *pv, const mxf_port *ports, int n)
+{
+    pv->n = n;
+    for (int i = 0; i < n; i++) pv->words[i] = (ports[i].width + 31) / 32;
+    mxf_pv_clear(pv);
+}
+
+void mxf_pv_clear(mxf_portvals *pv)
+{
+    for (int i = 0; i < pv->n; i++) memset(pv->v[i], 0, sizeof(uint32_t) * (size_t)pv->words[i]);
+}
+
+void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
+{
+    uint32_t *w = pv->v[p];
+    for (int i = 0; i < width; i++) {
+        int b = bit + i;
+        uint32_t m = 1u << (b % 32);
+        if ((v >> i) & 1u)
+            w[b / 32] |= m;
+        else
+            w[b / 32] &= ~m;
+    }
+}
+
+int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed)
+{
+    const uint32_t *w = pv->v[p];
+    uint64_t v = 0;
+    for (int i = 0; i < width; i++) {
+        int b = bit + i;
+        v |= (uint64_t)((w[b / 32] >> (b % 32)) & 1u) << i;
+    }
+    if (is_signed && width < 64 && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
+    return (int64_t)v;
+}
+
+const char mxf_sim_opts_help[] =
+    "  --m M --k K --n N   GEMM shape: M activation rows (tokens), K reduction, N outputs\n"
+    "  --seed S            seed of every random operand (printed in every mismatch)\n"
+    "  --count N           number of random GEMMs (random)\n"
+    "  --model NAME        zoo model (model); --tokens M activation rows per layer;\n"
+    "                      --window W tiles of each dimension sampled per layer\n"
+    "  --format SPEC       weight format the model's layers are quantized to (model)\n"
+    "  --image FILE        packed weight image written by mxquant (image); --tensor NAME\n"
+    "  --vcd FILE          write a waveform (a model built with TRACE=1)\n";
+
+int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err)
+{
+    static const struct option lo[] = {
+        {"m", 1, 0, 'm'},      {"k", 1, 0, 'k'},      {"n", 1, 0, 'n'},     {"seed", 1, 0, 's'},
+        {"count", 1, 0, 'c'},  {"vcd", 1, 0, 'v'},    {"model", 1, 0, 'M'}, {"tokens", 1, 0, 't'},
+        {"window", 1, 0, 'w'}, {"image", 1, 0, 'i'},  {"tensor", 1, 0, 'T'}, {"format", 1, 0, 'f'},
+        {0, 0, 0, 0}};
+    *o = (mxf_sim_opts){.m = 16, .k = 3 * (long)R + 1, .n = 2 * (long)C + 1, .count = 8,
+                        .tokens = 32, .window = 4, .seed = 1};
+    int ch;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (ch) {
+        case 'm': bad = mxf_parse_int(optarg, "--m", 1, 1 << 20, &o->m, err), o->set_m = 1; break;
+        case 'k': bad = mxf_parse_int(optarg, "--k", 1, 1 << 20, &o->k, err), o->set_k = 1; break;
+        case 'n': bad = mxf_parse_int(optarg, "--n", 1, 1 << 20, &o->n, err), o->set_n = 1; break;
+        case 'c': bad = mxf_parse_int(optarg, "--count", 1, 1 << 20, &o->count, err); break;
+        case 't': bad = mxf_parse_int(optarg, "--tokens", 1, 1 << 16, &o->tokens, err); break;
+        case 'w': bad = mxf_parse_int(optarg, "--window", 1, 1 << 10, &o->window, err), o->set_window = 1; break;
+        case 's': bad = mxf_parse_u64(optarg, "SEED", &o->seed, err); break;
+        case 'v': o->vcd = optarg; break;
+        case 'M': o->model = optarg; break;
+        case 'i': o->image = optarg; break;
+        case 'T': o->tensor = optarg; break;
+        case 'f': o->format = optarg; break;
+        default:
+            return mxf_fail(err, "unknown or incomplete option '%s'",
+                            argv[optind - 1] ? argv[optind - 1] : "");
+        }
+        if (bad) return -1;
+    }
+    if (optind < argc) return mxf_fail(err, "unexpected argument '%s'", argv[optind]);
+    if ((long long)o->m * o->k > (1LL << 28) || (long long)o->k * o->n > (1LL << 28))
+        return mxf_fail(err, "GEMM M=%ld K=%ld N=%ld: operands above 2^28 elements", o->m, o->k,
+                        o->n);
+    return 0;
+}
+
+const mxf_sim_cmd *mxf_sim_cmd_find(const mxf_block *b, const char *name)
+{
+    for (int i = 0; i < b->n_cmds; i++)
+        if (!strcmp(b->cmds[i].name, name)) return &b->cmds[i];
+    return NULL;
+}
+
+int mxf_port_index(const mxf_port *ports, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ports[i].name, name)) return i;
+    return -1;
+}
+
+int mxf_port_strobe(const mxf_port *ports, int n)
+{
+    int s = -1;
+    for (int i = 0; i < n; i++)
+        if (ports[i].dir == MXF_OUT && ports[i].role == MXF_ROLE_STROBE) {
+            if (s >= 0) return -1;
+            s = i;
+        }
+    return s;
+}

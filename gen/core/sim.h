@@ -1,0 +1,95 @@
+/* The harness core shared by every simulator path (Verilator's mxfsim, Icarus's mxfvec): a block
+ * turns a command (`gemm`, `random`, `image`, `model`, ...) into jobs; a job says, cycle by cycle,
+ * what its input ports carry and checks what its output ports show when the strobe is high; the
+ * simulator path runs the cycles. Port values travel as little-endian 32-bit words per port (bit
+ * i of a port is bit i%32 of word i/32), indexed like the block's port table. */
+#ifndef MXF_SIM_H
+#define MXF_SIM_H
+
+#include <stdint.h>
+
+#include "block.h"
+#include "err.h"
+
+#define MXF_PORT_MAX_WORDS 128 /* 4096-bit ports */
+#define MXF_SIM_SLACK 8        /* cycles simulated past the expected end: late outputs are caught */
+
+typedef struct mxf_portvals {
+    int n;
+    int words[MXF_BLOCK_MAX_PORTS];
+    uint32_t v[MXF_BLOCK_MAX_PORTS][MXF_PORT_MAX_WORDS];
+} mxf_portvals;
+
+void mxf_pv_init(mxf_portvals *pv, const mxf_port *ports, int n);
+void mxf_pv_clear(mxf_portvals *pv);
+/* Writes the low `width` bits of v at bit `bit` of port p. */
+void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v);
+/* Reads `width` bits (<= 64) at bit `bit` of port p, sign-extended when is_signed. */
+int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed);
+
+typedef struct mxf_job mxf_job;
+typedef struct mxf_job_ops {
+    int64_t (*cycles)(const mxf_job *j); /* the golden model's cycle count */
+    void (*stim)(const mxf_job *j, int64_t cycle, mxf_portvals *in);
+    /* One cycle whose strobe was 1. Returns 0, or -1 on the first mismatch. */
+    int (*push)(mxf_job *j, int64_t cycle, const mxf_portvals *out);
+    /* After the run (last_cycle: last simulated). Returns 0, or -1 with the failure set. */
+    int (*finish)(mxf_job *j, int64_t last_cycle);
+    const char *(*failure)(const mxf_job *j);
+} mxf_job_ops;
+
+struct mxf_job {
+    const mxf_job_ops *ops;
+    void *state;
+    double macs;   /* useful multiply-accumulates */
+    int64_t tiles; /* array passes */
+    uint64_t seed;
+};
+
+typedef struct mxf_sim_stats {
+    int64_t jobs, tiles, cycles, outputs;
+    double macs, wall;
+} mxf_sim_stats;
+
+/* What a simulator path gives a block's command. */
+typedef struct mxf_sim_ctx mxf_sim_ctx;
+struct mxf_sim_ctx {
+    /* Runs one job: 0 every output and the cycle count matched, 1 mismatch (first failure in
+     * ctx->failure), -1 error (err). The cycle count is counted from the simulation (one past the
+     * last strobe) and compared with the golden model's. */
+    int (*run)(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err);
+    void (*log)(mxf_sim_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+    int stim_only; /* the path only writes stimulus (Icarus, first pass): no outputs to judge */
+    void *impl;
+    const mxf_port *ports;
+    int n_ports;
+    mxf_sim_stats st;
+    char failure[1024];
+};
+
+/* Command options shared by every block's commands (each command uses those it needs). */
+typedef struct mxf_sim_opts {
+    long m, k, n, count, tokens, window;
+    uint64_t seed;
+    const char *vcd;
+    const char *model;
+    const char *image;
+    const char *tensor;
+    const char *format;
+    int set_m, set_k, set_n, set_window;
+} mxf_sim_opts;
+
+/* Parses argv[0..argc) (argv[0] is the command name). Defaults depend on the array (R, C). */
+int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err);
+/* The options text for usage lines. */
+extern const char mxf_sim_opts_help[];
+
+/* Finds a block command by name. */
+const mxf_sim_cmd *mxf_sim_cmd_find(const mxf_block *b, const char *name);
+
+/* Index of the port called name, or -1. */
+int mxf_port_index(const mxf_port *ports, int n, const char *name);
+/* The strobe port's index (exactly one output with MXF_ROLE_STROBE), or -1. */
+int mxf_port_strobe(const mxf_port *ports, int n);
+
+#endif
