@@ -9,6 +9,7 @@ mkdir -p "$LOG"
 pass=0
 fail=0
 failed=()
+passed=()
 
 # run NAME CMD... : one step, output kept in build/test-logs/NAME.log, shown on failure.
 run() {
@@ -18,6 +19,7 @@ run() {
     mkdir -p "$(dirname "$LOG/$name")"
     if "$@" >"$LOG/$name.log" 2>&1; then
         pass=$((pass + 1))
+        passed+=("$name")
         printf '  ok    %-44s %4ds\n' "$name" $((SECONDS - t0))
     else
         fail=$((fail + 1))
@@ -93,6 +95,27 @@ for f in "${suites[@]}"; do
     # shellcheck source=/dev/null
     source "$f"
 done
+# Every registered block must have been linted, co-simulated, had each of its faults caught and
+# have its doc (docs/architecture.md, "Adding a block"). Checked on full runs only.
+registry_complete() {
+    local b doc f ok=0 names
+    names=$(printf '%s\n' "${passed[@]}")
+    for b in $(build/bin/mxfgen help | awk '/^blocks/{f=1;next} /^$/{f=0} f{print $1}'); do
+        doc=$(build/bin/mxfgen help "$b" | sed -n 's/^timing contract: //p')
+        [[ -n $doc && -s $doc ]] || { echo "block $b: doc '$doc' missing"; ok=1; }
+        [[ -f gen/blocks/$b/${b}_suite.sh ]] || { echo "block $b: no gen/blocks/$b/${b}_suite.sh"; ok=1; }
+        grep -q "^lint/$b-" <<<"$names" || { echo "block $b: no passing lint step"; ok=1; }
+        grep -q "^cosim/$b-" <<<"$names" || { echo "block $b: no passing co-simulation step"; ok=1; }
+        for f in $(build/bin/mxfgen help "$b" | sed -n 's/^faults (--fault, make FAULT=)://p'); do
+            grep -q "^fault/.*$f" <<<"$names" || { echo "block $b: fault $f never shown to be caught"; ok=1; }
+        done
+    done
+    return $ok
+}
+if [[ $# -eq 0 ]]; then
+    echo "== registry"
+    run "registry/every-block-complete" registry_complete
+fi
 if [[ $((pass + fail)) -eq 0 ]]; then
     echo "tests/run.sh: no test ran" >&2
     exit 1

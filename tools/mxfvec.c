@@ -86,6 +86,7 @@ static int write_stim(mxf_sim_ctx *ctx, mxf_job *job, mxf_err *err)
     return mxf_atomic_commit(&af, err);
 }
 
+/* 0, -1 malformed (err), 1 the value holds x/z digits. */
 static int hex_to_port(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err *err)
 {
     size_t len = strlen(hex);
@@ -98,13 +99,15 @@ static int hex_to_port(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err
         if (ch >= '0' && ch <= '9') d = ch - '0';
         else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
         else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
-        else return mxf_fail(err, "port %s: '%c' is not a hex digit (x/z in the RTL)", pt->name, ch);
+        else if (strchr("xXzZ", ch)) return 1;
+        else return mxf_fail(err, "port %s: '%c' is not a hex digit", pt->name, ch);
         if ((d >> (b % 4)) & 1) w[b / 32] |= 1u << (b % 32);
     }
     return 0;
 }
 
-/* "<cycle> <hex of each output in table order>" for every cycle whose strobe was not 0. */
+/* "<cycle> <hex of each output in table order>" for every cycle whose strobe was not 0. An x/z
+ * digit on such a cycle (an X strobe, or unknown data on a valid cycle) is a mismatch. */
 static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
 {
     vec_impl *v = ctx->impl;
@@ -124,13 +127,24 @@ static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_
             rc = mxf_fail(err, "%s:%d: expected '<cycle> <hex>...'", v->path, lineno);
             break;
         }
+        int xport = -1;
         for (int p = 0; p < ctx->n_ports && rc == 0; p++) {
             if (ctx->ports[p].dir != MXF_OUT) continue;
             tok = strtok_r(NULL, " \n", &save);
+            int h = tok ? hex_to_port(tok, &ctx->ports[p], v->pv.v[p], err) : 0;
             if (!tok) rc = mxf_fail(err, "%s:%d: output %s missing", v->path, lineno, ctx->ports[p].name);
-            else if (hex_to_port(tok, &ctx->ports[p], v->pv.v[p], err)) rc = mxf_fail_prefix(err, "%s:%d: ", v->path, lineno);
+            else if (h < 0) rc = mxf_fail_prefix(err, "%s:%d: ", v->path, lineno);
+            else if (h > 0 && xport < 0) xport = p;
         }
         if (rc) break;
+        if (xport >= 0) {
+            snprintf(ctx->failure, sizeof ctx->failure,
+                     "%s: MISMATCH cycle=%lld: output %s holds x/z (unknown) bits on a cycle whose "
+                     "strobe %s is not 0 seed=%" PRIu64,
+                     label, cyc, ctx->ports[xport].name, ctx->ports[strobe].name, job->seed);
+            fclose(f);
+            return 1;
+        }
         if (!(v->pv.v[strobe][0] & 1u)) {
             rc = mxf_fail(err, "%s:%d: strobe %s is not 1", v->path, lineno, ctx->ports[strobe].name);
             break;

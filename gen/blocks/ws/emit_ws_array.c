@@ -75,7 +75,12 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b,
               "  for (genvar r = 0; r < %d; r++) begin : gen_row\n"
               "    for (genvar c = 0; c < %d; c++) begin : gen_col\n"
-              "      %smxf_ws_pe u_pe (\n"
+              "      %smxf_ws_pe #(\n"
+              "        .ActW (%d),\n"
+              "        .WBits(%d),\n"
+              "        .AccW (%d),\n"
+              "        .CntW (%d)\n"
+              "      ) u_pe (\n"
               "        .clk_i    (clk_i),\n"
               "        .rst_ni   (rst_ni),\n"
               "        .a_valid_i(h_valid[r*%d + c]),\n"
@@ -97,7 +102,7 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
               "      );\n"
               "    end\n"
               "  end\n\n",
-              R, C, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
+              R, C, P, MXF_WS_ABITS, WB, AW, CW, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
               CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
 
     /* Bottom edge: column c's sum is delayed C-1-c cycles so a whole output row is aligned. */

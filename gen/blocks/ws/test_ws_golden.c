@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,24 @@ static mxf_ws_cfg cfg_of(int R, int C, int W)
     return c;
 }
 
-/* Every int8 x intW operand pair, through a 2x2 tile, equals the double-precision product. */
+/* Reference product from the operands' two's-complement bit patterns alone (the definition the
+ * RTL's signed multiplier implements): a = -a7*2^7 + sum a_i 2^i, w likewise with its width,
+ * product = sum over bit pairs of +-2^(i+j), accumulated by shifts and additions. */
+static int64_t bitwise_product(uint8_t a_bits, uint8_t w_bits, int wbits)
+{
+    int64_t p = 0;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < wbits; j++) {
+            if (!((a_bits >> i) & 1u) || !((w_bits >> j) & 1u)) continue;
+            int neg = (i == 7) != (j == wbits - 1);
+            int64_t term = (int64_t)1 << (i + j);
+            p += neg ? -term : term;
+        }
+    return p;
+}
+
+/* Every int8 x intW operand pair, through a 2x2 tile, equals the bitwise reference product; the
+ * second column sees the pair with a second row so the tile sum is exercised too. */
 static void exhaustive_products(void **state)
 {
     (void)state;
@@ -30,14 +48,21 @@ static void exhaustive_products(void **state)
         int8_t A[2], Wt[4];
         int64_t out[2];
         mxf_ws_gemm g;
+        const uint8_t wmask = (uint8_t)((1u << W) - 1u);
         for (int a = -128; a <= 127; a++)
             for (int w = (int)mxf_ws_wmin(&c); w <= mxf_ws_wmax(&c); w++) {
-                A[0] = (int8_t)a, A[1] = 0;
-                Wt[0] = (int8_t)w, Wt[1] = (int8_t)(-w / 2), Wt[2] = 0, Wt[3] = 0;
+                int w2 = (int)mxf_ws_wmin(&c) + (int)mxf_ws_wmax(&c) - w; /* mirrored pair */
+                A[0] = (int8_t)a, A[1] = (int8_t)(127 - (a & 0x7f));
+                Wt[0] = (int8_t)w, Wt[1] = (int8_t)w2, Wt[2] = 0, Wt[3] = (int8_t)w;
                 assert_int_equal(mxf_ws_gemm_init(&g, &c, 1, 2, 2, A, Wt, NULL), 0);
                 mxf_ws_tile_golden(&g, 0, out);
-                assert_true((double)out[0] == (double)a * (double)w);
-                assert_true((double)out[1] == (double)a * (double)(int8_t)(-w / 2));
+                uint8_t ab0 = (uint8_t)A[0], ab1 = (uint8_t)A[1];
+                int64_t e0 = bitwise_product(ab0, (uint8_t)(Wt[0] & wmask), W);
+                int64_t e1 = bitwise_product(ab0, (uint8_t)(Wt[1] & wmask), W) +
+                             bitwise_product(ab1, (uint8_t)(Wt[3] & wmask), W);
+                if (out[0] != e0 || out[1] != e1)
+                    fail_msg("W=%d a=%d w=%d: golden %lld %lld, bitwise %lld %lld", W, a, w,
+                             (long long)out[0], (long long)out[1], (long long)e0, (long long)e1);
             }
     }
 }
@@ -246,8 +271,8 @@ static void stimulus_respects_bank_contract(void **state)
                 last_w[tile_w] = cyc;
             }
             if (s.act_valid) {
-                if (!prev_av || (cyc - first_act[tile_a < 0 ? 0 : tile_a]) >= g.period || tile_a < 0)
-                    if (tile_a < 0 || cyc >= mxf_ws_tile_start(&g, tile_a + 1)) tile_a++;
+                /* a new tile starts after a gap or once a whole tile's M rows have passed */
+                if (tile_a < 0 || !prev_av || cyc - first_act[tile_a] >= M) tile_a++;
                 assert_int_equal(s.act_bank, tile_a & 1);
                 if (first_act[tile_a] < 0) first_act[tile_a] = cyc;
                 last_act[tile_a] = cyc;
@@ -256,7 +281,9 @@ static void stimulus_respects_bank_contract(void **state)
         }
         for (int t = 0; t < 8; t++) {
             assert_int_equal(rows[t], 6);
-            assert_int_equal(first_act[t], mxf_ws_tile_start(&g, t));
+            /* the documented schedule, written out: s_t = R + t * max(M, R) */
+            assert_int_equal(first_act[t], 6 + t * (M > 6 ? M : 6));
+            assert_int_equal(first_w[t], t * (M > 6 ? M : 6));
             assert_int_equal(last_act[t] - first_act[t] + 1, M);
             assert_true(last_w[t] < first_act[t]);
             if (t >= 2) assert_true(first_w[t] > last_act[t - 2]);
@@ -266,6 +293,75 @@ static void stimulus_respects_bank_contract(void **state)
     }
     /* SCALE-Sim's weight-stationary single-tile count 2R + C + T - 2 (T = M rows). */
     assert_int_equal(mxf_ws_cycles_formula(&c, 10, 1), 2 * 6 + 3 + 10 - 2);
+}
+
+/* K tiles of kh rows inside one scale block, and the post-processing stage: the checker's scaled
+ * outputs, fed the golden tile outputs at their cycles, equal a naive double reference
+ * sum_k (a_s[m] * A[m][k]) * (w_s[k / B][n] * W[k][n]) within the documented bound. */
+static void kh_tiles_and_scales_match_naive(void **state)
+{
+    (void)state;
+    mxf_rng r;
+    mxf_rng_seed(&r, 21);
+    const int blocks[] = {32, 16, 8, 12};
+    for (int it = 0; it < 40; it++) {
+        mxf_ws_cfg c = cfg_of((int)mxf_rng_range(&r, 2, 40), (int)mxf_rng_range(&r, 2, 6), 8);
+        int B = blocks[it % 4];
+        int kh = mxf_ws_kh_for_block(&c, B);
+        /* the largest divisor of B that fits the rows, found independently */
+        int want = 1;
+        for (int d = 1; d <= B && d <= c.rows; d++)
+            if (B % d == 0) want = d;
+        assert_int_equal(kh, want);
+        int M = (int)mxf_rng_range(&r, 1, 9), K = (int)mxf_rng_range(&r, 1, 3 * B),
+            N = (int)mxf_rng_range(&r, 1, 13);
+        int8_t *A = malloc((size_t)M * K), *W = malloc((size_t)K * N);
+        int KB = (K + B - 1) / B;
+        double *ws = malloc(sizeof(double) * (size_t)KB * N), *as = malloc(sizeof(double) * (size_t)M);
+        mxf_ws_random_operands(&c, (uint64_t)it, M, K, N, A, W);
+        for (int i = 0; i < KB * N; i++) ws[i] = ldexp(1.0, (int)mxf_rng_range(&r, -20, 5));
+        for (int m = 0; m < M; m++) as[m] = 0.001 + (double)mxf_rng_range(&r, 1, 1000) / 977.0;
+        mxf_ws_gemm g;
+        assert_int_equal(mxf_ws_gemm_init_kh(&g, &c, M, K, N, A, W, kh, NULL), 0);
+        assert_int_equal(g.KT, (K + kh - 1) / kh);
+        mxf_ws_checker k;
+        assert_int_equal(mxf_ws_checker_init(&k, &g, 1, NULL), 0);
+        mxf_ws_scales sc = {B, ws, as};
+        assert_int_equal(mxf_ws_checker_set_scales(&k, &sc, NULL), 0);
+        int64_t *tile = malloc(sizeof(int64_t) * (size_t)M * c.cols);
+        for (int t = 0; t < g.n_tiles; t++) {
+            mxf_ws_tile_golden(&g, t, tile);
+            for (int m = 0; m < M; m++)
+                if (mxf_ws_checker_push(&k, mxf_ws_output_cycle(&g, t, m), tile + (size_t)m * c.cols))
+                    fail_msg("%s", k.first_failure);
+        }
+        if (mxf_ws_checker_finish(&k, mxf_ws_total_cycles(&g))) fail_msg("%s", k.first_failure);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double ref = 0, mag = 0;
+                for (int kk = 0; kk < K; kk++) {
+                    double t = (as[m] * A[(size_t)m * K + kk]) * (ws[(size_t)(kk / B) * N + n] * W[(size_t)kk * N + n]);
+                    ref += t, mag += fabs(t);
+                }
+                double y = k.y[(size_t)m * N + n];
+                if (fabs(y - ref) > (K + g.KT + 4) * 0x1p-53 * mag)
+                    fail_msg("R=%d B=%d kh=%d m=%d n=%d: %.17g vs %.17g", c.rows, B, kh, m, n, y, ref);
+            }
+        mxf_ws_checker_free(&k);
+        free(A), free(W), free(ws), free(as), free(tile);
+    }
+    /* a scale block that is not a multiple of the tile height is refused */
+    mxf_ws_cfg c = cfg_of(8, 2, 8);
+    int8_t A[8] = {0}, W[16] = {0};
+    mxf_ws_gemm g;
+    assert_int_equal(mxf_ws_gemm_init_kh(&g, &c, 1, 8, 2, A, W, 8, NULL), 0);
+    mxf_ws_checker k;
+    assert_int_equal(mxf_ws_checker_init(&k, &g, 1, NULL), 0);
+    double one[2] = {1, 1};
+    mxf_ws_scales bad = {12, one, one};
+    assert_int_equal(mxf_ws_checker_set_scales(&k, &bad, NULL), -1);
+    mxf_ws_checker_free(&k);
+    assert_int_equal(mxf_ws_gemm_init_kh(&g, &c, 1, 8, 2, A, W, 9, NULL), -1);
 }
 
 static void checker_reports_first_failure(void **state)
@@ -369,6 +465,7 @@ int main(void)
         cmocka_unit_test(acc_width_is_tight),
         cmocka_unit_test(register_model_agrees_with_golden_schedule),
         cmocka_unit_test(stimulus_respects_bank_contract),
+        cmocka_unit_test(kh_tiles_and_scales_match_naive),
         cmocka_unit_test(checker_reports_first_failure),
         cmocka_unit_test(hex_formats),
         cmocka_unit_test(config_validation_and_names),

@@ -1,0 +1,3 @@
+mxf_delay.sv
+mxf_ws_pe.sv
+mxf_ws_array.sv
