@@ -401,9 +401,17 @@ static int emit_core(gen_ctx *g, mxf_err *err)
               "  lint:\n    <<: *default\n    default_tool: verilator\n"
               "    tools:\n      verilator:\n        mode: lint-only\n        verilator_options: [-Wall]\n"
               "  sim:\n    filesets: [rtl, tb]\n    toplevel: tb_%s%s\n    default_tool: icarus\n"
+              "    parameters: [NCycles, stim, out]\n"
               "    tools:\n      icarus:\n        iverilog_options: [-g2012]\n"
               "  synth:\n    <<: *default\n    default_tool: yosys\n"
-              "    tools:\n      yosys:\n        arch: ice40\n",
+              "    tools:\n      yosys:\n        arch: ice40\n\n"
+              "parameters:\n"
+              "  NCycles:\n    datatype: int\n    paramtype: vlogparam\n"
+              "    description: cycles to simulate (mxfvec stim prints it)\n"
+              "  stim:\n    datatype: file\n    paramtype: plusarg\n"
+              "    description: stimulus, one hex word per cycle (mxfvec stim --out)\n"
+              "  out:\n    datatype: str\n    paramtype: plusarg\n"
+              "    description: output file for mxfvec check --got\n",
               g->prefix, g->block->top, g->prefix, g->block->top, g->prefix, g->block->top);
     char name[200];
     snprintf(name, sizeof name, "%s.core", g->name);

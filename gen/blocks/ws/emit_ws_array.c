@@ -75,12 +75,9 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b,
               "  for (genvar r = 0; r < %d; r++) begin : gen_row\n"
               "    for (genvar c = 0; c < %d; c++) begin : gen_col\n"
-              "      %smxf_ws_pe #(\n"
-              "        .ActW (%d),\n"
-              "        .WBits(%d),\n"
-              "        .AccW (%d),\n"
-              "        .CntW (%d)\n"
-              "      ) u_pe (\n"
+              "      // the PE's parameter defaults are this config's widths (ActW %d, WBits %d, AccW %d,\n"
+              "      // CntW %d), so it keeps its own name in synthesis reports\n"
+              "      %smxf_ws_pe u_pe (\n"
               "        .clk_i    (clk_i),\n"
               "        .rst_ni   (rst_ni),\n"
               "        .a_valid_i(h_valid[r*%d + c]),\n"
@@ -102,7 +99,7 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
               "      );\n"
               "    end\n"
               "  end\n\n",
-              R, C, P, MXF_WS_ABITS, WB, AW, CW, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
+              R, C, MXF_WS_ABITS, WB, AW, CW, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
               CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
 
     /* Bottom edge: column c's sum is delayed C-1-c cycles so a whole output row is aligned. */
