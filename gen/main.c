@@ -71,13 +71,17 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: mxfgen <command> [--arch NAME] [options]\n"
                "       mxfgen help [command | block]\n\ncommands:\n");
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\noptions of every block:\n");
-    fprintf(f, "  %-16s %s\n", "--from-env", "take ARCH and the block's knobs (ARRAY, ...) not given as options from the environment (make does)");
+    fprintf(f, "  %-16s %s\n", "--from-env",
+            "take ARCH and the block's knobs (ARRAY, ...) not given as options from the "
+            "environment (make does)");
     for (int i = 0; i < N_COMMON; i++) print_opt(f, &common[i]);
     fprintf(f, "\nblocks (--arch, make ARCH=):\n");
     for (int i = 0; mxf_blocks[i]; i++)
-        fprintf(f, "  %-12s %s%s\n", mxf_blocks[i]->name, mxf_blocks[i]->summary, i ? "" : " (default)");
+        fprintf(f, "  %-12s %s%s\n", mxf_blocks[i]->name, mxf_blocks[i]->summary,
+                i ? "" : " (default)");
     fprintf(f, "\n`mxfgen help <block>` lists a block's options, faults and ports.\n");
 }
 
@@ -115,10 +119,11 @@ static int env_knobs(const mxf_block *b, const char **vals)
             const char *mv = mxf_blocks[k]->opts[i].makevar, *v = mv ? getenv(mv) : NULL;
             if (!v || !*v) continue;
             int mine = 0;
-            for (int j = 0; j < b->n_opts; j++) mine |= b->opts[j].makevar && !strcmp(b->opts[j].makevar, mv);
+            for (int j = 0; j < b->n_opts; j++)
+                mine |= b->opts[j].makevar && !strcmp(b->opts[j].makevar, mv);
             if (!mine) {
-                fprintf(stderr, "mxfgen: %s=%s: not a knob of block %s (see mxfgen help %s)\n", mv, v,
-                        b->name, b->name);
+                fprintf(stderr, "mxfgen: %s=%s: not a knob of block %s (see mxfgen help %s)\n", mv,
+                        v, b->name, b->name);
                 return -1;
             }
         }
@@ -131,8 +136,10 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
     int from_env = 0, na = 0;
     char *args[256];
     for (int i = 0; i < argc && na < 255; i++) {
-        if (!strcmp(argv[i], "--from-env")) from_env = 1;
-        else args[na++] = argv[i];
+        if (!strcmp(argv[i], "--from-env"))
+            from_env = 1;
+        else
+            args[na++] = argv[i];
     }
     args[na] = NULL;
     argc = na;
@@ -140,8 +147,10 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
     /* The block decides which options exist, so find --arch first. */
     const char *arch = from_env ? getenv("ARCH") : NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[i + 1];
-        else if (!strncmp(argv[i], "--arch=", 7)) arch = argv[i] + 7;
+        if (!strcmp(argv[i], "--arch") && i + 1 < argc)
+            arch = argv[i + 1];
+        else if (!strncmp(argv[i], "--arch=", 7))
+            arch = argv[i] + 7;
     }
     const mxf_block *b = arch && *arch ? mxf_block_find(arch) : mxf_blocks[0];
     if (!b) {
@@ -152,7 +161,8 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
     }
     struct option lo[N_COMMON + MXF_BLOCK_MAX_OPTS + 1];
     for (int i = 0; i < N_COMMON; i++) lo[i] = (struct option){common[i].name, 1, NULL, i};
-    for (int i = 0; i < b->n_opts; i++) lo[N_COMMON + i] = (struct option){b->opts[i].name, 1, NULL, N_COMMON + i};
+    for (int i = 0; i < b->n_opts; i++)
+        lo[N_COMMON + i] = (struct option){b->opts[i].name, 1, NULL, N_COMMON + i};
     lo[N_COMMON + b->n_opts] = (struct option){0, 0, 0, 0};
     const char *vals[MXF_BLOCK_MAX_OPTS] = {0};
     memset(o, 0, sizeof *o);
@@ -166,13 +176,23 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
             continue;
         }
         switch (c) {
-        case C_ARCH: break;
-        case C_PREFIX: o->prefix = optarg; break;
-        case C_TAG: o->tag = optarg; break;
-        case C_OUTROOT: o->outroot = optarg; break;
-        case C_OUT: o->outdir = optarg; break;
+        case C_ARCH:
+            break;
+        case C_PREFIX:
+            o->prefix = optarg;
+            break;
+        case C_TAG:
+            o->tag = optarg;
+            break;
+        case C_OUTROOT:
+            o->outroot = optarg;
+            break;
+        case C_OUT:
+            o->outdir = optarg;
+            break;
         default:
-            fprintf(stderr, "mxfgen: unknown or incomplete option '%s' for block %s (see mxfgen help %s)\n",
+            fprintf(stderr,
+                    "mxfgen: unknown or incomplete option '%s' for block %s (see mxfgen help %s)\n",
                     argv[optind - 1], b->name, b->name);
             return -1;
         }
@@ -183,7 +203,8 @@ static int parse_opts(int argc, char **argv, gen_opts *o)
     }
     if (from_env && env_knobs(b, vals)) return -1;
     mxf_err e;
-    if (mxf_hwcfg_parse(&o->cfg, b->name, vals, &e) || (o->prefix && gen_prefix_check(o->prefix, &e))) {
+    if (mxf_hwcfg_parse(&o->cfg, b->name, vals, &e) ||
+        (o->prefix && gen_prefix_check(o->prefix, &e))) {
         fprintf(stderr, "mxfgen: %s\n", e.msg);
         return -1;
     }
@@ -194,7 +215,8 @@ static int cmd_rtl(const gen_opts *o)
 {
     gen_ctx g;
     mxf_err e;
-    if (gen_ctx_init(&g, &o->cfg, o->prefix, o->tag, o->outroot, o->outdir, &e) || gen_emit_config(&g, &e)) {
+    if (gen_ctx_init(&g, &o->cfg, o->prefix, o->tag, o->outroot, o->outdir, &e) ||
+        gen_emit_config(&g, &e)) {
         fprintf(stderr, "mxfgen: %s\n", e.msg);
         return 3;
     }
@@ -222,8 +244,9 @@ static int cmd_dump(const gen_opts *o)
         fprintf(stderr, "mxfgen: %s\n", e.msg);
         return 2;
     }
-    printf("name        %s\nblock       %s (%s)\nargs        %s\ntop         %s%s\ndir         %s\n",
-           g.name, g.block->name, g.block->summary, g.args, g.prefix, g.block->top, g.dir);
+    printf(
+        "name        %s\nblock       %s (%s)\nargs        %s\ntop         %s%s\ndir         %s\n",
+        g.name, g.block->name, g.block->summary, g.args, g.prefix, g.block->top, g.dir);
     for (int i = 0; i < g.n_derived; i++)
         printf("%-11s %ld  (%s)\n", g.derived[i].name, g.derived[i].value, g.derived[i].doc);
     for (int i = 0; i < g.n_ports; i++)

@@ -46,7 +46,8 @@ static int vl_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *er
         mxf_dut_get(v->dut, v->strobe, v->out.v[v->strobe]);
         if (v->out.v[v->strobe][0] & 1u) {
             for (int p = 0; p < ctx->n_ports; p++)
-                if (ctx->ports[p].dir == MXF_OUT && p != v->strobe) mxf_dut_get(v->dut, p, v->out.v[p]);
+                if (ctx->ports[p].dir == MXF_OUT && p != v->strobe)
+                    mxf_dut_get(v->dut, p, v->out.v[p]);
             last = c;
             outputs++;
             if (job->ops->push(job, c, &v->out)) bad = 1;
@@ -83,12 +84,14 @@ static void vl_log(mxf_sim_ctx *ctx, const char *fmt, ...)
 
 static void usage(FILE *f, const mxf_block *b)
 {
-    fprintf(f, "usage: mxfsim <command> [options]   (config %s, block %s)\n", MXF_CFG_NAME, b->name);
+    fprintf(f, "usage: mxfsim <command> [options]   (config %s, block %s)\n", MXF_CFG_NAME,
+            b->name);
     for (int i = 0; i < b->n_cmds; i++)
         fprintf(f, "  %-7s %s\n          %s\n", b->cmds[i].name, b->cmds[i].usage, b->cmds[i].help);
     fprintf(f, "options:\n%s", mxf_sim_opts_help);
-    fprintf(f, "Verilator plusargs (e.g. +verilator+seed+7 +verilator+rand+reset+2) go to the model.\n"
-               "Exit status: 0 all outputs and cycles match, 1 mismatch, 2 bad input or usage.\n");
+    fprintf(f,
+            "Verilator plusargs (e.g. +verilator+seed+7 +verilator+rand+reset+2) go to the model.\n"
+            "Exit status: 0 all outputs and cycles match, 1 mismatch, 2 bad input or usage.\n");
 }
 
 /* The compiled-in header and the library must agree on the config (a stale build otherwise). */
@@ -101,12 +104,13 @@ static int check_header(mxf_hwcfg *cfg, mxf_port *ports, int *n_ports)
     }
     *n_ports = mxf_hwcfg_ports(cfg, ports);
     int ok = *n_ports == MXF_N_PORTS;
-#define CHECK_PORT(i, n, dir, role, w) \
+#define CHECK_PORT(i, n, dir, role, w)                                                             \
     ok = ok && !strcmp(ports[i].name, #n) && ports[i].width == (w);
     MXF_PORTS(CHECK_PORT)
 #undef CHECK_PORT
     if (!ok || strcmp(cfg->block->name, MXF_BLOCK) || mxf_port_strobe(ports, *n_ports) < 0) {
-        fprintf(stderr, "mxfsim: %s: mxf_params.h disagrees with the block's port table (stale build?)\n",
+        fprintf(stderr,
+                "mxfsim: %s: mxf_params.h disagrees with the block's port table (stale build?)\n",
                 MXF_CFG_NAME);
         return -1;
     }
@@ -155,12 +159,14 @@ int main(int argc, char **argv)
     mxf_pv_init(&v.in, ports, n_ports);
     mxf_pv_init(&v.out, ports, n_ports);
     v.strobe = mxf_port_strobe(ports, n_ports);
-    mxf_sim_ctx ctx = {.run = vl_run, .log = vl_log, .impl = &v, .ports = ports, .n_ports = n_ports};
+    mxf_sim_ctx ctx = {
+        .run = vl_run, .log = vl_log, .impl = &v, .ports = ports, .n_ports = n_ports};
     int rc = cmd->fn(&ctx, &cfg, &o, &e);
     mxf_dut_free(v.dut);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
     if (rc == 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
-    double peak = (double)ctx.st.cycles * mxf_hwcfg_derived(&cfg, "rows") * mxf_hwcfg_derived(&cfg, "cols");
+    double peak =
+        (double)ctx.st.cycles * mxf_hwcfg_derived(&cfg, "rows") * mxf_hwcfg_derived(&cfg, "cols");
     printf("%s: config=%s jobs=%" PRId64 " tiles=%" PRId64 " MACs=%.0f cycles=%" PRId64
            " utilization=%.1f%% mismatches=%d wall=%.2fs sim=%.0f cycles/s %.1f MMAC/s\n",
            cmd->name, MXF_CFG_NAME, ctx.st.jobs, ctx.st.tiles, ctx.st.macs, ctx.st.cycles,

@@ -42,10 +42,14 @@ template <class T> static void get(const T &port, uint32_t *w)
 }
 
 // Per-role actions of the port table's X-macro.
-#define SET_IN_DATA(i, n, w) \
-    case i: put(d->top->n, words); break;
-#define GET_OUT(i, n, w) \
-    case i: get(d->top->n, words); break;
+#define SET_IN_DATA(i, n, w)                                                                       \
+    case i:                                                                                        \
+        put(d->top->n, words);                                                                     \
+        break;
+#define GET_OUT(i, n, w)                                                                           \
+    case i:                                                                                        \
+        get(d->top->n, words);                                                                     \
+        break;
 #define SET_CASE(i, n, dir, role, w) SET_##dir##_##role(i, n, w)
 #define GET_CASE(i, n, dir, role, w) GET_##dir(i, n, w)
 #define SET_IN_CLOCK(i, n, w)
@@ -64,8 +68,14 @@ template <class T> static void get(const T &port, uint32_t *w)
 #define RESET_DATA(n)
 #define RESET_STROBE(n)
 
-static void set_clock(mxf_dut *d, int clk) { MXF_PORTS(CLOCK_OF) }
-static void set_reset(mxf_dut *d, int rst_n) { MXF_PORTS(RESET_OF) }
+static void set_clock(mxf_dut *d, int clk)
+{
+    MXF_PORTS(CLOCK_OF)
+}
+static void set_reset(mxf_dut *d, int rst_n)
+{
+    MXF_PORTS(RESET_OF)
+}
 
 static void dump(mxf_dut *d)
 {
@@ -77,7 +87,10 @@ static void dump(mxf_dut *d)
 
 extern "C" {
 
-int mxf_dut_has_trace(void) { return VM_TRACE; }
+int mxf_dut_has_trace(void)
+{
+    return VM_TRACE;
+}
 
 mxf_dut *mxf_dut_new(const char *vcd_path, int argc, char **argv)
 {
@@ -139,7 +152,8 @@ void mxf_dut_set(mxf_dut *d, int port, const uint32_t *words)
 {
     switch (port) {
         MXF_PORTS(SET_CASE)
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -147,7 +161,8 @@ void mxf_dut_get(const mxf_dut *d, int port, uint32_t *words)
 {
     switch (port) {
         MXF_PORTS(GET_CASE)
-    default: break;
+    default:
+        break;
     }
 }
 }

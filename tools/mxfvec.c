@@ -38,7 +38,8 @@ static int load_config(const char *dir, mxf_hwcfg *cfg, mxf_err *e)
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(root, "args");
     int rc = -1;
     if (!cJSON_IsString(args))
-        mxf_fail(e, "%s: field 'args' missing (a manifest from an older mxfgen? run make rtl)", path);
+        mxf_fail(e, "%s: field 'args' missing (a manifest from an older mxfgen? run make rtl)",
+                 path);
     else if (mxf_hwcfg_parse_args(cfg, args->valuestring, e) == 0)
         rc = 0;
     else
@@ -55,7 +56,8 @@ static int write_stim(mxf_sim_ctx *ctx, mxf_job *job, mxf_err *err)
     if (mxf_atomic_open(&af, v->path, err)) return -1;
     int sb = 0;
     for (int p = 0; p < ctx->n_ports; p++)
-        if (ctx->ports[p].dir == MXF_IN && ctx->ports[p].role == MXF_ROLE_DATA) sb += ctx->ports[p].width;
+        if (ctx->ports[p].dir == MXF_IN && ctx->ports[p].role == MXF_ROLE_DATA)
+            sb += ctx->ports[p].width;
     const int digits = (sb + 3) / 4;
     uint8_t *bits = calloc((size_t)digits * 4, 1);
     char *line = malloc((size_t)digits + 2);
@@ -72,10 +74,12 @@ static int write_stim(mxf_sim_ctx *ctx, mxf_job *job, mxf_err *err)
             const mxf_port *pt = &ctx->ports[p];
             if (pt->dir != MXF_IN || pt->role != MXF_ROLE_DATA) continue;
             hi -= pt->width;
-            for (int b = 0; b < pt->width; b++) bits[hi + b] = (uint8_t)((v->pv.v[p][b / 32] >> (b % 32)) & 1u);
+            for (int b = 0; b < pt->width; b++)
+                bits[hi + b] = (uint8_t)((v->pv.v[p][b / 32] >> (b % 32)) & 1u);
         }
         for (int d = 0; d < digits; d++) {
-            int x = bits[4 * d] | bits[4 * d + 1] << 1 | bits[4 * d + 2] << 2 | bits[4 * d + 3] << 3;
+            int x =
+                bits[4 * d] | bits[4 * d + 1] << 1 | bits[4 * d + 2] << 2 | bits[4 * d + 3] << 3;
             line[digits - 1 - d] = "0123456789abcdef"[x];
         }
         line[digits] = '\n';
@@ -91,16 +95,22 @@ static int hex_to_port(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err
 {
     size_t len = strlen(hex);
     if (len != (size_t)(pt->width + 3) / 4)
-        return mxf_fail(err, "port %s: %zu hex digits, expected %d", pt->name, len, (pt->width + 3) / 4);
+        return mxf_fail(err, "port %s: %zu hex digits, expected %d", pt->name, len,
+                        (pt->width + 3) / 4);
     memset(w, 0, sizeof(uint32_t) * (size_t)((pt->width + 31) / 32));
     for (int b = 0; b < pt->width; b++) {
         char ch = hex[len - 1 - (size_t)(b / 4)];
         int d;
-        if (ch >= '0' && ch <= '9') d = ch - '0';
-        else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-        else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
-        else if (strchr("xXzZ", ch)) return 1;
-        else return mxf_fail(err, "port %s: '%c' is not a hex digit", pt->name, ch);
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            d = ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F')
+            d = ch - 'A' + 10;
+        else if (strchr("xXzZ", ch))
+            return 1;
+        else
+            return mxf_fail(err, "port %s: '%c' is not a hex digit", pt->name, ch);
         if ((d >> (b % 4)) & 1) w[b / 32] |= 1u << (b % 32);
     }
     return 0;
@@ -132,9 +142,12 @@ static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_
             if (ctx->ports[p].dir != MXF_OUT) continue;
             tok = strtok_r(NULL, " \n", &save);
             int h = tok ? hex_to_port(tok, &ctx->ports[p], v->pv.v[p], err) : 0;
-            if (!tok) rc = mxf_fail(err, "%s:%d: output %s missing", v->path, lineno, ctx->ports[p].name);
-            else if (h < 0) rc = mxf_fail_prefix(err, "%s:%d: ", v->path, lineno);
-            else if (h > 0 && xport < 0) xport = p;
+            if (!tok)
+                rc = mxf_fail(err, "%s:%d: output %s missing", v->path, lineno, ctx->ports[p].name);
+            else if (h < 0)
+                rc = mxf_fail_prefix(err, "%s:%d: ", v->path, lineno);
+            else if (h > 0 && xport < 0)
+                xport = p;
         }
         if (rc) break;
         if (xport >= 0) {
@@ -146,7 +159,8 @@ static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_
             return 1;
         }
         if (!(v->pv.v[strobe][0] & 1u)) {
-            rc = mxf_fail(err, "%s:%d: strobe %s is not 1", v->path, lineno, ctx->ports[strobe].name);
+            rc = mxf_fail(err, "%s:%d: strobe %s is not 1", v->path, lineno,
+                          ctx->ports[strobe].name);
             break;
         }
         last = cyc;
@@ -172,7 +186,9 @@ static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_
 static int vec_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
 {
     vec_impl *v = ctx->impl;
-    if (v->runs++) return mxf_fail(err, "this command runs more than one job; Icarus runs one (use gemm or image)");
+    if (v->runs++)
+        return mxf_fail(err,
+                        "this command runs more than one job; Icarus runs one (use gemm or image)");
     v->ncycles = job->ops->cycles(job) + MXF_SIM_SLACK;
     ctx->st.jobs++;
     return v->check ? check_outputs(ctx, job, label, err) : write_stim(ctx, job, err);
@@ -193,7 +209,9 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         {"config", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {"got", 1, 0, 'g'}, {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "stim") && strcmp(argv[1], "check"))) {
-        fprintf(stderr, "usage: mxfvec stim|check --config DIR (--out FILE | --got FILE) COMMAND [options]\n");
+        fprintf(
+            stderr,
+            "usage: mxfvec stim|check --config DIR (--out FILE | --got FILE) COMMAND [options]\n");
         return 2;
     }
     static vec_impl v;
@@ -203,9 +221,12 @@ int main(int argc, char **argv)
     optind = 2;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-        if (ch == 'c') config = optarg;
-        else if (ch == 'o' && !v.check) v.path = optarg;
-        else if (ch == 'g' && v.check) v.path = optarg;
+        if (ch == 'c')
+            config = optarg;
+        else if (ch == 'o' && !v.check)
+            v.path = optarg;
+        else if (ch == 'g' && v.check)
+            v.path = optarg;
         else {
             fprintf(stderr, "mxfvec: unknown or incomplete option '%s'\n", argv[optind - 1]);
             return 2;
@@ -214,7 +235,8 @@ int main(int argc, char **argv)
     mxf_err e;
     mxf_hwcfg cfg;
     if (!config || !v.path || optind >= argc) {
-        fprintf(stderr, "mxfvec: --config DIR, %s FILE and a COMMAND are required\n", v.check ? "--got" : "--out");
+        fprintf(stderr, "mxfvec: --config DIR, %s FILE and a COMMAND are required\n",
+                v.check ? "--got" : "--out");
         return 2;
     }
     if (load_config(config, &cfg, &e)) {
@@ -223,7 +245,8 @@ int main(int argc, char **argv)
     }
     const mxf_sim_cmd *cmd = mxf_sim_cmd_find(cfg.block, argv[optind]);
     if (!cmd || !cmd->single_job) {
-        fprintf(stderr, "mxfvec: '%s' is not a single-job command of block %s\n", argv[optind], cfg.block->name);
+        fprintf(stderr, "mxfvec: '%s' is not a single-job command of block %s\n", argv[optind],
+                cfg.block->name);
         return 2;
     }
     mxf_sim_opts o;
@@ -235,7 +258,12 @@ int main(int argc, char **argv)
     mxf_port ports[MXF_BLOCK_MAX_PORTS];
     int n = mxf_hwcfg_ports(&cfg, ports);
     mxf_pv_init(&v.pv, ports, n);
-    mxf_sim_ctx ctx = {.run = vec_run, .log = vec_log, .impl = &v, .stim_only = !v.check, .ports = ports, .n_ports = n};
+    mxf_sim_ctx ctx = {.run = vec_run,
+                       .log = vec_log,
+                       .impl = &v,
+                       .stim_only = !v.check,
+                       .ports = ports,
+                       .n_ports = n};
     int rc = cmd->fn(&ctx, &cfg, &o, &e);
     if (rc == 1) fprintf(stderr, "mxfvec: %s\n", ctx.failure);
     if (rc == 2) fprintf(stderr, "mxfvec: %s\n", e.msg);

@@ -14,11 +14,11 @@
 typedef struct gen_ctx {
     mxf_hwcfg cfg;
     const mxf_block *block;
-    char name[128];    /* config name, also the build directory's name */
-    char args[512];    /* canonical mxfgen options that reproduce this config */
+    char name[128]; /* config name, also the build directory's name */
+    char args[512]; /* canonical mxfgen options that reproduce this config */
     char prefix[MXF_PREFIX_MAX + 1];
-    char tag[96];      /* project version recorded in every header (git describe) */
-    char dir[4096];    /* build/<name> */
+    char tag[96];   /* project version recorded in every header (git describe) */
+    char dir[4096]; /* build/<name> */
     char rtl_dir[4200];
     char tb_dir[4200];
     mxf_port ports[MXF_BLOCK_MAX_PORTS];

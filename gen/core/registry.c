@@ -47,7 +47,8 @@ int mxf_hwcfg_parse(mxf_hwcfg *cfg, const char *arch, const char *const *vals, m
         return mxf_fail(err, "ARCH=%s: unknown block (known: %s)", arch, names);
     }
     const char *v[MXF_BLOCK_MAX_OPTS];
-    for (int i = 0; i < b->n_opts; i++) v[i] = (vals && vals[i] && *vals[i]) ? vals[i] : b->opts[i].dflt;
+    for (int i = 0; i < b->n_opts; i++)
+        v[i] = (vals && vals[i] && *vals[i]) ? vals[i] : b->opts[i].dflt;
     cfg->block = b;
     return b->configure(cfg, v, err);
 }
@@ -55,7 +56,8 @@ int mxf_hwcfg_parse(mxf_hwcfg *cfg, const char *arch, const char *const *vals, m
 int mxf_hwcfg_parse_args(mxf_hwcfg *cfg, const char *args, mxf_err *err)
 {
     char buf[1024];
-    if (!args || strlen(args) >= sizeof buf) return mxf_fail(err, "config arguments missing or too long");
+    if (!args || strlen(args) >= sizeof buf)
+        return mxf_fail(err, "config arguments missing or too long");
     snprintf(buf, sizeof buf, "%s", args);
     const char *arch = NULL;
     const char *vals[MXF_BLOCK_MAX_OPTS] = {0};
@@ -73,7 +75,9 @@ int mxf_hwcfg_parse_args(mxf_hwcfg *cfg, const char *args, mxf_err *err)
         int found = 0;
         for (int o = 0; o < b->n_opts; o++)
             if (!strcmp(tok[i] + 2, b->opts[o].name)) vals[o] = tok[i + 1], found = 1;
-        if (!found) return mxf_fail(err, "config arguments '%s': %s has no option %s", args, b->name, tok[i]);
+        if (!found)
+            return mxf_fail(err, "config arguments '%s': %s has no option %s", args, b->name,
+                            tok[i]);
     }
     return mxf_hwcfg_parse(cfg, arch, vals, err);
 }
@@ -86,12 +90,19 @@ void mxf_hwcfg_args(const mxf_hwcfg *cfg, char *buf, size_t cap)
     b->canonical(cfg, vals);
     size_t n = (size_t)snprintf(buf, cap, "--arch %s", b->name);
     for (int i = 0; i < b->n_opts && n < cap; i++)
-        if (vals[i][0]) n += (size_t)snprintf(buf + n, cap - n, " --%s %s", b->opts[i].name, vals[i]);
+        if (vals[i][0])
+            n += (size_t)snprintf(buf + n, cap - n, " --%s %s", b->opts[i].name, vals[i]);
 }
 
-void mxf_hwcfg_name(const mxf_hwcfg *cfg, char *buf, size_t cap) { cfg->block->config_name(cfg, buf, cap); }
+void mxf_hwcfg_name(const mxf_hwcfg *cfg, char *buf, size_t cap)
+{
+    cfg->block->config_name(cfg, buf, cap);
+}
 
-int mxf_hwcfg_ports(const mxf_hwcfg *cfg, mxf_port *out) { return cfg->block->ports(cfg, out, MXF_BLOCK_MAX_PORTS); }
+int mxf_hwcfg_ports(const mxf_hwcfg *cfg, mxf_port *out)
+{
+    return cfg->block->ports(cfg, out, MXF_BLOCK_MAX_PORTS);
+}
 
 long mxf_hwcfg_derived(const mxf_hwcfg *cfg, const char *name)
 {

@@ -55,30 +55,59 @@ const char mxf_sim_opts_help[] =
 int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err)
 {
     static const struct option lo[] = {
-        {"m", 1, 0, 'm'},      {"k", 1, 0, 'k'},      {"n", 1, 0, 'n'},     {"seed", 1, 0, 's'},
-        {"count", 1, 0, 'c'},  {"vcd", 1, 0, 'v'},    {"model", 1, 0, 'M'}, {"tokens", 1, 0, 't'},
-        {"window", 1, 0, 'w'}, {"image", 1, 0, 'i'},  {"tensor", 1, 0, 'T'}, {"format", 1, 0, 'f'},
+        {"m", 1, 0, 'm'},      {"k", 1, 0, 'k'},     {"n", 1, 0, 'n'},      {"seed", 1, 0, 's'},
+        {"count", 1, 0, 'c'},  {"vcd", 1, 0, 'v'},   {"model", 1, 0, 'M'},  {"tokens", 1, 0, 't'},
+        {"window", 1, 0, 'w'}, {"image", 1, 0, 'i'}, {"tensor", 1, 0, 'T'}, {"format", 1, 0, 'f'},
         {0, 0, 0, 0}};
-    *o = (mxf_sim_opts){.m = 16, .k = 3 * (long)R + 1, .n = 2 * (long)C + 1, .count = 8,
-                        .tokens = 32, .window = 4, .seed = 1};
+    *o = (mxf_sim_opts){.m = 16,
+                        .k = 3 * (long)R + 1,
+                        .n = 2 * (long)C + 1,
+                        .count = 8,
+                        .tokens = 32,
+                        .window = 4,
+                        .seed = 1};
     int ch;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         int bad = 0;
         switch (ch) {
-        case 'm': bad = mxf_parse_int(optarg, "--m", 1, 1 << 20, &o->m, err), o->set_m = 1; break;
-        case 'k': bad = mxf_parse_int(optarg, "--k", 1, 1 << 20, &o->k, err), o->set_k = 1; break;
-        case 'n': bad = mxf_parse_int(optarg, "--n", 1, 1 << 20, &o->n, err), o->set_n = 1; break;
-        case 'c': bad = mxf_parse_int(optarg, "--count", 1, 1 << 20, &o->count, err); break;
-        case 't': bad = mxf_parse_int(optarg, "--tokens", 1, 1 << 16, &o->tokens, err); break;
-        case 'w': bad = mxf_parse_int(optarg, "--window", 1, 1 << 10, &o->window, err), o->set_window = 1; break;
-        case 's': bad = mxf_parse_u64(optarg, "SEED", &o->seed, err); break;
-        case 'v': o->vcd = optarg; break;
-        case 'M': o->model = optarg; break;
-        case 'i': o->image = optarg; break;
-        case 'T': o->tensor = optarg; break;
-        case 'f': o->format = optarg; break;
+        case 'm':
+            bad = mxf_parse_int(optarg, "--m", 1, 1 << 20, &o->m, err), o->set_m = 1;
+            break;
+        case 'k':
+            bad = mxf_parse_int(optarg, "--k", 1, 1 << 20, &o->k, err), o->set_k = 1;
+            break;
+        case 'n':
+            bad = mxf_parse_int(optarg, "--n", 1, 1 << 20, &o->n, err), o->set_n = 1;
+            break;
+        case 'c':
+            bad = mxf_parse_int(optarg, "--count", 1, 1 << 20, &o->count, err);
+            break;
+        case 't':
+            bad = mxf_parse_int(optarg, "--tokens", 1, 1 << 16, &o->tokens, err);
+            break;
+        case 'w':
+            bad = mxf_parse_int(optarg, "--window", 1, 1 << 10, &o->window, err), o->set_window = 1;
+            break;
+        case 's':
+            bad = mxf_parse_u64(optarg, "SEED", &o->seed, err);
+            break;
+        case 'v':
+            o->vcd = optarg;
+            break;
+        case 'M':
+            o->model = optarg;
+            break;
+        case 'i':
+            o->image = optarg;
+            break;
+        case 'T':
+            o->tensor = optarg;
+            break;
+        case 'f':
+            o->format = optarg;
+            break;
         default:
             return mxf_fail(err, "unknown or incomplete option '%s'",
                             argv[optind - 1] ? argv[optind - 1] : "");

@@ -6,19 +6,19 @@
 /* Shapes from the models' published config.json files (hidden_size, ffn_dim /
  * intermediate_size, num_hidden_layers, num_attention_heads, vocab_size). */
 static const mxf_linear opt125m_lin[] = {
-    {"q_proj", 768, 768}, {"k_proj", 768, 768}, {"v_proj", 768, 768},
-    {"out_proj", 768, 768}, {"fc1", 3072, 768}, {"fc2", 768, 3072},
+    {"q_proj", 768, 768},   {"k_proj", 768, 768}, {"v_proj", 768, 768},
+    {"out_proj", 768, 768}, {"fc1", 3072, 768},   {"fc2", 768, 3072},
 };
 static const mxf_linear opt1b3_lin[] = {
-    {"q_proj", 2048, 2048}, {"k_proj", 2048, 2048}, {"v_proj", 2048, 2048},
-    {"out_proj", 2048, 2048}, {"fc1", 8192, 2048}, {"fc2", 2048, 8192},
+    {"q_proj", 2048, 2048},   {"k_proj", 2048, 2048}, {"v_proj", 2048, 2048},
+    {"out_proj", 2048, 2048}, {"fc1", 8192, 2048},    {"fc2", 2048, 8192},
 };
 static const mxf_linear opt6b7_lin[] = {
-    {"q_proj", 4096, 4096}, {"k_proj", 4096, 4096}, {"v_proj", 4096, 4096},
-    {"out_proj", 4096, 4096}, {"fc1", 16384, 4096}, {"fc2", 4096, 16384},
+    {"q_proj", 4096, 4096},   {"k_proj", 4096, 4096}, {"v_proj", 4096, 4096},
+    {"out_proj", 4096, 4096}, {"fc1", 16384, 4096},   {"fc2", 4096, 16384},
 };
 static const mxf_linear llama2_7b_lin[] = {
-    {"q_proj", 4096, 4096},     {"k_proj", 4096, 4096},    {"v_proj", 4096, 4096},
+    {"q_proj", 4096, 4096},     {"k_proj", 4096, 4096},     {"v_proj", 4096, 4096},
     {"o_proj", 4096, 4096},     {"gate_proj", 11008, 4096}, {"up_proj", 11008, 4096},
     {"down_proj", 4096, 11008},
 };
@@ -33,7 +33,10 @@ static const mxf_model models[] = {
     {"llama-2-7b", "llama", 32, 4096, 11008, 32, 32000, 4096, 7, llama2_7b_lin, LLAMA_PREFIX},
 };
 
-int mxf_model_count(void) { return (int)(sizeof models / sizeof models[0]); }
+int mxf_model_count(void)
+{
+    return (int)(sizeof models / sizeof models[0]);
+}
 
 const mxf_model *mxf_model_at(int i)
 {
@@ -76,8 +79,10 @@ static const char *submodule(const mxf_model *m, const char *lin)
 /* Linear layers fed by the same activation share one activation stream. */
 static const char *act_group(const char *lin)
 {
-    if (!strcmp(lin, "q_proj") || !strcmp(lin, "k_proj") || !strcmp(lin, "v_proj")) return "attn_in";
-    if (!strcmp(lin, "fc1") || !strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj")) return "mlp_in";
+    if (!strcmp(lin, "q_proj") || !strcmp(lin, "k_proj") || !strcmp(lin, "v_proj"))
+        return "attn_in";
+    if (!strcmp(lin, "fc1") || !strcmp(lin, "gate_proj") || !strcmp(lin, "up_proj"))
+        return "mlp_in";
     return lin;
 }
 
@@ -85,7 +90,8 @@ void mxf_model_tensor_name(const mxf_model *m, int layer, int lin, char *buf, si
 {
     char pre[128];
     snprintf(pre, sizeof pre, m->hf_prefix, layer);
-    snprintf(buf, cap, "%s%s%s.weight", pre, submodule(m, m->linear[lin].name), m->linear[lin].name);
+    snprintf(buf, cap, "%s%s%s.weight", pre, submodule(m, m->linear[lin].name),
+             m->linear[lin].name);
 }
 
 void mxf_model_act_name(const mxf_model *m, int layer, int lin, char *buf, size_t cap)

@@ -18,8 +18,8 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     const int AIN = 10;          /* {valid, bank, act[7:0]} */
     const int WIN = 2 + CW + WB; /* {valid, bank, cnt, w} */
     gen_file_header(&b, g, "mxf_ws_array",
-                     "Weight-stationary systolic array top: skewed inputs, PE grid, per-column "
-                     "de-skewed outputs.");
+                    "Weight-stationary systolic array top: skewed inputs, PE grid, per-column "
+                    "de-skewed outputs.");
     gen_top_ports(&b, g);
     vb_printf(&b,
               "  // Links between PEs: horizontal index r*%d + c (c = 0..%d), vertical r*%d + c.\n"
@@ -57,8 +57,8 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b, "\n  // Weight skew: column c delayed by c cycles; psum enters row 0 as zero.\n");
     for (int c = 0; c < C; c++) {
         char dst[160];
-        snprintf(dst, sizeof dst, "{v_wvalid[%d], v_wbank[%d], v_wcnt[%d +: %d], v_w[%d +: %d]}",
-                 c, c, c * CW, CW, c * WB, WB);
+        snprintf(dst, sizeof dst, "{v_wvalid[%d], v_wbank[%d], v_wcnt[%d +: %d], v_w[%d +: %d]}", c,
+                 c, c * CW, CW, c * WB, WB);
         if (c == 0)
             vb_printf(&b, "  assign %s = {w_valid_i, w_bank_i, w_row_i, w_i[%d +: %d]};\n", dst,
                       c * WB, WB);
@@ -75,7 +75,8 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b,
               "  for (genvar r = 0; r < %d; r++) begin : gen_row\n"
               "    for (genvar c = 0; c < %d; c++) begin : gen_col\n"
-              "      // the PE's parameter defaults are this config's widths (ActW %d, WBits %d, AccW %d,\n"
+              "      // the PE's parameter defaults are this config's widths (ActW %d, WBits %d, "
+              "AccW %d,\n"
               "      // CntW %d), so it keeps its own name in synthesis reports\n"
               "      %smxf_ws_pe u_pe (\n"
               "        .clk_i    (clk_i),\n"
@@ -99,8 +100,8 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
               "      );\n"
               "    end\n"
               "  end\n\n",
-              R, C, MXF_WS_ABITS, WB, AW, CW, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW, AW, C, AW, AW, C, C, C, CW,
-              CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
+              R, C, MXF_WS_ABITS, WB, AW, CW, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW,
+              AW, C, AW, AW, C, C, C, CW, CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
 
     /* Bottom edge: column c's sum is delayed C-1-c cycles so a whole output row is aligned. */
     const int late = cfg->fault == MXF_WS_FAULT_LATE_VALID;
@@ -111,7 +112,8 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
     for (int c = 0; c < C; c++) {
         int src = (R * C + c) * AW;
         if (c == C - 1)
-            vb_printf(&b, "  assign %s[%d +: %d] = v_psum[%d +: %d];\n", yname, c * AW, AW, src, AW);
+            vb_printf(&b, "  assign %s[%d +: %d] = v_psum[%d +: %d];\n", yname, c * AW, AW, src,
+                      AW);
         else
             vb_printf(&b,
                       "  %smxf_delay #(.Width(%d), .Depth(%d), .CtrlWidth(0)) u_yskew_%d (\n"

@@ -13,8 +13,8 @@ int emit_ws_pe(gen_ctx *g, mxf_err *err)
     const int WB = cfg->wbits, PW = mxf_ws_prod_bits(cfg), AW = mxf_ws_acc_bits(cfg),
               CW = mxf_ws_cnt_bits(cfg);
     gen_file_header(&b, g, "mxf_ws_pe",
-                     "Weight-stationary PE: psum_o <= psum_i + a * w[bank]; double-buffered "
-                     "weights loaded through a countdown-tagged chain.");
+                    "Weight-stationary PE: psum_o <= psum_i + a * w[bank]; double-buffered "
+                    "weights loaded through a countdown-tagged chain.");
     /* Widths are parameters (defaults: this config), so the PE reads by name and synthesizes
      * alone with the config's widths. */
     vb_printf(&b,
@@ -60,36 +60,38 @@ int emit_ws_pe(gen_ctx *g, mxf_err *err)
         vb_printf(&b, "  assign w_sel = a_bank_i ? w1_q : w0_q;\n");
     if (cfg->fault == MXF_WS_FAULT_MUL_SIGN)
         vb_printf(&b, "  // FAULT mul-sign: activation zero-extended\n"
-                      "  assign prod  = $signed({{WBits{1'b0}}, a_i}) * $signed({{ActW{w_sel[WBits-1]}}, w_sel});\n");
+                      "  assign prod  = $signed({{WBits{1'b0}}, a_i}) * "
+                      "$signed({{ActW{w_sel[WBits-1]}}, w_sel});\n");
     else
-        vb_printf(&b, "  assign prod  = $signed({{WBits{a_i[ActW-1]}}, a_i}) * $signed({{ActW{w_sel[WBits-1]}}, w_sel});\n");
+        vb_printf(&b, "  assign prod  = $signed({{WBits{a_i[ActW-1]}}, a_i}) * "
+                      "$signed({{ActW{w_sel[WBits-1]}}, w_sel});\n");
     /* Only the valid bits are reset. Data registers need none: a bank is always written before
      * any activation names it, and a stale weight word cannot latch because w_hit is gated by
      * the reset valid. Fewer reset nets also make the model ~9% faster under Verilator. */
-    vb_printf(&b,
-              "  assign w_hit = w_valid_i && (w_cnt_i == '0);\n"
-              "\n"
-              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
-              "    if (!rst_ni) begin\n"
-              "      a_valid_o <= 1'b0;\n"
-              "      w_valid_o <= 1'b0;\n"
-              "    end else begin\n"
-              "      a_valid_o <= a_valid_i;\n"
-              "      w_valid_o <= w_valid_i && !w_hit;\n"
-              "    end\n"
-              "  end\n"
-              "\n"
-              "  // Datapath registers: no reset (the block's README.md, \"Reset and registers\").\n"
-              "  always_ff @(posedge clk_i) begin\n"
-              "    a_bank_o <= a_bank_i;\n"
-              "    a_o      <= a_i;\n"
-              "    psum_o   <= psum_i + {{(AccW-ProdW){prod[ProdW-1]}}, prod};\n"
-              "    w_bank_o <= w_bank_i;\n"
-              "    w_cnt_o  <= w_cnt_i + {CntW{1'b1}};  // minus one, modulo 2^CntW\n"
-              "    w_o      <= w_i;\n"
-              "    if (w_hit && !w_bank_i) w0_q <= w_i;\n"
-              "    if (w_hit && w_bank_i)  w1_q <= w_i;\n"
-              "  end\n"
-              "endmodule\n");
+    vb_printf(
+        &b, "  assign w_hit = w_valid_i && (w_cnt_i == '0);\n"
+            "\n"
+            "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+            "    if (!rst_ni) begin\n"
+            "      a_valid_o <= 1'b0;\n"
+            "      w_valid_o <= 1'b0;\n"
+            "    end else begin\n"
+            "      a_valid_o <= a_valid_i;\n"
+            "      w_valid_o <= w_valid_i && !w_hit;\n"
+            "    end\n"
+            "  end\n"
+            "\n"
+            "  // Datapath registers: no reset (the block's README.md, \"Reset and registers\").\n"
+            "  always_ff @(posedge clk_i) begin\n"
+            "    a_bank_o <= a_bank_i;\n"
+            "    a_o      <= a_i;\n"
+            "    psum_o   <= psum_i + {{(AccW-ProdW){prod[ProdW-1]}}, prod};\n"
+            "    w_bank_o <= w_bank_i;\n"
+            "    w_cnt_o  <= w_cnt_i + {CntW{1'b1}};  // minus one, modulo 2^CntW\n"
+            "    w_o      <= w_i;\n"
+            "    if (w_hit && !w_bank_i) w0_q <= w_i;\n"
+            "    if (w_hit && w_bank_i)  w1_q <= w_i;\n"
+            "  end\n"
+            "endmodule\n");
     return gen_save_rtl(g, "mxf_ws_pe", &b, err);
 }

@@ -96,8 +96,10 @@ static void tiled_gemm_matches_double_reference(void **state)
             for (int m = 0; m < M; m++)
                 for (int cc = 0; cc < c.cols; cc++) {
                     int n = nt * c.cols + cc;
-                    if (n < N) sum[m * N + n] += tile[m * c.cols + cc];
-                    else assert_int_equal(tile[m * c.cols + cc], 0); /* padding stays zero */
+                    if (n < N)
+                        sum[m * N + n] += tile[m * c.cols + cc];
+                    else
+                        assert_int_equal(tile[m * c.cols + cc], 0); /* padding stays zero */
                 }
         }
         for (int i = 0; i < M * N; i++) assert_true((double)sum[i] == ref[i]);
@@ -129,9 +131,9 @@ typedef struct pe_state {
 
 typedef struct rl_model {
     int R, C;
-    pe_state *pe; /* R x C */
-    int *askew;   /* row r: r stages of {v, b, a}, stage 0 nearest the input */
-    int *wskew;   /* col c: c stages of {v, b, row, w} */
+    pe_state *pe;   /* R x C */
+    int *askew;     /* row r: r stages of {v, b, a}, stage 0 nearest the input */
+    int *wskew;     /* col c: c stages of {v, b, row, w} */
     int64_t *yskew; /* col c: C-1-c stages of psum; plus the valid taken from PE(R-1, C-1) */
 } rl_model;
 
@@ -148,7 +150,10 @@ static void rl_init(rl_model *m, int R, int C)
     m->yskew = calloc((size_t)C * C, sizeof(int64_t));
 }
 
-static void rl_free(rl_model *m) { free(m->pe), free(m->askew), free(m->wskew), free(m->yskew); }
+static void rl_free(rl_model *m)
+{
+    free(m->pe), free(m->askew), free(m->wskew), free(m->yskew);
+}
 
 /* One rising edge: every register takes the value computed from the current state. */
 static void rl_tick(rl_model *m, const mxf_ws_stim *s, int *y_valid, int64_t *y)
@@ -160,16 +165,21 @@ static void rl_tick(rl_model *m, const mxf_ws_stim *s, int *y_valid, int64_t *y)
             int av, ab, a, wv, wb, wc, wd;
             int64_t pin;
             if (c == 0) {
-                if (r == 0) av = s->act_valid, ab = s->act_bank, a = s->act[0];
-                else av = AS(m, r, r - 1, 0), ab = AS(m, r, r - 1, 1), a = AS(m, r, r - 1, 2);
+                if (r == 0)
+                    av = s->act_valid, ab = s->act_bank, a = s->act[0];
+                else
+                    av = AS(m, r, r - 1, 0), ab = AS(m, r, r - 1, 1), a = AS(m, r, r - 1, 2);
             } else {
                 pe_state *lft = &m->pe[r * C + c - 1];
                 av = lft->av, ab = lft->ab, a = lft->a;
             }
             if (r == 0) {
                 pin = 0;
-                if (c == 0) wv = s->w_valid, wb = s->w_bank, wc = s->w_row, wd = s->w[0];
-                else wv = WS(m, c, c - 1, 0), wb = WS(m, c, c - 1, 1), wc = WS(m, c, c - 1, 2), wd = WS(m, c, c - 1, 3);
+                if (c == 0)
+                    wv = s->w_valid, wb = s->w_bank, wc = s->w_row, wd = s->w[0];
+                else
+                    wv = WS(m, c, c - 1, 0), wb = WS(m, c, c - 1, 1), wc = WS(m, c, c - 1, 2),
+                    wd = WS(m, c, c - 1, 3);
             } else {
                 pe_state *up = &m->pe[(r - 1) * C + c];
                 pin = up->psum, wv = up->wv, wb = up->wb, wc = up->wc, wd = up->wd;
@@ -317,7 +327,8 @@ static void kh_tiles_and_scales_match_naive(void **state)
             N = (int)mxf_rng_range(&r, 1, 13);
         int8_t *A = malloc((size_t)M * K), *W = malloc((size_t)K * N);
         int KB = (K + B - 1) / B;
-        double *ws = malloc(sizeof(double) * (size_t)KB * N), *as = malloc(sizeof(double) * (size_t)M);
+        double *ws = malloc(sizeof(double) * (size_t)KB * N),
+               *as = malloc(sizeof(double) * (size_t)M);
         mxf_ws_random_operands(&c, (uint64_t)it, M, K, N, A, W);
         for (int i = 0; i < KB * N; i++) ws[i] = ldexp(1.0, (int)mxf_rng_range(&r, -20, 5));
         for (int m = 0; m < M; m++) as[m] = 0.001 + (double)mxf_rng_range(&r, 1, 1000) / 977.0;
@@ -332,7 +343,8 @@ static void kh_tiles_and_scales_match_naive(void **state)
         for (int t = 0; t < g.n_tiles; t++) {
             mxf_ws_tile_golden(&g, t, tile);
             for (int m = 0; m < M; m++)
-                if (mxf_ws_checker_push(&k, mxf_ws_output_cycle(&g, t, m), tile + (size_t)m * c.cols))
+                if (mxf_ws_checker_push(&k, mxf_ws_output_cycle(&g, t, m),
+                                        tile + (size_t)m * c.cols))
                     fail_msg("%s", k.first_failure);
         }
         if (mxf_ws_checker_finish(&k, mxf_ws_total_cycles(&g))) fail_msg("%s", k.first_failure);
@@ -340,12 +352,14 @@ static void kh_tiles_and_scales_match_naive(void **state)
             for (int n = 0; n < N; n++) {
                 double ref = 0, mag = 0;
                 for (int kk = 0; kk < K; kk++) {
-                    double t = (as[m] * A[(size_t)m * K + kk]) * (ws[(size_t)(kk / B) * N + n] * W[(size_t)kk * N + n]);
+                    double t = (as[m] * A[(size_t)m * K + kk]) *
+                               (ws[(size_t)(kk / B) * N + n] * W[(size_t)kk * N + n]);
                     ref += t, mag += fabs(t);
                 }
                 double y = k.y[(size_t)m * N + n];
                 if (fabs(y - ref) > (K + g.KT + 4) * 0x1p-53 * mag)
-                    fail_msg("R=%d B=%d kh=%d m=%d n=%d: %.17g vs %.17g", c.rows, B, kh, m, n, y, ref);
+                    fail_msg("R=%d B=%d kh=%d m=%d n=%d: %.17g vs %.17g", c.rows, B, kh, m, n, y,
+                             ref);
             }
         mxf_ws_checker_free(&k);
         free(A), free(W), free(ws), free(as), free(tile);

@@ -10,7 +10,10 @@
 #include "ws_golden.h"
 #include "ws_harness.h"
 
-static const mxf_ws_cfg *ws(const mxf_hwcfg *c) { return (const mxf_ws_cfg *)(const void *)c->blob; }
+static const mxf_ws_cfg *ws(const mxf_hwcfg *c)
+{
+    return (const mxf_ws_cfg *)(const void *)c->blob;
+}
 
 enum { OPT_ARRAY, OPT_ROWS, OPT_COLS, OPT_WBITS, OPT_FAULT, N_OPTS };
 
@@ -19,8 +22,9 @@ static const mxf_block_opt opts[N_OPTS] = {
     [OPT_ROWS] = {"rows", "R", "ROWS", NULL, "PE rows = reduction (K) lanes; overrides --array"},
     [OPT_COLS] = {"cols", "C", "COLS", NULL, "PE columns = output (N) lanes; overrides --array"},
     [OPT_WBITS] = {"wbits", "B", "WBITS", "8", "signed weight width: 4 or 8"},
-    [OPT_FAULT] = {"fault", "NAME", "FAULT", NULL,
-                   "plant a known bug the checkers must catch: mul-sign | wbank | skew | late-valid"},
+    [OPT_FAULT] =
+        {"fault", "NAME", "FAULT", NULL,
+         "plant a known bug the checkers must catch: mul-sign | wbank | skew | late-valid"},
 };
 
 static const char *const faults[] = {"none", "mul-sign", "wbank", "skew", "late-valid", NULL};
@@ -55,10 +59,14 @@ static void canonical(const mxf_hwcfg *cfg, char vals[][64])
     snprintf(vals[OPT_ROWS], 64, "%d", c->rows);
     snprintf(vals[OPT_COLS], 64, "%d", c->cols);
     snprintf(vals[OPT_WBITS], 64, "%d", c->wbits);
-    if (c->fault != MXF_WS_FAULT_NONE) snprintf(vals[OPT_FAULT], 64, "%s", mxf_ws_fault_name(c->fault));
+    if (c->fault != MXF_WS_FAULT_NONE)
+        snprintf(vals[OPT_FAULT], 64, "%s", mxf_ws_fault_name(c->fault));
 }
 
-static void config_name(const mxf_hwcfg *cfg, char *buf, size_t cap) { mxf_ws_cfg_name(ws(cfg), buf, cap); }
+static void config_name(const mxf_hwcfg *cfg, char *buf, size_t cap)
+{
+    mxf_ws_cfg_name(ws(cfg), buf, cap);
+}
 
 static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
 {
@@ -88,7 +96,7 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
     (void)R, (void)C, (void)WB, (void)AW, (void)CW;
     int n = 0;
 #define MXF_PORT(nm, dir, role, width, doc)                                                        \
-    if (n < cap) out[n] = (mxf_port){#nm, dir, role, (width), #width, doc};                       \
+    if (n < cap) out[n] = (mxf_port){#nm, dir, role, (width), #width, doc};                        \
     n++;
 #include "ws_ports.def"
 #undef MXF_PORT
@@ -100,7 +108,10 @@ static int emit(gen_ctx *g, mxf_err *err)
     return gen_emit_delay(g, err) || emit_ws_pe(g, err) || emit_ws_array(g, err) ? -1 : 0;
 }
 
-static int fault_of(const mxf_hwcfg *cfg) { return (int)ws(cfg)->fault; }
+static int fault_of(const mxf_hwcfg *cfg)
+{
+    return (int)ws(cfg)->fault;
+}
 
 const mxf_block mxf_block_ws = {
     .name = "ws",

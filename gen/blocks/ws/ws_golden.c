@@ -51,13 +51,30 @@ void mxf_ws_cfg_name(const mxf_ws_cfg *c, char *buf, size_t cap)
         snprintf(buf + n, cap - (size_t)n, "-f%s", mxf_ws_fault_name(c->fault));
 }
 
-
-int mxf_ws_prod_bits(const mxf_ws_cfg *c) { return MXF_WS_ABITS + c->wbits; }
-int mxf_ws_acc_bits(const mxf_ws_cfg *c) { return mxf_ws_prod_bits(c) + mxf_clog2(c->rows); }
-int mxf_ws_cnt_bits(const mxf_ws_cfg *c) { return c->rows > 2 ? mxf_clog2(c->rows) : 1; }
-int mxf_ws_latency(const mxf_ws_cfg *c) { return c->rows + c->cols - 2; }
-int64_t mxf_ws_wmin(const mxf_ws_cfg *c) { return -(INT64_C(1) << (c->wbits - 1)); }
-int64_t mxf_ws_wmax(const mxf_ws_cfg *c) { return (INT64_C(1) << (c->wbits - 1)) - 1; }
+int mxf_ws_prod_bits(const mxf_ws_cfg *c)
+{
+    return MXF_WS_ABITS + c->wbits;
+}
+int mxf_ws_acc_bits(const mxf_ws_cfg *c)
+{
+    return mxf_ws_prod_bits(c) + mxf_clog2(c->rows);
+}
+int mxf_ws_cnt_bits(const mxf_ws_cfg *c)
+{
+    return c->rows > 2 ? mxf_clog2(c->rows) : 1;
+}
+int mxf_ws_latency(const mxf_ws_cfg *c)
+{
+    return c->rows + c->cols - 2;
+}
+int64_t mxf_ws_wmin(const mxf_ws_cfg *c)
+{
+    return -(INT64_C(1) << (c->wbits - 1));
+}
+int64_t mxf_ws_wmax(const mxf_ws_cfg *c)
+{
+    return (INT64_C(1) << (c->wbits - 1)) - 1;
+}
 
 int mxf_ws_gemm_init(mxf_ws_gemm *g, const mxf_ws_cfg *cfg, int M, int K, int N, const int8_t *A,
                      const int8_t *W, mxf_err *err)
@@ -161,7 +178,8 @@ void mxf_ws_tile_golden(const mxf_ws_gemm *g, int tile, int64_t *out)
     for (int m = 0; m < g->M; m++)
         for (int c = 0; c < C; c++) {
             int64_t acc = 0;
-            for (int r = 0; r < R; r++) acc += (int64_t)tile_act(g, tile, m, r) * tile_w(g, tile, r, c);
+            for (int r = 0; r < R; r++)
+                acc += (int64_t)tile_act(g, tile, m, r) * tile_w(g, tile, r, c);
             out[(long)m * C + c] = acc;
         }
 }
@@ -246,7 +264,8 @@ int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y)
         k->gemm[(long)m * g->N + n] += y[c];
         if (k->sc) {
             int kb = kt * g->kh / k->sc->block;
-            k->y[(long)m * g->N + n] += k->sc->a[m] * (k->sc->w[(long)kb * g->N + n] * (double)y[c]);
+            k->y[(long)m * g->N + n] +=
+                k->sc->a[m] * (k->sc->w[(long)kb * g->N + n] * (double)y[c]);
         }
     }
     k->outputs++;
@@ -328,10 +347,14 @@ int mxf_ws_parse_y_hex(const mxf_ws_cfg *c, const char *hex, int64_t *y, mxf_err
             int bit = col * AW + b;
             char ch = hex[len - 1 - (size_t)(bit / 4)];
             int d;
-            if (ch >= '0' && ch <= '9') d = ch - '0';
-            else if (ch >= 'a' && ch <= 'f') d = ch - 'a' + 10;
-            else if (ch >= 'A' && ch <= 'F') d = ch - 'A' + 10;
-            else return mxf_fail(err, "output line: '%c' is not a hex digit (x/z in the RTL?)", ch);
+            if (ch >= '0' && ch <= '9')
+                d = ch - '0';
+            else if (ch >= 'a' && ch <= 'f')
+                d = ch - 'a' + 10;
+            else if (ch >= 'A' && ch <= 'F')
+                d = ch - 'A' + 10;
+            else
+                return mxf_fail(err, "output line: '%c' is not a hex digit (x/z in the RTL?)", ch);
             v |= (uint64_t)((d >> (bit % 4)) & 1) << b;
         }
         if (v >> (AW - 1)) v |= ~UINT64_C(0) << AW; /* sign-extend */
@@ -351,7 +374,8 @@ void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, in
     }
     for (long i = 0; i < (long)K * N; i++) {
         int64_t pick = mxf_rng_range(&r, 0, 15);
-        W[i] = (int8_t)(pick == 0 ? mxf_ws_wmin(c) : mxf_rng_range(&r, mxf_ws_wmin(c), mxf_ws_wmax(c)));
+        W[i] = (int8_t)(pick == 0 ? mxf_ws_wmin(c)
+                                  : mxf_rng_range(&r, mxf_ws_wmin(c), mxf_ws_wmax(c)));
     }
 }
 

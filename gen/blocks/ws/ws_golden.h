@@ -42,11 +42,10 @@ int mxf_ws_cfg_validate(const mxf_ws_cfg *c, mxf_err *err);
 /* "ws-a16-w8", "ws-r8c4-w4", "ws-a8-w8-fmul-sign". */
 void mxf_ws_cfg_name(const mxf_ws_cfg *c, char *buf, size_t cap);
 
-
-int mxf_ws_prod_bits(const mxf_ws_cfg *c);     /* 8 + WBITS: exact signed product */
-int mxf_ws_acc_bits(const mxf_ws_cfg *c);      /* prod + clog2(R): exact column sum */
-int mxf_ws_cnt_bits(const mxf_ws_cfg *c);      /* width of the weight-row countdown tag */
-int mxf_ws_latency(const mxf_ws_cfg *c);       /* R + C - 2: act row in -> outputs out */
+int mxf_ws_prod_bits(const mxf_ws_cfg *c); /* 8 + WBITS: exact signed product */
+int mxf_ws_acc_bits(const mxf_ws_cfg *c);  /* prod + clog2(R): exact column sum */
+int mxf_ws_cnt_bits(const mxf_ws_cfg *c);  /* width of the weight-row countdown tag */
+int mxf_ws_latency(const mxf_ws_cfg *c);   /* R + C - 2: act row in -> outputs out */
 int64_t mxf_ws_wmin(const mxf_ws_cfg *c);
 int64_t mxf_ws_wmax(const mxf_ws_cfg *c);
 
@@ -56,8 +55,8 @@ typedef struct mxf_ws_gemm {
     mxf_ws_cfg cfg;
     int M, K, N;
     int KT, NT, n_tiles;
-    int period; /* P = max(M, R): cycles between tile starts */
-    int kh;     /* K rows per tile (1..R; R unless scale blocks along K force fewer) */
+    int period;      /* P = max(M, R): cycles between tile starts */
+    int kh;          /* K rows per tile (1..R; R unless scale blocks along K force fewer) */
     const int8_t *A; /* M x K, row-major */
     const int8_t *W; /* K x N, row-major, values within the weight width */
 } mxf_ws_gemm;
@@ -112,10 +111,10 @@ void mxf_ws_gemm_naive(const mxf_ws_gemm *g, int64_t *Y);
 typedef struct mxf_ws_checker {
     const mxf_ws_gemm *g;
     uint64_t seed;
-    int tile, m;      /* next expected output */
-    int64_t *expect;  /* current tile's golden, M x C */
-    int64_t *gemm;    /* accumulated GEMM result from observed tiles, M x N */
-    int64_t outputs;  /* output rows seen */
+    int tile, m;             /* next expected output */
+    int64_t *expect;         /* current tile's golden, M x C */
+    int64_t *gemm;           /* accumulated GEMM result from observed tiles, M x N */
+    int64_t outputs;         /* output rows seen */
     const mxf_ws_scales *sc; /* optional post-processing */
     double *y;               /* M x N scaled outputs from the observed tile outputs (sc set) */
     int failed;

@@ -24,7 +24,10 @@ enum {
     WS_N_PORTS
 };
 
-static const mxf_ws_cfg *ws(const mxf_hwcfg *c) { return (const mxf_ws_cfg *)(const void *)c->blob; }
+static const mxf_ws_cfg *ws(const mxf_hwcfg *c)
+{
+    return (const mxf_ws_cfg *)(const void *)c->blob;
+}
 
 /* ---- a job: one tiled GEMM through the array ---- */
 typedef struct ws_job {
@@ -33,7 +36,10 @@ typedef struct ws_job {
     int AW, CW;
 } ws_job;
 
-static int64_t job_cycles(const mxf_job *j) { return mxf_ws_total_cycles(&((const ws_job *)j->state)->g); }
+static int64_t job_cycles(const mxf_job *j)
+{
+    return mxf_ws_total_cycles(&((const ws_job *)j->state)->g);
+}
 
 static void job_stim(const mxf_job *j, int64_t cycle, mxf_portvals *in)
 {
@@ -55,17 +61,24 @@ static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
 {
     ws_job *s = j->state;
     int64_t y[MXF_WS_MAX_DIM];
-    for (int col = 0; col < s->g.cfg.cols; col++) y[col] = mxf_pv_get(out, WS_P_y_o, s->AW * col, s->AW, 1);
+    for (int col = 0; col < s->g.cfg.cols; col++)
+        y[col] = mxf_pv_get(out, WS_P_y_o, s->AW * col, s->AW, 1);
     return mxf_ws_checker_push(&s->k, cycle, y);
 }
 
-static int job_finish(mxf_job *j, int64_t last_cycle) { return mxf_ws_checker_finish(&((ws_job *)j->state)->k, last_cycle); }
-static const char *job_failure(const mxf_job *j) { return ((const ws_job *)j->state)->k.first_failure; }
+static int job_finish(mxf_job *j, int64_t last_cycle)
+{
+    return mxf_ws_checker_finish(&((ws_job *)j->state)->k, last_cycle);
+}
+static const char *job_failure(const mxf_job *j)
+{
+    return ((const ws_job *)j->state)->k.first_failure;
+}
 
 static const mxf_job_ops ws_job_ops = {job_cycles, job_stim, job_push, job_finish, job_failure};
 
-static int job_open(ws_job *s, mxf_job *j, const mxf_ws_cfg *c, int M, int K, int N, const int8_t *A,
-                    const int8_t *W, int kh, uint64_t seed, mxf_err *err)
+static int job_open(ws_job *s, mxf_job *j, const mxf_ws_cfg *c, int M, int K, int N,
+                    const int8_t *A, const int8_t *W, int kh, uint64_t seed, mxf_err *err)
 {
     memset(s, 0, sizeof *s);
     if (mxf_ws_gemm_init_kh(&s->g, c, M, K, N, A, W, kh, err)) return -1;
@@ -96,8 +109,10 @@ static int run_random_gemm(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, int M, int K, 
     ws_job s;
     mxf_job j;
     char label[96];
-    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d%s", M, K, N, fill ? " (extreme operands)" : "");
-    if (job_open(&s, &j, c, M, K, N, A, W, c->rows, seed, err) == 0) rc = ctx->run(ctx, &j, label, err);
+    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d%s", M, K, N,
+             fill ? " (extreme operands)" : "");
+    if (job_open(&s, &j, c, M, K, N, A, W, c->rows, seed, err) == 0)
+        rc = ctx->run(ctx, &j, label, err);
     mxf_ws_checker_free(&s.k);
 out:
     free(A);
@@ -105,7 +120,10 @@ out:
     return rc;
 }
 
-static int verdict(int rc) { return rc < 0 ? 2 : rc; }
+static int verdict(int rc)
+{
+    return rc < 0 ? 2 : rc;
+}
 
 static int cmd_gemm(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
@@ -124,7 +142,7 @@ static int cmd_random(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts
         int K = (int)mxf_rng_range(&r, 1, 3 * c->rows);
         int N = (int)mxf_rng_range(&r, 1, 3 * c->cols);
         if (i == 0) M = 1, K = c->rows, N = c->cols; /* one tile, one row */
-        if (i == 1 || i == 2) K = 2 * c->rows;        /* full columns, extreme values */
+        if (i == 1 || i == 2) K = 2 * c->rows;       /* full columns, extreme values */
         uint64_t seed = o->seed * 1000003u + (uint64_t)i;
         int rc = run_random_gemm(ctx, c, M, K, N, seed, (i == 1 || i == 2) ? (int)i : 0, err);
         if (rc) return verdict(rc);
@@ -173,12 +191,17 @@ static int qwin_from_tensor(const mxf_qtensor *q, const char *label, int wbits, 
     } else {
         char name[64];
         mxf_qformat_name(&q->fmt, name, sizeof name);
-        return mxf_fail(err, "%s: format %s has no integer codes the ws array runs (use mxint8, "
-                             "mxint4 or mxint2)", label, name);
+        return mxf_fail(err,
+                        "%s: format %s has no integer codes the ws array runs (use mxint8, "
+                        "mxint4 or mxint2)",
+                        label, name);
     }
     if (bits > wbits)
-        return mxf_fail(err, "%s: %d-bit codes do not fit WBITS=%d (use WBITS=8)", label, bits, wbits);
-    if (k0 % block) return mxf_fail(err, "%s: window start k=%lld is not on a scale block", label, (long long)k0);
+        return mxf_fail(err, "%s: %d-bit codes do not fit WBITS=%d (use WBITS=8)", label, bits,
+                        wbits);
+    if (k0 % block)
+        return mxf_fail(err, "%s: window start k=%lld is not on a scale block", label,
+                        (long long)k0);
     const int64_t KB = (q->cols + block - 1) / block;
     const int64_t bytes_per_block = ((int64_t)block * bits + 7) / 8;
     const int kbw = (K + block - 1) / block;
@@ -234,9 +257,9 @@ typedef struct qresult {
     double max_rel_bound;
 } qresult;
 
-static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const float *X, int64_t ldx,
-                    int M, const float *Wf, int64_t ldw, uint64_t seed, const char *label,
-                    qresult *res, mxf_err *err)
+static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const float *X,
+                    int64_t ldx, int M, const float *Wf, int64_t ldw, uint64_t seed,
+                    const char *label, qresult *res, mxf_err *err)
 {
     const int K = w->K, N = w->N;
     int8_t *A = malloc((size_t)M * K);
@@ -260,7 +283,8 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
         for (int n = 0; n < N; n++) {
             double ref = 0, mag = 0, fl = 0;
             for (int k = 0; k < K; k++) {
-                double wd = (double)w->W[(size_t)k * N + n] * w->wscale[(size_t)(k / w->block) * N + n];
+                double wd =
+                    (double)w->W[(size_t)k * N + n] * w->wscale[(size_t)(k / w->block) * N + n];
                 double t = (as[m] * A[(size_t)m * K + k]) * wd;
                 ref += t;
                 mag += fabs(t);
@@ -269,14 +293,16 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
             double y = s.k.y[(size_t)m * N + n];
             double bound = (K + s.g.KT + 4) * 0x1p-53 * mag;
             if (fabs(y - ref) > bound) {
-                snprintf(ctx->failure, sizeof ctx->failure,
-                         "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the decoded-weight "
-                         "reference is %.17g: |diff| %.3g exceeds the bound %.3g seed=%llu",
-                         label, m, n, y, ref, fabs(y - ref), bound, (unsigned long long)seed);
+                snprintf(
+                    ctx->failure, sizeof ctx->failure,
+                    "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the decoded-weight "
+                    "reference is %.17g: |diff| %.3g exceeds the bound %.3g seed=%llu",
+                    label, m, n, y, ref, fabs(y - ref), bound, (unsigned long long)seed);
                 rc = 1;
                 goto out;
             }
-            if (mag > 0 && fabs(y - ref) / mag > res->max_rel_bound) res->max_rel_bound = fabs(y - ref) / mag;
+            if (mag > 0 && fabs(y - ref) / mag > res->max_rel_bound)
+                res->max_rel_bound = fabs(y - ref) / mag;
             if (Wf) {
                 res->sig += fl * fl;
                 res->noise += (y - fl) * (y - fl);
@@ -289,12 +315,15 @@ out:
     return rc;
 }
 
-static double sqnr_db(const qresult *r) { return r->noise > 0 ? 10 * log10(r->sig / r->noise) : INFINITY; }
+static double sqnr_db(const qresult *r)
+{
+    return r->noise > 0 ? 10 * log10(r->sig / r->noise) : INFINITY;
+}
 
 /* Picks the sampled window of one layer: `win` K tiles and N tiles at a random offset (whole
  * dimension when it has fewer tiles). K offsets are on a scale block. */
-static void pick_window(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win, int64_t *k0,
-                        int *Ks, int64_t *n0, int *Ns)
+static void pick_window(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win,
+                        int64_t *k0, int *Ks, int64_t *n0, int *Ns)
 {
     int64_t KT = (K + kstep - 1) / kstep, NT = (N + nstep - 1) / nstep;
     int64_t wk = win < KT ? win : KT, wn = win < NT ? win : NT;
@@ -343,8 +372,8 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     qwin w = {0};
     int rc = 2;
     char label[1200];
-    snprintf(label, sizeof label, "%s %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", o->image, name,
-             (long long)q.rows, (long long)q.cols, (long long)n0, (long long)(n0 + Ns - 1),
+    snprintf(label, sizeof label, "%s %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", o->image,
+             name, (long long)q.rows, (long long)q.cols, (long long)n0, (long long)(n0 + Ns - 1),
              (long long)k0, (long long)(k0 + Ks - 1));
     if (!X) {
         mxf_fail(err, "out of memory");
@@ -353,9 +382,11 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
         qresult res = {0};
         rc = verdict(run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, err));
         if (rc == 0)
-            ctx->log(ctx, "image: %s, format %s: K tiles of %d rows (scale block %d), bit-exact; dequantized "
-                          "outputs within bound (max |diff|/sum|a w| %.2g)\n",
-                     label, img.spec, kh, block, res.max_rel_bound);
+            ctx->log(
+                ctx,
+                "image: %s, format %s: K tiles of %d rows (scale block %d), bit-exact; dequantized "
+                "outputs within bound (max |diff|/sum|a w| %.2g)\n",
+                label, img.spec, kh, block, res.max_rel_bound);
     }
     qwin_free(&w);
     free(X);
@@ -384,9 +415,11 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     mxf_rng_seed(&r, o->seed);
     const int M = (int)o->tokens;
     int kh = mxf_ws_kh_for_block(c, block_of(&f));
-    ctx->log(ctx, "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d (K tiles of "
-                  "%d rows); %d tokens; a %ldx%ld-tile window of every layer\n",
-             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, kh, M, o->window, o->window);
+    ctx->log(ctx,
+             "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d (K tiles of "
+             "%d rows); %d tokens; a %ldx%ld-tile window of every layer\n",
+             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, kh, M, o->window,
+             o->window);
     qresult tot = {0};
     double cycles_full = 0;
     for (int L = 0; L < m->n_layers; L++)
@@ -408,9 +441,9 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             mxf_qtensor q = {0};
             qwin w = {0};
             int rc = 2;
-            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", L,
-                     lin->name, (long long)N, (long long)K, (long long)n0, (long long)(n0 + Ns - 1),
-                     (long long)k0, (long long)(k0 + Ks - 1));
+            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
+                     L, lin->name, (long long)N, (long long)K, (long long)n0,
+                     (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
             if (!Wf || !X) {
                 mxf_fail(err, "%s: out of memory", wname);
             } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
@@ -423,7 +456,8 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
                 rc = verdict(run_qwin(ctx, c, &w, X + k0, K, M, Wf + n0 * K + k0, K, o->seed, label,
                                       &res, err));
                 if (rc == 0) {
-                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label, sqnr_db(&res));
+                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
+                             sqnr_db(&res));
                     tot.sig += res.sig;
                     tot.noise += res.noise;
                 }
@@ -434,9 +468,10 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             free(X);
             if (rc) return rc;
         }
-    ctx->log(ctx, "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
-                  "layers, int8 per-token activations); full model at this array: %.0f cycles for %d "
-                  "tokens (closed form)\n",
+    ctx->log(ctx,
+             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
+             "layers, int8 per-token activations); full model at this array: %.0f cycles for %d "
+             "tokens (closed form)\n",
              m->name, spec, sqnr_db(&tot), cycles_full, M);
     return 0;
 }
@@ -498,7 +533,8 @@ out:
 
 const mxf_sim_cmd mxf_ws_cmds[MXF_WS_N_CMDS] = {
     {"gemm", "--m M --k K --n N [--seed S]", "one GEMM of seeded random operands", cmd_gemm, 1},
-    {"random", "[--count N] [--seed S]", "random shapes covering every schedule case", cmd_random, 0},
+    {"random", "[--count N] [--seed S]", "random shapes covering every schedule case", cmd_random,
+     0},
     {"image", "--image FILE [--tensor NAME] [--m M] [--window W] [--seed S]",
      "a tensor of an mxquant image (mxint8, mxint4, mxint2): integer codes into the array, "
      "per-block scales applied after it by the golden model",
