@@ -54,22 +54,8 @@ static int vl_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *er
         }
     }
     ctx->st.wall += now() - t0;
-    if (!bad && job->ops->finish(job, c - 1)) bad = 1;
-    if (bad) {
-        snprintf(ctx->failure, sizeof ctx->failure, "%s: %s", label, job->ops->failure(job));
-    } else if (last + 1 != expect) {
-        snprintf(ctx->failure, sizeof ctx->failure,
-                 "%s: MISMATCH total cycles: the golden model expects %" PRId64
-                 ", the simulation's last output was on cycle %" PRId64 " seed=%" PRIu64,
-                 label, expect, last, job->seed);
-        bad = 1;
-    }
-    ctx->st.jobs++;
-    ctx->st.tiles += job->tiles;
-    ctx->st.cycles += last + 1; /* counted from the simulation */
     ctx->st.outputs += outputs;
-    ctx->st.macs += job->macs;
-    return bad;
+    return mxf_sim_judge(ctx, job, label, bad, last, c - 1);
 }
 
 static void vl_log(mxf_sim_ctx *ctx, const char *fmt, ...)

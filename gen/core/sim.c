@@ -1,6 +1,8 @@
 #include "sim.h"
 
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
@@ -144,4 +146,78 @@ int mxf_port_strobe(const mxf_port *ports, int n)
             s = i;
         }
     return s;
+}
+
+int mxf_sim_judge(mxf_sim_ctx *ctx, mxf_job *job, const char *label, int bad, int64_t last,
+                  int64_t last_simulated)
+{
+    const int64_t expect = job->ops->cycles(job);
+    if (!bad && job->ops->finish(job, last_simulated)) bad = 1;
+    if (bad) {
+        snprintf(ctx->failure, sizeof ctx->failure, "%s: %s", label, job->ops->failure(job));
+    } else if (last + 1 != expect) {
+        snprintf(ctx->failure, sizeof ctx->failure,
+                 "%s: MISMATCH total cycles: the golden model expects %" PRId64
+                 ", the simulation's last output was on cycle %" PRId64 " seed=%" PRIu64,
+                 label, expect, last, job->seed);
+        bad = 1;
+    }
+    ctx->st.jobs++;
+    ctx->st.tiles += job->tiles;
+    ctx->st.cycles += last + 1; /* counted from the simulation */
+    ctx->st.macs += job->macs;
+    return bad;
+}
+
+int mxf_pv_stim_bits(const mxf_port *ports, int n)
+{
+    int sb = 0;
+    for (int p = 0; p < n; p++)
+        if (ports[p].dir == MXF_IN && ports[p].role == MXF_ROLE_DATA) sb += ports[p].width;
+    return sb;
+}
+
+void mxf_pv_stim_hex(const mxf_port *ports, int n, const mxf_portvals *pv, char *line)
+{
+    const int sb = mxf_pv_stim_bits(ports, n), digits = (sb + 3) / 4;
+    memset(line, '0', (size_t)digits);
+    line[digits] = 0;
+    int hi = sb; /* bit hi-1 is the MSB of the word */
+    for (int p = 0; p < n; p++) {
+        if (ports[p].dir != MXF_IN || ports[p].role != MXF_ROLE_DATA) continue;
+        hi -= ports[p].width;
+        for (int b = 0; b < ports[p].width; b++) {
+            if (!((pv->v[p][b / 32] >> (b % 32)) & 1u)) continue;
+            int bit = hi + b, d = digits - 1 - bit / 4;
+            int x = line[d] <= '9' ? line[d] - '0' : line[d] - 'a' + 10;
+            line[d] = "0123456789abcdef"[x | 1 << (bit % 4)];
+        }
+    }
+}
+
+int mxf_pv_from_hex(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err *err)
+{
+    size_t len = strlen(hex);
+    if (len != (size_t)(pt->width + 3) / 4)
+        return mxf_fail(err, "port %s: %zu hex digits, expected %d", pt->name, len,
+                        (pt->width + 3) / 4);
+    memset(w, 0, sizeof(uint32_t) * (size_t)((pt->width + 31) / 32));
+    int unknown = 0;
+    for (int b = 0; b < pt->width; b++) {
+        char ch = hex[len - 1 - (size_t)(b / 4)];
+        int d;
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if (ch >= 'a' && ch <= 'f')
+            d = ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F')
+            d = ch - 'A' + 10;
+        else if (strchr("xXzZ", ch)) {
+            unknown = 1;
+            continue;
+        } else
+            return mxf_fail(err, "port %s: '%c' is not a hex digit", pt->name, ch);
+        if ((d >> (b % 4)) & 1) w[b / 32] |= 1u << (b % 32);
+    }
+    return unknown;
 }

@@ -79,6 +79,22 @@ typedef struct mxf_sim_opts {
     int set_m, set_k, set_n, set_window;
 } mxf_sim_opts;
 
+/* The end of one job on any simulator path: runs the job's own finish check unless a push
+ * already failed (bad), then compares the cycle count counted from the simulation (one past the
+ * last strobe cycle, `last`) with the golden model's. Sets ctx->failure and the statistics;
+ * returns 1 on a mismatch, else 0. */
+int mxf_sim_judge(mxf_sim_ctx *ctx, mxf_job *job, const char *label, int bad, int64_t last,
+                  int64_t last_simulated);
+
+/* File form of the port values (the Icarus testbench's): the data inputs in port-table order from
+ * the MSB down as one hex word per cycle, and each output as hex. */
+int mxf_pv_stim_bits(const mxf_port *ports, int n);
+/* Writes ceil(stim_bits / 4) hex digits and a NUL into line. */
+void mxf_pv_stim_hex(const mxf_port *ports, int n, const mxf_portvals *pv, char *line);
+/* Parses one output's hex (MSB first, exactly ceil(width / 4) digits) into its words: 0, -1
+ * malformed (err names the port), 1 the value holds x/z digits. */
+int mxf_pv_from_hex(const char *hex, const mxf_port *pt, uint32_t *w, mxf_err *err);
+
 /* Parses argv[0..argc) (argv[0] is the command name). Defaults depend on the array (R, C). */
 int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err);
 /* The options text for usage lines. */

@@ -1,5 +1,5 @@
-/* FineQ (DATE 2025, arXiv 2504.19746) as reconstructed in shared/notes/fineq.md section 2.2-3.2
- * ("FineQ-R1"); decisions in docs/formats.md.
+/* FineQ (DATE 2025, arXiv 2504.19746; only its abstract was available, see docs/sources.md §5)
+ * as the reconstruction "FineQ-R1"; decisions in docs/formats.md.
  *
  * Weights are split into clusters of 3 consecutive weights along the reduction dimension K. A
  * cluster is an outlier cluster when max|w| > ratio * min|w|: its smallest weight (first on ties)

@@ -1,6 +1,6 @@
-/* NxFP (Nanoscaling floating point, arXiv 2412.19821) as reconstructed in
- * shared/notes/nxfp_mx.md section 3.3 ("NxFP-ref", layout L13); every knob is a parameter and
- * docs/formats.md lists the defaults and where this follows or departs from the notes.
+/* NxFP (Nanoscaling floating point, arXiv 2412.19821; only its abstract was available, see
+ * docs/sources.md §4) as the reconstruction "NxFP-ref" (layout L13); every knob is a parameter and
+ * docs/formats.md lists the defaults and which parts are our choices.
  *
  * A block of `block` b-bit sign-magnitude elements shares
  *   E    8 bits        scale exponent, E8M0 semantics (bias 127, 0xFF = NaN)

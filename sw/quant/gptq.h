@@ -1,4 +1,4 @@
-/* GPTQ-style column loop with lazy block updates (notes microscopiq.md §2.7, paper Algorithm 1),
+/* GPTQ-style column loop with lazy block updates (GPTQ, MicroScopiQ Algorithm 1; docs/sources.md),
  * generic over a per-column quantizer so MX-INT, MicroScopiQ or a plain grid plug in.
  *
  * Orientation: W is N x K row-major (out x in, PyTorch Linear). GPTQ walks the input index k

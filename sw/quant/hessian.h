@@ -1,4 +1,4 @@
-/* Layer Hessian for GPTQ-style quantization (notes microscopiq.md §2.7).
+/* Layer Hessian for GPTQ-style quantization (GPTQ; MicroScopiQ's Algorithm 1; docs/sources.md).
  *
  * For a linear layer y = x W^T with W of shape N x K (out x in), the proxy loss
  * ||X W^T - X Q^T||^2 over calibration activations X (T tokens x K) has the Hessian

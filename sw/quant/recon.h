@@ -1,5 +1,5 @@
 /* ReCoN router: turns MicroScopiQ Lower-half placements into butterfly switch configurations
- * (notes microscopiq.md §4.3; interface and every choice in docs/recon.md).
+ * (MicroScopiQ's ReCoN, docs/sources.md §1; interface and every choice in docs/recon.md).
  *
  * Network (width W ports, a power of two, 2..256): an input stage of W switches (port "hi" takes
  * the column's PE bundle, port "lo" is tied to 0) followed by log2(W) exchange stages with

@@ -1,7 +1,8 @@
-/* Number-format codecs: OCP MX elements (exhaustive), E8M0, MX blocks (notes nxfp_mx.md §5 and
- * §7 vectors), bf16/fp16 (exhaustive), MX-INT-b, NxFP (notes §5 worked examples) and FineQ
- * (notes fineq.md §7). Every expectation is hand-derived from the notes or from a naive
- * brute-force reference written here independently of the code under test. */
+/* Number-format codecs: OCP MX elements (exhaustive), E8M0, MX blocks (tests/vectors/README.md
+ * §1), bf16/fp16 (exhaustive), MX-INT-b, NxFP (worked examples, §2 there) and FineQ (§3 there).
+ * Every expectation is hand-derived (tests/vectors/README.md, whose index maps the older "notes
+ * §N" names used in comments below) or comes from a naive brute-force reference written here
+ * independently of the code under test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -833,7 +834,7 @@ static void nxfp_meta_pack_validation(void **state)
     for (int i = 0; i < 4; i++) assert_true(isnan(d[i]));
 }
 
-/* ---- FineQ (notes fineq.md §7) ---- */
+/* ---- FineQ (tests/vectors/README.md §3) ---- */
 
 static void fineq_worked_examples(void **state)
 {

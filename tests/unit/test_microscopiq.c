@@ -1,4 +1,4 @@
-/* MicroScopiQ packer: the hand-derived vectors of shared/notes/microscopiq.md §8 reproduced byte
+/* MicroScopiQ packer: the hand-derived vectors of tests/vectors/README.md §4 reproduced byte
  * for byte, decoder validation, routing-aware placement, EBW, and properties on random data. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "rng.h"
+#include "sim.h"
 #include "ws_golden.h"
 
 static mxf_ws_cfg cfg_of(int R, int C, int W)
@@ -406,37 +408,47 @@ static void checker_reports_first_failure(void **state)
     mxf_ws_checker_free(&k);
 }
 
-/* Hex round trip of outputs over every value of a narrow accumulator; stimulus bit layout. */
+/* The file form of the port values (gen/core/sim.c) with this block's port table: output hex
+ * round trip over every value of a narrow accumulator, x/z detection, and the stimulus word
+ * layout built by hand from the port table's order. */
 static void hex_formats(void **state)
 {
     (void)state;
-    mxf_ws_cfg c = cfg_of(2, 3, 4); /* ACC = 8 + 4 + 1 = 13 bits */
-    assert_int_equal(mxf_ws_acc_bits(&c), 13);
+    mxf_hwcfg hw;
+    const char *vals[MXF_BLOCK_MAX_OPTS] = {"2", "2", "3", "4", NULL};
+    assert_int_equal(mxf_hwcfg_parse(&hw, "ws", vals, NULL), 0);
+    mxf_port ports[MXF_BLOCK_MAX_PORTS];
+    int n = mxf_hwcfg_ports(&hw, ports);
+    int y = mxf_port_index(ports, n, "y_o");
+    assert_int_equal(ports[y].width, 3 * 13); /* ACC = 8 + 4 + 1 = 13 bits, 3 columns */
+    static mxf_portvals pv;
+    mxf_pv_init(&pv, ports, n);
     for (int v = -4096; v <= 4095; v++) {
         /* columns hold v, -v-1, v/3; build the hex by hand, MSB first */
-        int64_t want[3] = {v, -v - 1, v / 3}, got[3];
-        uint64_t bits[1] = {0};
-        for (int col = 0; col < 3; col++) bits[0] |= ((uint64_t)want[col] & 0x1fff) << (13 * col);
+        int64_t want[3] = {v, -v - 1, v / 3};
+        uint64_t bits = 0;
+        for (int col = 0; col < 3; col++) bits |= ((uint64_t)want[col] & 0x1fff) << (13 * col);
         char hex[16];
-        snprintf(hex, sizeof hex, "%010llx", (unsigned long long)bits[0]);
-        assert_int_equal(mxf_ws_parse_y_hex(&c, hex, got, NULL), 0);
-        assert_memory_equal(want, got, sizeof want);
+        snprintf(hex, sizeof hex, "%010llx", (unsigned long long)bits);
+        assert_int_equal(mxf_pv_from_hex(hex, &ports[y], pv.v[y], NULL), 0);
+        for (int col = 0; col < 3; col++) assert_int_equal(mxf_pv_get(&pv, y, 13 * col, 13, 1), want[col]);
     }
-    int64_t y[3];
     mxf_err e;
-    assert_int_equal(mxf_ws_parse_y_hex(&c, "00000000xz", y, &e), -1);
-    assert_int_equal(mxf_ws_parse_y_hex(&c, "0", y, &e), -1);
-    /* stimulus: w(3x4) | row(1) | bank | valid | act(2x8) | bank | valid = 12+1+2+16+2 = 33 bits */
-    assert_int_equal(mxf_ws_stim_bits(&c), 33);
-    mxf_ws_stim s;
-    memset(&s, 0, sizeof s);
-    s.act_valid = 1, s.act[1] = -1, s.w[0] = -8, s.w_row = 1;
-    char buf[64];
-    FILE *f = fmemopen(buf, sizeof buf, "w");
-    mxf_ws_stim_hex(&c, &s, f);
-    fclose(f);
+    assert_int_equal(mxf_pv_from_hex("00000000xz", &ports[y], pv.v[y], &e), 1);
+    assert_int_equal(mxf_pv_from_hex("0", &ports[y], pv.v[y], &e), -1);
+    assert_int_equal(mxf_pv_from_hex("00000000g0", &ports[y], pv.v[y], &e), -1);
+    /* stimulus: act_valid | act_bank | act(2x8) | w_valid | w_bank | w_row(1) | w(3x4), MSB first:
+     * 1 + 1 + 16 + 1 + 1 + 1 + 12 = 33 bits */
+    assert_int_equal(mxf_pv_stim_bits(ports, n), 33);
+    mxf_pv_clear(&pv);
+    mxf_pv_put(&pv, mxf_port_index(ports, n, "act_valid_i"), 0, 1, 1);
+    mxf_pv_put(&pv, mxf_port_index(ports, n, "act_i"), 8, 8, 0xff);
+    mxf_pv_put(&pv, mxf_port_index(ports, n, "w_row_i"), 0, 1, 1);
+    mxf_pv_put(&pv, mxf_port_index(ports, n, "w_i"), 0, 4, 0x8);
+    char line[16];
+    mxf_pv_stim_hex(ports, n, &pv, line);
     /* act_valid -> bit 32; act[1] = 0xff -> bits 23..30; w_row -> bit 12; w[0] = 0x8 -> bit 3 */
-    assert_string_equal(buf, "17f801008\n");
+    assert_string_equal(line, "17f801008");
 }
 
 static void config_validation_and_names(void **state)

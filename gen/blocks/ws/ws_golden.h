@@ -131,14 +131,6 @@ int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle);
 /* Turns on the post-processing stage (mxf_ws_scales) for the observed outputs: k->y. */
 int mxf_ws_checker_set_scales(mxf_ws_checker *k, const mxf_ws_scales *sc, mxf_err *err);
 
-/* Stimulus word layout shared with the emitted Icarus testbench (LSB first):
- * w[C*WB] | w_row[CNT] | w_bank | w_valid | act[R*8] | act_bank | act_valid. */
-int mxf_ws_stim_bits(const mxf_ws_cfg *c);
-/* Writes the stimulus of one cycle as one hex line (MSB first). */
-void mxf_ws_stim_hex(const mxf_ws_cfg *c, const mxf_ws_stim *s, FILE *f);
-/* Parses column values out of a hex string of C*ACC_W bits (MSB first), sign-extending. */
-int mxf_ws_parse_y_hex(const mxf_ws_cfg *c, const char *hex, int64_t *y, mxf_err *err);
-
 /* Random GEMM operands (weights uniform over the full signed weight range; activations
  * uniform int8 with the extreme codes -128/127 over-represented so overflow paths are hit). */
 void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, int N, int8_t *A,
