@@ -22,7 +22,7 @@ typedef struct mxf_fineq_params {
     int group;       /* weights per Delta along K, a multiple of 3 (96 = 32 clusters = 32 bytes) */
     double ratio;    /* outlier test threshold T (4) */
     int rescue;      /* 1: a normal cluster also takes the outlier encoding when that has lower
-                        squared error (the notes' optional safety extension, default 1) */
+                        squared error (an optional safety extension of ours, default 1) */
     mxf_round round; /* ties away (default) or RNE */
 } mxf_fineq_params;
 

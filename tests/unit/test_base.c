@@ -116,7 +116,7 @@ static void zoo_shapes(void **state)
     assert_int_equal(m->hidden, 2048);
     assert_int_equal(m->ffn, 8192);
     assert_int_equal(m->n_layers, 24);
-    /* 24 x (4 x 2048^2 + 2 x 2048 x 8192) = 1.208 G MACs per token (toolchain notes: ~1.21 G). */
+    /* 24 x (4 x 2048^2 + 2 x 2048 x 8192) = 1.208 G MACs per token (hand count: ~1.21 G). */
     assert_true(fabs(mxf_model_linear_macs_per_token(m) - 1207959552.0) < 1);
     assert_null(mxf_model_find("gpt-5"));
     char names[256];

@@ -1,7 +1,7 @@
 /* Number-format codecs: OCP MX elements (exhaustive), E8M0, MX blocks (tests/vectors/README.md
  * §1), bf16/fp16 (exhaustive), MX-INT-b, NxFP (worked examples, §2 there) and FineQ (§3 there).
- * Every expectation is hand-derived (tests/vectors/README.md, whose index maps the older "notes
- * §N" names used in comments below) or comes from a naive brute-force reference written here
+ * Every expectation is hand-derived (tests/vectors/README.md, whose index maps the
+ * "vectors §N" names used in comments below) or comes from a naive brute-force reference written here
  * independently of the code under test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,7 +45,7 @@ typedef struct ref_fmt {
     double max, min_sub, min_norm;
 } ref_fmt;
 
-/* The table of notes §1.3. */
+/* The table of vectors §1.3. */
 static const ref_fmt REF[] = {
     {MXF_E5M2, 5, 2, 57344.0, 0x1p-16, 0x1p-14}, {MXF_E4M3, 4, 3, 448.0, 0x1p-9, 0x1p-6},
     {MXF_E3M2, 3, 2, 28.0, 0.0625, 0.25},        {MXF_E2M3, 2, 3, 7.5, 0.125, 1.0},
@@ -85,7 +85,7 @@ static unsigned ref_nearest(mxf_elem e, int bits, double x, mxf_round r)
 
 /* ---- MX elements ---- */
 
-static void e2m1_table_from_notes(void **state)
+static void e2m1_table_by_hand(void **state)
 {
     (void)state;
     const double want[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
@@ -210,7 +210,7 @@ static void elem_overflow_and_specials(void **state)
     assert_int_equal(mxf_elem_encode(MXF_E5M2, NAN, MXF_RNE, 0) & 0x7F, 0x7F);
     assert_int_equal(mxf_elem_encode(MXF_E2M1, NAN, MXF_RNE, MXF_SAT), -1);
     assert_int_equal(mxf_elem_encode(MXF_E3M2, 40.0, MXF_RNE, 0), -1);
-    /* INT8 symmetric (notes §1.3, §7): -1.99 -> -127/64 */
+    /* INT8 symmetric (vectors §1.3, §7): -1.99 -> -127/64 */
     assert_true(mxf_elem_decode(MXF_INT8, (unsigned)mxf_elem_encode(MXF_INT8, -1.99, MXF_RNE, 0)) ==
                 -127.0 / 64);
     /* E8M0 */
@@ -461,7 +461,7 @@ static void mxint_codes_and_naive(void **state)
         }
 }
 
-/* ---- NxFP (notes §5) ---- */
+/* ---- NxFP (vectors §5) ---- */
 
 static void nxfp_block(const mxf_nxfp_params *p, const float *x, mxf_nxfp_meta *m, uint8_t *c,
                        float *d, char *s)
@@ -592,7 +592,7 @@ static void nxfp_block_e(void **state)
     assert_true(fabs(best2n - 0.0171) < 1e-4);
 }
 
-static void nxfp_levels_from_notes(void **state)
+static void nxfp_levels_by_hand(void **state)
 {
     (void)state;
     mxf_nxfp_params p;
@@ -629,7 +629,7 @@ static void nxfp_levels_from_notes(void **state)
 static void nxfp_wide_levels(void **state)
 {
     (void)state;
-    const int splits[2][3] = {{2, 1, 3}, {2, 3, 4}}; /* notes §3.3 */
+    const int splits[2][3] = {{2, 1, 3}, {2, 3, 4}}; /* vectors §3.3 */
     /* top binade levels: E2M2 6, 7; E1M3 3.5, 3.75; E3M1 16, 24; E2M3 7, 7.5; E3M2 24, 28;
      * E4M1 256, 384 */
     const double vcr[2][3] = {{6.5, 3.625, 20}, {7.25, 26, 320}};
@@ -872,7 +872,7 @@ static void fineq_worked_examples(void **state)
 static void fineq_exhaustive_decode(void **state)
 {
     (void)state;
-    /* independent decode: table of the notes' layout */
+    /* independent decode: table of the documented layout */
     for (unsigned b = 0; b < 256; b++) {
         int q[3];
         mxf_fineq_decode_cluster((uint8_t)b, q);
@@ -942,7 +942,7 @@ static void fineq_group_vs_naive(void **state)
         }
         assert_int_equal(outl, nout);
     }
-    /* about half the Gaussian clusters trip the ratio test (notes §2.1 sanity check: 0.54) */
+    /* about half the Gaussian clusters trip the ratio test (vectors §2.1 sanity check: 0.54) */
     int tot = 0, outl = 0;
     for (int t = 0; t < 2000; t++) {
         for (int i = 0; i < 96; i++) w[i] = (float)mxf_rng_normal(&r);
@@ -957,7 +957,7 @@ static void fineq_group_vs_naive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(e2m1_table_from_notes),
+        cmocka_unit_test(e2m1_table_by_hand),
         cmocka_unit_test(elem_exhaustive_decode_vs_reference),
         cmocka_unit_test(elem_exhaustive_roundtrip),
         cmocka_unit_test(elem_rounding_vs_bruteforce),
@@ -970,7 +970,7 @@ int main(void)
         cmocka_unit_test(mxint_codes_and_naive),
         cmocka_unit_test(nxfp_block_a_stages),
         cmocka_unit_test(nxfp_block_e),
-        cmocka_unit_test(nxfp_levels_from_notes),
+        cmocka_unit_test(nxfp_levels_by_hand),
         cmocka_unit_test(nxfp_wide_levels),
         cmocka_unit_test(nxfp_search_vs_bruteforce),
         cmocka_unit_test(nxfp_exact_ties_keep_order),

@@ -70,7 +70,7 @@ static void vector_8_2_bb4_two_outliers_naive(void **state)
     assert_true(deq[1] == (float)(-6 * ldexp(1, -9)));
 }
 
-/* The notes' reading of the RTL butterfly: a single move c' -> c is blocked when c ^ c' == 5. */
+/* Our reading of the published RTL butterfly (tests/vectors/README.md): a single move c' -> c is blocked when c ^ c' == 5. */
 static int no_xor5(void *ctx, int n, const int *up, const int *lo)
 {
     int *calls = ctx;

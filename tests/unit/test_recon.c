@@ -395,7 +395,7 @@ static void pair_0_1_by_hand(void **state)
     assert_int_equal(c.op[1][1], MXF_RECON_MERGE_LH);
 }
 
-static void notes_vectors(void **state)
+static void hand_vectors(void **state)
 {
     (void)state;
     /* §8.1: 2 <- 6 routes. */
@@ -518,7 +518,7 @@ static void every_ub_placement(void **state)
                   "assignment: %d of %d; search nodes %ld\n",
                   routable, total, st.pair_sets_with_route, st.pair_sets, st.nodes);
     assert_int_equal(st.routable[1], 48);
-    /* The notes' independent count (§4.3 [A]): 412 of 420. */
+    /* An independent count (tests/vectors/README.md, ReCoN): 412 of 420. */
     assert_int_equal(st.pair_sets, 420);
     assert_int_equal(st.pair_sets_with_route, 412);
 }
@@ -540,7 +540,7 @@ static void lower_slot_lists(void **state)
         int want = l != 2 && l != 3 && l != 5 && mxf_recon_ub_routable(NULL, 2, u2, l2);
         assert_int_equal((m >> l) & 1, want);
     }
-    assert_true(m >> 6 & 1);                                     /* the notes' 5 <- 6 */
+    assert_true(m >> 6 & 1);                                     /* the hand-derived 5 <- 6 */
     assert_int_equal(mxf_recon_ub_lower_slots(1, up, lo, 3), 0); /* 3 already used */
     assert_int_equal(mxf_recon_ub_lower_slots(0, NULL, NULL, 8), 0);
 }
@@ -687,7 +687,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_config_by_hand), cmocka_unit_test(pair_0_1_by_hand),
-        cmocka_unit_test(notes_vectors),           cmocka_unit_test(every_ub_placement),
+        cmocka_unit_test(hand_vectors),           cmocka_unit_test(every_ub_placement),
         cmocka_unit_test(lower_slot_lists),        cmocka_unit_test(every_pair_every_width),
         cmocka_unit_test(multi_ub_rows),           cmocka_unit_test(bad_arguments),
     };
