@@ -22,15 +22,21 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
                     "de-skewed outputs.");
     gen_top_ports(&b, g);
     vb_printf(&b,
-              "  // Links between PEs: horizontal index r*%d + c (c = 0..%d), vertical r*%d + c.\n"
-              "  logic [%d:0] h_valid, h_bank;\n"
-              "  logic [%d:0] h_act;\n"
-              "  logic [%d:0] v_psum;\n"
-              "  logic [%d:0] v_wvalid, v_wbank;\n"
-              "  logic [%d:0] v_wcnt;\n"
-              "  logic [%d:0] v_w;\n\n",
-              C + 1, C, C, R * (C + 1) - 1, R * (C + 1) * 8 - 1, (R + 1) * C * AW - 1,
-              (R + 1) * C - 1, (R + 1) * C * CW - 1, (R + 1) * C * WB - 1);
+              "  localparam int Rows  = %d;  // R: reduction lanes\n"
+              "  localparam int Cols  = %d;  // C: output lanes\n"
+              "  localparam int ActW  = %d;  // activation bits\n"
+              "  localparam int WBits = %d;  // weight bits\n"
+              "  localparam int AccW  = %d; // partial-sum bits\n"
+              "  localparam int CntW  = %d;  // weight-row tag bits\n\n"
+              "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
+              "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above.\n"
+              "  logic [Rows*(Cols+1)-1:0]      h_valid, h_bank;\n"
+              "  logic [Rows*(Cols+1)*ActW-1:0] h_act;\n"
+              "  logic [(Rows+1)*Cols*AccW-1:0] v_psum;\n"
+              "  logic [(Rows+1)*Cols-1:0]      v_wvalid, v_wbank;\n"
+              "  logic [(Rows+1)*Cols*CntW-1:0] v_wcnt;\n"
+              "  logic [(Rows+1)*Cols*WBits-1:0] v_w;\n\n",
+              R, C, MXF_WS_ABITS, WB, AW, CW);
 
     /* Left edge: row r's activations are delayed r cycles (the systolic wavefront). */
     vb_printf(&b, "  // Activation skew: row r delayed by r cycles.\n");
@@ -70,38 +76,36 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
                       "    .q_o   (%s)\n  );\n",
                       P, WIN, c, c, c * WB, WB, dst);
     }
-    vb_printf(&b, "  assign v_psum[%d:0] = '0;\n\n", C * AW - 1);
+    vb_printf(&b, "  assign v_psum[Cols*AccW-1:0] = '0;  // row 0 starts from zero\n\n");
 
     vb_printf(&b,
-              "  for (genvar r = 0; r < %d; r++) begin : gen_row\n"
-              "    for (genvar c = 0; c < %d; c++) begin : gen_col\n"
-              "      // the PE's parameter defaults are this config's widths (ActW %d, WBits %d, "
-              "AccW %d,\n"
-              "      // CntW %d), so it keeps its own name in synthesis reports\n"
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_row\n"
+              "    for (genvar c = 0; c < Cols; c++) begin : gen_col\n"
+              "      // the PE's parameter defaults are this config's widths, so it keeps its own\n"
+              "      // name in synthesis reports\n"
               "      %smxf_ws_pe u_pe (\n"
               "        .clk_i    (clk_i),\n"
               "        .rst_ni   (rst_ni),\n"
-              "        .a_valid_i(h_valid[r*%d + c]),\n"
-              "        .a_bank_i (h_bank[r*%d + c]),\n"
-              "        .a_i      (h_act[(r*%d + c)*8 +: 8]),\n"
-              "        .a_valid_o(h_valid[r*%d + c + 1]),\n"
-              "        .a_bank_o (h_bank[r*%d + c + 1]),\n"
-              "        .a_o      (h_act[(r*%d + c + 1)*8 +: 8]),\n"
-              "        .psum_i   (v_psum[(r*%d + c)*%d +: %d]),\n"
-              "        .psum_o   (v_psum[((r+1)*%d + c)*%d +: %d]),\n"
-              "        .w_valid_i(v_wvalid[r*%d + c]),\n"
-              "        .w_bank_i (v_wbank[r*%d + c]),\n"
-              "        .w_cnt_i  (v_wcnt[(r*%d + c)*%d +: %d]),\n"
-              "        .w_i      (v_w[(r*%d + c)*%d +: %d]),\n"
-              "        .w_valid_o(v_wvalid[(r+1)*%d + c]),\n"
-              "        .w_bank_o (v_wbank[(r+1)*%d + c]),\n"
-              "        .w_cnt_o  (v_wcnt[((r+1)*%d + c)*%d +: %d]),\n"
-              "        .w_o      (v_w[((r+1)*%d + c)*%d +: %d])\n"
+              "        .a_valid_i(h_valid[r*(Cols+1) + c]),\n"
+              "        .a_bank_i (h_bank[r*(Cols+1) + c]),\n"
+              "        .a_i      (h_act[(r*(Cols+1) + c)*ActW +: ActW]),\n"
+              "        .a_valid_o(h_valid[r*(Cols+1) + c + 1]),\n"
+              "        .a_bank_o (h_bank[r*(Cols+1) + c + 1]),\n"
+              "        .a_o      (h_act[(r*(Cols+1) + c + 1)*ActW +: ActW]),\n"
+              "        .psum_i   (v_psum[(r*Cols + c)*AccW +: AccW]),\n"
+              "        .psum_o   (v_psum[((r+1)*Cols + c)*AccW +: AccW]),\n"
+              "        .w_valid_i(v_wvalid[r*Cols + c]),\n"
+              "        .w_bank_i (v_wbank[r*Cols + c]),\n"
+              "        .w_cnt_i  (v_wcnt[(r*Cols + c)*CntW +: CntW]),\n"
+              "        .w_i      (v_w[(r*Cols + c)*WBits +: WBits]),\n"
+              "        .w_valid_o(v_wvalid[(r+1)*Cols + c]),\n"
+              "        .w_bank_o (v_wbank[(r+1)*Cols + c]),\n"
+              "        .w_cnt_o  (v_wcnt[((r+1)*Cols + c)*CntW +: CntW]),\n"
+              "        .w_o      (v_w[((r+1)*Cols + c)*WBits +: WBits])\n"
               "      );\n"
               "    end\n"
               "  end\n\n",
-              R, C, MXF_WS_ABITS, WB, AW, CW, P, C + 1, C + 1, C + 1, C + 1, C + 1, C + 1, C, AW,
-              AW, C, AW, AW, C, C, C, CW, CW, C, WB, WB, C, C, C, CW, CW, C, WB, WB);
+              P);
 
     /* Bottom edge: column c's sum is delayed C-1-c cycles so a whole output row is aligned. */
     const int late = cfg->fault == MXF_WS_FAULT_LATE_VALID;
