@@ -52,7 +52,7 @@ SETUP := $(B)/.setup-ok
 
 GEN_ARGS = --from-env --tag "$(TAG)"
 
-.PHONY: all setup rtl lint sim sim-config synth bench test test-long unit unit-asan clean format help
+.PHONY: all setup rtl lint sim sim-config synth fpga bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
@@ -138,6 +138,12 @@ synth: $(MXFGEN) $(B)/bin/synth_report
 	@bash scripts/need.sh yosys
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  bash synth/run.sh $$dir
+
+# FPGA flow: fit check, constraints, synth_ice40 + nextpnr-ice40 (FPGA_PART, FPGA_FREQ),
+# synth_xilinx counts, gate-level re-simulation (docs/fpga.md).
+fpga: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report $(B)/bin/mxfvec
+	@bash scripts/need.sh yosys nextpnr-ice40 iverilog
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && bash synth/fpga.sh $$dir
 
 bench: all
 	@bash bench/run.sh

@@ -2,7 +2,9 @@
 # Runs one single-job command of a generated config through its Icarus testbench and checks it:
 #   scripts/icarus.sh build/<cfg> COMMAND [options]      e.g. gemm --m 11 --k 19 --n 13 --seed 1
 # The stimulus and the checker are the block's mxfsim command (tools/mxfvec.c); the RTL is read
-# through the config's rtl/files.f, as a user's flow would.
+# through the config's rtl/files.f, as a user's flow would. With NETLIST="F.v [CELLS.v ...]" the
+# design is those files instead (gate-level re-simulation of a synthesized netlist, synth/fpga.sh);
+# ICARUS_DEFS adds -D options (e.g. -DNO_ICE40_DEFAULT_ASSIGNMENTS for the iCE40 cell models).
 set -euo pipefail
 dir=${1:?usage: icarus.sh CFG_DIR COMMAND [options]}
 shift
@@ -13,6 +15,11 @@ top=$(sed -n 's/^#define MXF_TOP //p' "$dir/mxf_params.h")
 work="$dir/icarus"
 mkdir -p "$work"
 ncyc=$(build/bin/mxfvec stim --config "$dir" --out "$work/stim.hex" "$@")
-(cd "$dir/rtl" && iverilog -g2012 -Ptb_"$top".NCycles="$ncyc" -o ../icarus/tb.vvp -c files.f ../tb/tb_"$top".sv)
+if [[ -n ${NETLIST:-} ]]; then
+    # shellcheck disable=SC2086
+    iverilog -g2012 ${ICARUS_DEFS:-} -Ptb_"$top".NCycles="$ncyc" -o "$work/tb.vvp" "$dir/tb/tb_$top.sv" $NETLIST
+else
+    (cd "$dir/rtl" && iverilog -g2012 -Ptb_"$top".NCycles="$ncyc" -o ../icarus/tb.vvp -c files.f ../tb/tb_"$top".sv)
+fi
 vvp -n "$work/tb.vvp" +stim="$work/stim.hex" +out="$work/out.txt" >"$work/vvp.log"
 build/bin/mxfvec check --config "$dir" --got "$work/out.txt" "$@"
