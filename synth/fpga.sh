@@ -9,7 +9,9 @@
 #   4. Yosys synth_xilinx of the whole array: LUT, FF, DSP, BRAM, SRL
 #   5. gate-level re-simulation: the generic and the iCE40 netlists, with Yosys's cell models,
 #      through the same Icarus testbench, stimulus and golden-model check as the RTL
-#   FPGA_PART (default hx8k-ct256), FPGA_FREQ (MHz, default 12), GATE_SIM=0 skips step 5.
+#   FPGA_PART (default hx8k-ct256), FPGA_FREQ (MHz, default 12), GATE_SIM=0 skips step 5,
+#   FPGA_TOP=array|stream|auto (default auto: the array itself when its ports fit the package,
+#   else the streaming top <top>_stream with byte-wide ready/valid ports, 22 pins).
 # Outputs in CFG_DIR/fpga/: report.txt, report.json, the constraint files, netlists and logs;
 # written in a temp directory and renamed into place at the end.
 set -euo pipefail
@@ -57,7 +59,17 @@ rows=$(field rows) cols=$(field cols) wbits=$(field wbits)
 [[ -n $rows && -n $cols && -n $wbits ]] || die "$cfg/manifest.json: derived rows/cols/wbits missing"
 per_pe=$((wbits > 4 ? 250 : 125))
 lc=$((rows * cols * per_pe))
-[[ $io -le $pio ]] || die "$name does not fit $part: SB_IO: the top has $io I/O bits, the package has $pio user I/O pins (use a smaller ARRAY or WBITS=4)"
+ftop=${FPGA_TOP:-auto}
+case $ftop in
+auto) if [[ $io -le $pio ]]; then ftop=array; else ftop=stream; fi ;;
+array | stream) ;;
+*) die "FPGA_TOP=$ftop: expected array, stream or auto" ;;
+esac
+if [[ $ftop == stream ]]; then
+    top=${top}_stream
+    io=22 # clk, rst, 8 data + valid + ready each way
+fi
+[[ $io -le $pio ]] || die "$name does not fit $part: SB_IO: the top has $io I/O bits, the package has $pio user I/O pins (FPGA_TOP=stream needs 22)"
 [[ $lc -le $plc ]] || die "$name does not fit $part: ICESTORM_LC: about $lc logic cells needed ($((rows * cols)) PEs x ~$per_pe), the part has $plc"
 
 out=$cfg/fpga
@@ -97,19 +109,20 @@ yshare=$(yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)
 gate_cmd="gemm --m 9 --k $((2 * rows + 1)) --n $((cols + 1)) --seed 1"
 step synth-generic bash -c "cd '$cfg' && yosys -q -p '$rd; synth -flatten -top $top; write_verilog -noexpr -noattr $rel/gate-generic.v'"
 if [[ ${GATE_SIM:-1} != 0 ]]; then
-    step gate-generic env NETLIST="$wd/gate-generic.v $yshare/simcells.v" bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
+    step gate-generic env NETLIST="$wd/gate-generic.v $yshare/simcells.v" STREAM=$([[ $ftop == stream ]] && echo 1 || echo 0) bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
 fi
 step synth-ice40 bash -c "cd '$cfg' && yosys -q -p '$rd; synth_ice40 -top $top -json $rel/ice40.json; write_verilog -noattr $rel/gate-ice40.v; tee -q -o $rel/ice40-stat.txt stat'"
 if [[ ${GATE_SIM:-1} != 0 ]]; then
     step gate-ice40 env NETLIST="$wd/gate-ice40.v $yshare/ice40/cells_sim.v" ICARUS_DEFS=-DNO_ICE40_DEFAULT_ASSIGNMENTS \
+        STREAM=$([[ $ftop == stream ]] && echo 1 || echo 0) \
         bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
 fi
 # shellcheck disable=SC2086
 step pnr-ice40 nextpnr-ice40 $popts --json "$wd/ice40.json" --pcf "$wd/$name.pcf" --pcf-allow-unconstrained \
     --freq "$freq" --timing-allow-fail --report "$wd/pnr.json" --asc "$wd/$name.asc"
-step synth-xilinx bash -c "cd '$cfg' && yosys -q -p '$rd; synth_xilinx -top $top -noiopad -noclkbuf; tee -q -o $rel/xilinx-stat.json stat -json'"
+step synth-xilinx bash -c "cd '$cfg' && yosys -q -p '$rd; synth_xilinx -flatten -top $top -noiopad -noclkbuf; tee -q -o $rel/xilinx-stat.json stat -json'"
 
-info=(--info "config=$name" --info "part=$part" --info "target_mhz=$freq" --info "yosys=$(yosys -V)"
+info=(--info "config=$name" --info "top=$top" --info "part=$part" --info "target_mhz=$freq" --info "yosys=$(yosys -V)"
     --info "nextpnr=$(nextpnr-ice40 --version 2>&1 | head -n1)")
 for s in "${!wall[@]}"; do info+=(--info "wall_s.$s=${wall[$s]}" --info "peak_mb.$s=${mem[$s]}"); done
 if [[ ${GATE_SIM:-1} != 0 ]]; then

@@ -266,6 +266,256 @@ static int emit_tb(gen_ctx *g, mxf_err *err)
     return rc;
 }
 
+/* ---- Streaming top (FPGA prototypes): byte-wide ready/valid in and out ----
+ * Input bytes (least significant first) fill one stimulus word: the data inputs in port-table
+ * order from the MSB down, the same word the Icarus testbench reads. A complete word is applied
+ * to the block for exactly one cycle; every other cycle the block sees an all-zero (idle) word,
+ * which leaves the block's timing contract intact because only the order of words matters
+ * (docs/fpga.md). Output rows (the data outputs in table order from the MSB down, on cycles whose
+ * strobe is 1) go through a FIFO and leave as bytes, least significant first. A word is applied
+ * only when the FIFO has room for every output it and the words before it can still produce:
+ * words are at least StimBytes cycles apart and outputs come `latency` cycles after their word,
+ * so at most Credit = ceil((latency + 1) / StimBytes) outputs are pending. */
+static int out_bits(const gen_ctx *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_ports; i++)
+        if (g->ports[i].dir == MXF_OUT && g->ports[i].role == MXF_ROLE_DATA) n += g->ports[i].width;
+    return n;
+}
+
+static int emit_stream(gen_ctx *g, mxf_err *err)
+{
+    long lat = gen_param(g, "latency");
+    if (lat < 0) return mxf_fail(err, "block %s: no derived 'latency' for the streaming top", g->block->name);
+    const int SB = input_bits(g), OB = out_bits(g);
+    const int SBY = (SB + 7) / 8, OBY = (OB + 7) / 8;
+    const int credit = (int)((lat + 1 + SBY - 1) / SBY);
+    int depth = 2;
+    while (depth < credit + 1) depth *= 2;
+    const int AW = mxf_clog2(depth), CW = mxf_clog2(depth + 1), NW = mxf_clog2((SBY > OBY ? SBY : OBY) + 1);
+    char mod[160];
+    snprintf(mod, sizeof mod, "%s_stream", g->block->top);
+    vbuf b;
+    vb_init(&b);
+    gen_file_header(&b, g, mod,
+                    "Streaming top for FPGA prototypes: byte-wide ready/valid stimulus in, "
+                    "byte-wide ready/valid output rows out, around the block's top (docs/fpga.md).");
+    vb_printf(&b,
+              "module %s%s (\n"
+              "  input  logic       clk_i,\n"
+              "  input  logic       rst_ni,\n"
+              "  // stimulus words, %d bytes each, least significant byte first\n"
+              "  input  logic       s_valid_i,\n"
+              "  output logic       s_ready_o,\n"
+              "  input  logic [7:0] s_data_i,\n"
+              "  // output rows, %d bytes each, least significant byte first\n"
+              "  output logic       m_valid_o,\n"
+              "  input  logic       m_ready_i,\n"
+              "  output logic [7:0] m_data_o\n"
+              ");\n"
+              "  localparam int StimBits  = %d;\n"
+              "  localparam int StimBytes = %d;\n"
+              "  localparam int OutBits   = %d;\n"
+              "  localparam int OutBytes  = %d;\n"
+              "  localparam int Depth     = %d;  // output FIFO rows\n"
+              "  localparam int Credit    = %d;  // FIFO rows a word needs free before it is applied\n"
+              "  localparam int AddrW     = %d;\n"
+              "  localparam int CountW    = %d;\n"
+              "  localparam int ByteCntW  = %d;\n\n",
+              g->prefix, mod, SBY, OBY, SB, SBY, OB, OBY, depth, credit, AW, CW, NW);
+    vb_printf(&b,
+              "  // deserializer: bytes shift in from the top, so byte 0 ends at bits [7:0]\n"
+              "  logic [StimBytes*8-1:0] word_q;\n"
+              "  logic [ByteCntW-1:0]    nin_q;\n"
+              "  logic                   word_full, apply;\n"
+              "  logic [StimBits-1:0]    stim;\n"
+              "  logic [CountW-1:0]      count_q;\n"
+              "  assign word_full = (nin_q == ByteCntW'(StimBytes));\n"
+              "  assign s_ready_o = !word_full;\n"
+              "  assign apply     = word_full && (CountW'(Depth) - count_q >= CountW'(Credit));\n"
+              "  assign stim      = apply ? word_q[StimBits-1:0] : '0;\n\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) nin_q <= '0;\n"
+              "    else if (apply) nin_q <= '0;\n"
+              "    else if (s_valid_i && s_ready_o) nin_q <= nin_q + 1'b1;\n"
+              "  end\n"
+              "  always_ff @(posedge clk_i) begin\n"
+              "    if (s_valid_i && s_ready_o) word_q <= {s_data_i, word_q[StimBytes*8-1:8]};\n"
+              "  end\n\n");
+    /* the block, its data inputs sliced from stim MSB-first */
+    for (int i = 0; i < g->n_ports; i++) {
+        const mxf_port *p = &g->ports[i];
+        if (p->dir == MXF_OUT) vb_printf(&b, "  logic [%d:0] core_%s;\n", p->width - 1, p->name);
+    }
+    vb_printf(&b, "  %s%s u_core (\n", g->prefix, g->block->top);
+    int hi = SB - 1;
+    for (int i = 0; i < g->n_ports; i++) {
+        const mxf_port *p = &g->ports[i];
+        char conn[96];
+        if (p->role == MXF_ROLE_CLOCK || p->role == MXF_ROLE_RESET)
+            snprintf(conn, sizeof conn, "%s", p->role == MXF_ROLE_CLOCK ? "clk_i" : "rst_ni");
+        else if (p->dir == MXF_OUT)
+            snprintf(conn, sizeof conn, "core_%s", p->name);
+        else if (p->width == 1)
+            snprintf(conn, sizeof conn, "stim[%d]", hi);
+        else
+            snprintf(conn, sizeof conn, "stim[%d:%d]", hi, hi - p->width + 1);
+        if (p->dir == MXF_IN && p->role == MXF_ROLE_DATA) hi -= p->width;
+        vb_printf(&b, "    .%-12s(%s)%s\n", p->name, conn, i + 1 < g->n_ports ? "," : "");
+    }
+    vb_printf(&b, "  );\n\n  // output FIFO\n  logic [OutBits-1:0] row;\n  logic strobe;\n");
+    vb_printf(&b, "  assign row = {");
+    int first = 1;
+    for (int i = 0; i < g->n_ports; i++)
+        if (g->ports[i].dir == MXF_OUT && g->ports[i].role == MXF_ROLE_DATA) {
+            vb_printf(&b, "%score_%s", first ? "" : ", ", g->ports[i].name);
+            first = 0;
+        }
+    vb_printf(&b, "};\n");
+    for (int i = 0; i < g->n_ports; i++)
+        if (g->ports[i].role == MXF_ROLE_STROBE) vb_printf(&b, "  assign strobe = core_%s;\n", g->ports[i].name);
+    vb_printf(&b,
+              "  logic [OutBits-1:0]    fifo_q [0:Depth-1];\n"
+              "  logic [AddrW-1:0]      wptr_q, rptr_q;\n"
+              "  logic [OutBytes*8-1:0] out_q;\n"
+              "  logic [ByteCntW-1:0]   nout_q;\n"
+              "  logic                  push, pop;\n"
+              "  assign push = strobe;\n"
+              "  assign pop  = (nout_q == '0 || (nout_q == ByteCntW'(1) && m_ready_i)) && count_q != '0;\n"
+              "  assign m_valid_o = nout_q != '0;\n"
+              "  assign m_data_o  = out_q[7:0];\n\n"
+              "  always_ff @(posedge clk_i) begin\n"
+              "    if (push) fifo_q[wptr_q] <= row;\n"
+              "  end\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) begin\n"
+              "      wptr_q  <= '0;\n"
+              "      rptr_q  <= '0;\n"
+              "      count_q <= '0;\n"
+              "      nout_q  <= '0;\n"
+              "    end else begin\n"
+              "      if (push) wptr_q <= wptr_q + 1'b1;\n"
+              "      if (pop) rptr_q <= rptr_q + 1'b1;\n"
+              "      if (push && !pop) count_q <= count_q + 1'b1;\n"
+              "      else if (pop && !push) count_q <= count_q - 1'b1;\n"
+              "      if (pop) nout_q <= ByteCntW'(OutBytes);\n"
+              "      else if (m_valid_o && m_ready_i) nout_q <= nout_q - 1'b1;\n"
+              "    end\n"
+              "  end\n"
+              "  always_ff @(posedge clk_i) begin\n"
+              "    if (pop) out_q <= {{(OutBytes*8-OutBits){1'b0}}, fifo_q[rptr_q]};\n"
+              "    else if (m_valid_o && m_ready_i) out_q <= {8'h00, out_q[OutBytes*8-1:8]};\n"
+              "  end\n"
+              "endmodule\n");
+    return gen_save_rtl(g, mod, &b, err);
+}
+
+/* The streaming top's Icarus testbench: sends every stimulus word as bytes (the same file as
+ * the plain testbench), reads the output bytes back under random backpressure (+seed=N), and
+ * (+seed=N, +ready=PCT: the percentage of cycles the reader is ready, default 75) and
+ * writes "<row> 1 <hex of each data output>" per row, which `mxfvec check --order-only` judges:
+ * every value in order, none missing or extra (the wrapper's contract is the order, not the
+ * cycle). */
+static int emit_stream_tb(gen_ctx *g, mxf_err *err)
+{
+    long lat = gen_param(g, "latency");
+    const int SB = input_bits(g), OB = out_bits(g), SBY = (SB + 7) / 8, OBY = (OB + 7) / 8;
+    char tb[200];
+    snprintf(tb, sizeof tb, "tb_%s%s_stream", g->prefix, g->block->top);
+    vbuf b;
+    vb_init(&b);
+    vb_printf(&b,
+              "// SPDX-License-Identifier: Apache-2.0\n"
+              "// %s: Icarus testbench of the streaming top: +stim=<hex file> +out=<file> [+seed=N]\n"
+              "// [+ready=PCT], -P%s.NCycles=<words>.\n"
+              "// Config %s. Generated by mxfgen %s; do not edit. Reproduce with:\n"
+              "//   mxfgen rtl %s%s%s\n\n",
+              tb, tb, g->name, g->tag, g->args, *g->prefix ? " --prefix " : "", g->prefix);
+    vb_printf(&b,
+              "`timescale 1ns/1ps\n"
+              "module %s;\n"
+              "  parameter int NCycles = 1;\n"
+              "  localparam int StimBits = %d, StimBytes = %d, OutBits = %d, OutBytes = %d;\n"
+              "  localparam int Drain = %ld;\n"
+              "  logic clk_i = 1'b0, rst_ni = 1'b0;\n"
+              "  logic [StimBits-1:0] stim [0:NCycles-1];\n"
+              "  logic [StimBytes*8-1:0] w;\n"
+              "  logic s_valid_i = 1'b0, s_ready_o, m_valid_o, m_ready_i = 1'b0;\n"
+              "  logic [7:0] s_data_i = '0, m_data_o;\n"
+              "  logic [OutBytes*8-1:0] row;\n"
+              "  integer fd, word, nbyte, nrows, nout, seed, idle, ready_pct;\n"
+              "  reg [8*512-1:0] stim_file, out_file;\n\n"
+              "  %s%s_stream u_dut (\n"
+              "    .clk_i    (clk_i),\n    .rst_ni   (rst_ni),\n"
+              "    .s_valid_i(s_valid_i),\n    .s_ready_o(s_ready_o),\n    .s_data_i (s_data_i),\n"
+              "    .m_valid_o(m_valid_o),\n    .m_ready_i(m_ready_i),\n    .m_data_o (m_data_o)\n"
+              "  );\n\n"
+              "  always #5 clk_i = ~clk_i;\n\n",
+              tb, SB, SBY, OB, OBY, 4 * (lat + 16) + 64L * OBY, g->prefix, g->block->top);
+    vb_printf(&b,
+              "  initial begin\n"
+              "    if (!$value$plusargs(\"stim=%%s\", stim_file) || !$value$plusargs(\"out=%%s\", out_file)) begin\n"
+              "      $display(\"tb: missing +stim=<file> or +out=<file>\");\n      $finish;\n    end\n"
+              "    if (!$value$plusargs(\"seed=%%d\", seed)) seed = 1;\n"
+              "    if (!$value$plusargs(\"ready=%%d\", ready_pct)) ready_pct = 75;\n"
+              "    $readmemh(stim_file, stim);\n"
+              "    fd = $fopen(out_file, \"w\");\n"
+              "    word = 0; nbyte = 0; nrows = 0; nout = 0; idle = 0;\n"
+              "    repeat (2) @(posedge clk_i);\n"
+              "    #1 rst_ni = 1'b1;\n"
+              "    while (idle < Drain) begin\n"
+              "      // mid-cycle: drive the inputs the next rising edge samples; the handshakes\n"
+              "      // that edge completes are known now (ready and valid depend on state only)\n"
+              "      @(negedge clk_i);\n"
+              "      s_valid_i = word < NCycles;\n"
+              "      w = word < NCycles ? {{(StimBytes*8-StimBits){1'b0}}, stim[word]} : '0;\n"
+              "      s_data_i = w[nbyte*8 +: 8];\n"
+              "      m_ready_i = ($unsigned($random(seed)) %% 100) < ready_pct;\n"
+              "      #1;\n"
+              "      if (s_valid_i && s_ready_o) begin\n"
+              "        nbyte = nbyte + 1;\n"
+              "        if (nbyte == StimBytes) begin nbyte = 0; word = word + 1; end\n"
+              "      end\n"
+              "      if (m_valid_o === 1'bx || (m_valid_o && m_ready_i && ^m_data_o === 1'bx)) begin\n"
+              "        $fdisplay(fd, \"%%0d x x\", nrows);\n"
+              "      end else if (m_valid_o && m_ready_i) begin\n"
+              "        row[nout*8 +: 8] = m_data_o;\n"
+              "        nout = nout + 1;\n"
+              "        if (nout == OutBytes) begin\n"
+              "          $fdisplay(fd, \"%%0d");
+    /* the strobe prints as 1, each data output as hex of its slice of the row */
+    for (int i = 0; i < g->n_ports; i++)
+        if (g->ports[i].dir == MXF_OUT) vb_printf(&b, g->ports[i].role == MXF_ROLE_STROBE ? " 1" : " %%h");
+    vb_printf(&b, "\", nrows");
+    int top = OB - 1;
+    for (int i = 0; i < g->n_ports; i++) {
+        const mxf_port *p = &g->ports[i];
+        if (p->dir != MXF_OUT || p->role != MXF_ROLE_DATA) continue;
+        vb_printf(&b, ", row[%d:%d]", top, top - p->width + 1);
+        top -= p->width;
+    }
+    vb_printf(&b,
+              ");\n"
+              "          nrows = nrows + 1;\n"
+              "          nout = 0;\n"
+              "        end\n"
+              "      end\n"
+              "      if (word >= NCycles && !m_valid_o) idle = idle + 1;\n"
+              "      else idle = 0;\n"
+              "    end\n"
+              "    $fclose(fd);\n"
+              "    $display(\"tb: %%0d words in, %%0d rows out\", NCycles, nrows);\n"
+              "    $finish;\n"
+              "  end\n"
+              "endmodule\n");
+    char fname[220];
+    snprintf(fname, sizeof fname, "%s.sv", tb);
+    int rc = vb_save(&b, g->tb_dir, fname, err);
+    vb_free(&b);
+    return rc;
+}
+
 /* ---- C header: the harness compiled against this RTL ---- */
 static const char *role_name(mxf_port_role r)
 {
@@ -433,8 +683,8 @@ int gen_emit_config(gen_ctx *g, mxf_err *err)
 {
     g->n_files = 0;
     if (mxf_mkdirs(g->rtl_dir, err) || mxf_mkdirs(g->tb_dir, err)) return -1;
-    if (g->block->emit(g, err)) return -1;
-    if (emit_tb(g, err) || emit_header(g, err) || emit_manifest(g, err) || emit_filelist(g, err) ||
+    if (g->block->emit(g, err) || emit_stream(g, err)) return -1;
+    if (emit_tb(g, err) || emit_stream_tb(g, err) || emit_header(g, err) || emit_manifest(g, err) || emit_filelist(g, err) ||
         emit_core(g, err))
         return -1;
     return 0;

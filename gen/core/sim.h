@@ -36,6 +36,9 @@ typedef struct mxf_job_ops {
     /* After the run (last_cycle: last simulated). Returns 0, or -1 with the failure set. */
     int (*finish)(mxf_job *j, int64_t last_cycle);
     const char *(*failure)(const mxf_job *j);
+    /* The cycle the next output row is expected on (-1: none left). Used by paths that
+     * preserve the order of outputs but not their cycles (the streaming top). */
+    int64_t (*next_cycle)(const mxf_job *j);
 } mxf_job_ops;
 
 struct mxf_job {

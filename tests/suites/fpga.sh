@@ -1,7 +1,7 @@
 # FPGA suite (sourced by tests/run.sh): `make fpga` on a 4x4 array places and routes on an
-# iCE40 HX8K, prints Fmax and utilization, and its generic and iCE40 netlists re-simulate
-# bit-exactly; a fault planted in the RTL fails the gate-level run; bad input is refused before
-# any long run. About 45 s.
+# iCE40 HX8K (the array's own ports) and on an UltraPlus UP5K (the streaming top), prints Fmax and
+# utilization, and its generic and iCE40 netlists re-simulate bit-exactly; a fault planted in the
+# RTL fails the gate-level run; bad input is refused before any long run. About 70 s.
 
 fpga_a4() {
     local out d=build/ws-a4-w8/fpga
@@ -39,12 +39,24 @@ no_nextpnr_path() {
     echo "$PWD/$d"
 }
 
+# The streaming top on a pin-limited part: 22 pins, placed and routed; both gate-level runs
+# stream the stimulus bytes in and check the rows that come out.
+fpga_up5k_stream() {
+    local out
+    out=$(make -s fpga ARCH=ws ARRAY=4 WBITS=4 FPGA_PART=up5k-sg48) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "^top=mxf_ws_array_stream$" <<<"$out" && grep -q "SB_IO  *22 " <<<"$out" &&
+        grep -q "gate_sim.ice40=icarus: ok" <<<"$out" && grep -q "Fmax clk_i.*MHz" <<<"$out"
+}
+
 echo "== FPGA flow"
 run "fpga/ws-a4-w8-pnr-fmax-gate-sim" fpga_a4
 run "fpga/gate-level-catches-mul-sign" fpga_fault
+run "fpga/ws-a4-w4-up5k-streaming-top" fpga_up5k_stream
 # the configs exist first, so the refusal itself must leave build/ alone
 make -s rtl ARCH=ws ARRAY=8 >/dev/null && make -s rtl ARCH=ws ROWS=4 COLS=3 WBITS=4 >/dev/null
-run "fpga/too-big-refused-naming-io" expect_error "does not fit hx8k-ct256: SB_IO" make -s fpga ARCH=ws ARRAY=8
+run "fpga/too-big-refused-naming-io" expect_error "does not fit hx8k-ct256: SB_IO" make -s fpga ARCH=ws ARRAY=8 FPGA_TOP=array
+run "fpga/too-big-stream-refused-naming-lc" expect_error "does not fit hx8k-ct256: ICESTORM_LC" make -s fpga ARCH=ws ARRAY=8
 run "fpga/too-big-refused-naming-lc" expect_error "does not fit hx1k-tq144: ICESTORM_LC" \
     make -s fpga ARCH=ws ROWS=4 COLS=3 WBITS=4 FPGA_PART=hx1k-tq144
 run "fpga/unknown-part" expect_error "FPGA_PART=xc9: unknown part" make -s fpga ARCH=ws ARRAY=2 FPGA_PART=xc9

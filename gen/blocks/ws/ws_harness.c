@@ -75,7 +75,14 @@ static const char *job_failure(const mxf_job *j)
     return ((const ws_job *)j->state)->k.first_failure;
 }
 
-static const mxf_job_ops ws_job_ops = {job_cycles, job_stim, job_push, job_finish, job_failure};
+static int64_t job_next_cycle(const mxf_job *j)
+{
+    const ws_job *s = j->state;
+    return s->k.tile < s->g.n_tiles ? mxf_ws_output_cycle(&s->g, s->k.tile, s->k.m) : -1;
+}
+
+static const mxf_job_ops ws_job_ops = {job_cycles, job_stim,    job_push,
+                                       job_finish, job_failure, job_next_cycle};
 
 static int job_open(ws_job *s, mxf_job *j, const mxf_ws_cfg *c, int M, int K, int N,
                     const int8_t *A, const int8_t *W, int kh, uint64_t seed, mxf_err *err)

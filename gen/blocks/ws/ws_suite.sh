@@ -121,6 +121,21 @@ for f in late-valid mul-sign skew; do
     d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=$f)
     run "fault/icarus-$f" expect_mismatch bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed "$seed"
 done
+# The streaming top (FPGA prototypes): stimulus bytes in, output rows out under random
+# backpressure; rows judged in order. A wrong product still fails; a late valid does not
+# (the stream carries no cycles), which is why the cycle-exact runs above exist.
+for c in "ARRAY=4 WBITS=8" "ROWS=8 COLS=4 WBITS=4" "ARRAY=2 WBITS=8"; do
+    # shellcheck disable=SC2086
+    d=$(icarus_cfg $c)
+    for rp in 75 7; do # 7 %: the FIFO fills and words wait for credit
+        run "icarus/stream-$(basename "$d")-ready$rp" env STREAM=1 STREAM_READY=$rp bash scripts/icarus.sh "$d" \
+            gemm --m 13 --k 21 --n 9 --seed "$seed"
+    done
+done
+d=$(icarus_cfg ARRAY=4 WBITS=4)
+run "icarus/stream-ws-a4-w4-image-mxint4" env STREAM=1 bash scripts/icarus.sh "$d" image --image "$WSIMG/mxint4.img" --m 5 --window 2
+d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=mul-sign)
+run "fault/icarus-stream-mul-sign" expect_mismatch env STREAM=1 bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed "$seed"
 
 echo "== ws: waveforms"
 trace_vcd() {
