@@ -331,13 +331,14 @@ static int calib_load(const char *cmd, const wsrc *w, int i, float **X, int64_t 
     return 0;
 }
 
-/* Quantizes weight i with calibration X (NULL when its format needs none); errors name the
- * tensor. */
+/* Quantizes weight i with calibration X (NULL when its format needs none); target (optional)
+ * receives the weights the quantizer encoded (mxf_quantize_target). Errors name the tensor. */
 static int quantize_with(const char *cmd, const wsrc *w, int i, const mxf_qformat *f,
-                         const float *W, const float *X, int64_t T, int64_t xc, mxf_qtensor *q)
+                         const float *W, const float *X, int64_t T, int64_t xc, mxf_qtensor *q,
+                         float *target)
 {
     mxf_err e;
-    if (!mxf_quantize_calib(f, W, w->rows[i], w->cols[i], X, T, xc, q, &e)) return 0;
+    if (!mxf_quantize_target(f, W, w->rows[i], w->cols[i], X, T, xc, q, target, &e)) return 0;
     char m[1000];
     snprintf(m, sizeof m, "tensor '%s': %s", w->name[i], e.msg);
     return die(cmd, m);
@@ -345,13 +346,13 @@ static int quantize_with(const char *cmd, const wsrc *w, int i, const mxf_qforma
 
 /* The same, loading calibration when the format uses it. */
 static int quantize_one(const char *cmd, const wsrc *w, int i, const mxf_qformat *f, const float *W,
-                        mxf_qtensor *q)
+                        mxf_qtensor *q, float *target)
 {
     float *X = NULL;
     int64_t T = 0, xc = 0;
     memset(q, 0, sizeof *q);
     int rc = mxf_qformat_needs_calib(f) ? calib_load(cmd, w, i, &X, &T, &xc) : 0;
-    if (!rc) rc = quantize_with(cmd, w, i, f, W, X, T, xc, q);
+    if (!rc) rc = quantize_with(cmd, w, i, f, W, X, T, xc, q, target);
     free(X);
     return rc;
 }
@@ -385,7 +386,7 @@ static int cmd_quantize(int argc, char **argv)
     for (int i = 0; i < w.n && !rc; i++) {
         float *W = wsrc_load(C, &w, i, &rc);
         if (!W) break;
-        rc = quantize_one(C, &w, i, &f, W, &q[i]);
+        rc = quantize_one(C, &w, i, &f, W, &q[i], NULL);
         free(W);
     }
     if (!rc && mxf_image_write(o.out, w.n, (const char *const *)w.name, q, &e)) rc = die(C, e.msg);
@@ -516,9 +517,13 @@ static int cmd_check(int argc, char **argv)
         }
         free(d);
     }
+    int64_t cls_total[MXF_QC_COUNT] = {0};
     if (!bad && (o.model || o.in)) {
-        /* Re-quantize the reference with the image's format: sections must match byte for
-         * byte. */
+        /* With a reference: (1) every decoded weight against its source within the format's
+         * bound (docs/formats.md, "Error bounds"), the source being what the quantizer encodes
+         * (for MicroScopiQ mode=gptq the error-updated weights of a fresh Hessian run with the
+         * same calibration); (2) a self-consistency check: re-quantizing the reference with the
+         * image's format must give the image's sections byte for byte. */
         wsrc w;
         int rc = wsrc_open(C, &o, &w);
         if (rc) {
@@ -526,47 +531,77 @@ static int cmd_check(int argc, char **argv)
             mxf_image_free(&img);
             return rc;
         }
-        for (int i = 0; i < w.n && !bad; i++) {
+        for (int i = 0; i < w.n && !rc; i++) {
             int k = mxf_image_find(&img, w.name[i]);
             if (k < 0) {
                 printf("MISMATCH %s: reference tensor missing from the image\n", w.name[i]);
                 bad = 1;
-                break;
+                continue;
+            }
+            mxf_qtensor q, v;
+            mxf_image_view(&img, k, &v);
+            if (v.rows != w.rows[i] || v.cols != w.cols[i]) {
+                printf("MISMATCH %s: shape %lldx%lld, reference %lldx%lld\n", w.name[i],
+                       (long long)v.rows, (long long)v.cols, (long long)w.rows[i],
+                       (long long)w.cols[i]);
+                bad = 1;
+                continue;
             }
             float *W = wsrc_load(C, &w, i, &rc);
             if (!W) break;
-            mxf_qtensor q, v;
-            mxf_image_view(&img, k, &v);
-            if (quantize_one(C, &w, i, &img.fmt, W, &q)) {
-                free(W);
+            const size_t nw = (size_t)(v.rows * v.cols);
+            float *T = malloc(sizeof(float) * nw), *D = malloc(sizeof(float) * nw);
+            if (!T || !D) {
+                free(W), free(T), free(D);
+                rc = die(C, "out of memory");
+                break;
+            }
+            if (quantize_one(C, &w, i, &img.fmt, W, &q, T)) {
+                free(W), free(T), free(D);
                 rc = 2;
                 break;
             }
-            if (q.rows != v.rows || q.cols != v.cols) {
-                printf("MISMATCH %s: shape %lldx%lld, reference %lldx%lld\n", w.name[i],
-                       (long long)v.rows, (long long)v.cols, (long long)q.rows, (long long)q.cols);
+            mxf_qverify vr;
+            if (mxf_dequantize(&v, D, &e) || mxf_qverify_tensor(&v, T, D, &vr, &e)) {
+                fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i],
+                        e.msg);
                 bad = 1;
-            } else if (q.meta_len != v.meta_len) {
-                printf("MISMATCH %s: %zu metadata bytes, reference %zu\n", w.name[i], v.meta_len,
-                       q.meta_len);
+            } else if (vr.violations) {
+                printf("MISMATCH %s: decoded weight [%lld][%lld] (block %lld, %s) is %.9g, "
+                       "source %.9g: |error| %.6g exceeds its bound %.6g (%lld of %lld weights "
+                       "out of bound)\n",
+                       w.name[i], (long long)vr.row, (long long)vr.col, (long long)vr.block,
+                       mxf_qclass_name(vr.cls), vr.decoded, vr.source,
+                       fabs(vr.decoded - vr.source), vr.bound, (long long)vr.violations,
+                       (long long)vr.checked);
                 bad = 1;
             } else {
-                for (int s = 0; s < 2 && !bad; s++) {
+                for (int c = 0; c < MXF_QC_COUNT; c++)
+                    cls_total[c] += vr.count[c];
+            }
+            if (q.meta_len != v.meta_len) {
+                printf("MISMATCH %s: %zu metadata bytes, re-encoding the reference gives %zu "
+                       "(self-consistency check)\n",
+                       w.name[i], v.meta_len, q.meta_len);
+                bad = 1;
+            } else {
+                for (int s = 0, done = 0; s < 2 && !done; s++) {
                     const uint8_t *a = s ? q.meta : q.codes, *b = s ? v.meta : v.codes;
                     size_t l = s ? q.meta_len : q.codes_len;
                     for (size_t j = 0; j < l; j++)
                         if (a[j] != b[j]) {
-                            printf("MISMATCH %s: %s byte %zu is 0x%02x, reference 0x%02x\n",
+                            printf("MISMATCH %s: %s byte %zu is 0x%02x, re-encoding the "
+                                   "reference gives 0x%02x (self-consistency check)\n",
                                    w.name[i], s ? "metadata" : "codes", j, b[j], a[j]);
-                            bad = 1;
+                            bad = done = 1;
                             break;
                         }
                 }
             }
             mxf_qtensor_free(&q);
-            free(W);
+            free(W), free(T), free(D);
         }
-        if (!bad && !rc && w.n != img.n) {
+        if (!rc && w.n != img.n) {
             printf("MISMATCH image has %d tensors, reference %d\n", img.n, w.n);
             bad = 1;
         }
@@ -576,9 +611,15 @@ static int cmd_check(int argc, char **argv)
             return rc;
         }
     }
-    if (!bad)
-        printf("%s: OK (%d tensors, %s%s)\n", o.pos[0], img.n, img.spec,
-               (o.model || o.in) ? ", matches the reference" : "");
+    if (!bad) {
+        printf("%s: OK (%d tensors, %s)\n", o.pos[0], img.n, img.spec);
+        if (o.model || o.in)
+            printf("every decoded weight is within its bound of the reference (%lld inliers, "
+                   "%lld outliers, %lld pruned, %lld saturated), and re-encoding the reference "
+                   "gives the image byte for byte (self-consistency)\n",
+                   (long long)cls_total[MXF_QC_INLIER], (long long)cls_total[MXF_QC_OUTLIER],
+                   (long long)cls_total[MXF_QC_PRUNED], (long long)cls_total[MXF_QC_SATURATED]);
+    }
     mxf_image_free(&img);
     return bad ? 1 : 0;
 }
@@ -651,7 +692,8 @@ static int cmd_report(int argc, char **argv)
             mxf_qtensor q;
             row *r = &rows[nr];
             const int cal = mxf_qformat_needs_calib(&F[f]);
-            if ((rc = quantize_with(C, &w, i, &F[f], W, cal ? Xc : NULL, Tc, xcc, &q))) break;
+            if ((rc = quantize_with(C, &w, i, &F[f], W, cal ? Xc : NULL, Tc, xcc, &q, NULL)))
+                break;
             mxf_msq_stats ms;
             if (mxf_dequantize(&q, D, &e) ||
                 mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e) ||
@@ -841,9 +883,14 @@ static const command CMDS[] = {
      "Validate an image and print its format, tensors, section sizes and bits per weight."},
     {"dequant", cmd_dequant, "dequant IMAGE --out OUT.safetensors",
      "Decode every tensor of an image back to F32 and write them as safetensors."},
-    {"check", cmd_check, "check IMAGE [--model NAME [--seed S] [--layers L] | --in FILE]",
-     "Validate an image completely (checksums, metadata, finite values); with a reference, "
-     "re-quantize it and compare byte for byte (exit 1 and MISMATCH on any difference)."},
+    {"check", cmd_check,
+     "check IMAGE [--model NAME [--seed S] [--layers L] | --in FILE [--tensors A,B]] [--calib F "
+     "| --calib-tokens T]",
+     "Validate an image completely (checksums, metadata, finite values). With a reference: "
+     "judge the decode, every decoded weight against its source within the format's "
+     "per-element error bound (docs/formats.md), and, as a self-consistency check, re-quantize "
+     "the reference and compare byte for byte. Exit 1 and MISMATCH naming the first violation "
+     "(tensor, row, col, block, decoded, source, bound) or differing byte."},
     {"report", cmd_report,
      "report [--format SPEC]... (--model NAME [--seed S] [--layers L] | --in FILE) [--tokens T] "
      "[--json F] [--csv F]",

@@ -59,10 +59,12 @@ static uint8_t encode_inlier(int bb, int q)
     return (uint8_t)(((q < 0) << (bb - 1)) | mag);
 }
 
-/* Inlier value of a sign-magnitude code. */
+/* Inlier value of a sign-magnitude code: an integer level times the step. The level 0 has no
+ * sign, so the code 1 0..0 decodes to +0 like 0 0..0 (docs/formats.md, "Signed zero"). */
 static double inlier_value(int bb, uint8_t code, int I_sf)
 {
     int mag = code & ((1 << (bb - 1)) - 1);
+    if (mag == 0) return 0.0;
     double v = ldexp((double)mag, I_sf - (bb - 2));
     return (code >> (bb - 1)) ? -v : v;
 }
@@ -193,31 +195,26 @@ static int place_lowers(const mxf_msq_params *p, const int *outl, int n, const c
     return 0;
 }
 
-int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
-                         const double *saliency, mxf_msq_mab *out, float *deq, mxf_msq_stats *st,
-                         mxf_err *err)
+void mxf_msq_select_outliers(const mxf_msq_params *p, const double *x, int n_valid,
+                             unsigned char *is_out, unsigned char *in_scale, int *demoted)
 {
-    const int bb = p->bb;
-    if (mxf_msq_check_params(p, err)) return -1;
-    if (n_valid < 1 || n_valid > MXF_MSQ_MAB)
-        return mxf_fail(err, "MaB with %d weights: expected 1..%d", n_valid, MXF_MSQ_MAB);
-    memset(out, 0, sizeof *out);
-    double x[MXF_MSQ_MAB];
     double sum = 0, sum2 = 0;
-    for (int i = 0; i < MXF_MSQ_MAB; i++) {
-        x[i] = i < n_valid ? (double)w[i] : 0.0;
-        if (!isfinite(x[i])) return mxf_fail(err, "weight %d of the MaB is %g (NaN/Inf)", i, x[i]);
-        if (i < n_valid) sum += x[i];
-    }
+    for (int i = 0; i < n_valid; i++)
+        sum += x[i];
     double mean = sum / n_valid;
     for (int i = 0; i < n_valid; i++)
         sum2 += (x[i] - mean) * (x[i] - mean);
     double sd = sqrt(sum2 / n_valid); /* population sigma over the MaB's real weights */
-
-    /* 1. 3-sigma mask, capped per uB (largest |w| kept; ties to the lower slot). */
-    int is_out[MXF_MSQ_MAB] = {0};
-    for (int i = 0; i < n_valid; i++)
-        is_out[i] = sd > 0 && fabs(x[i] - mean) > p->sigma * sd;
+    int dem = 0;
+    /* a zero is never an outlier: the inlier code 0 holds it exactly, while an outlier keeps an
+     * implicit leading 1 and cannot be 0 */
+    for (int i = 0; i < MXF_MSQ_MAB; i++)
+        is_out[i] = i < n_valid && sd > 0 && fabs(x[i] - mean) > p->sigma * sd && x[i] != 0;
+    /* MX-INT alone (maxout=0): the scale covers every weight; otherwise a flagged weight that
+     * loses its outlier place (demoted) is clipped, not counted in the inlier scale */
+    const int clip_demoted = p->max_outliers > 0;
+    for (int i = 0; i < MXF_MSQ_MAB; i++)
+        in_scale[i] = i < n_valid && !(is_out[i] && clip_demoted);
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         int base = u * MXF_MSQ_MUB, n = 0;
         for (int i = 0; i < MXF_MSQ_MUB; i++)
@@ -229,21 +226,79 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
                     worst = base + i;
             is_out[worst] = 0;
             n--;
-            if (st) st->demoted++;
+            dem++;
         }
     }
+    if (demoted) *demoted = dem;
+}
 
-    /* 2. inlier exponent over the regular inliers (demoted outliers are clipped, not counted) */
-    double maxin = 0, mab_omax = 0;
-    const int clip_demoted = p->max_outliers > 0; /* MX-INT alone: the scale covers every weight */
-    for (int i = 0; i < n_valid; i++) {
-        int flagged = sd > 0 && fabs(x[i] - mean) > p->sigma * sd;
-        if (is_out[i] && fabs(x[i]) > mab_omax) mab_omax = fabs(x[i]);
-        if (!is_out[i] && !(flagged && clip_demoted) && fabs(x[i]) > maxin) maxin = fabs(x[i]);
+int mxf_msq_l1_window(int bb, int E_min, int E_max, int *I_lo, int *I_hi)
+{
+    const int lb = l1_bits(bb), ux = ux_of(bb);
+    const int lo = -(1 << (lb - 1)), hi = (1 << (lb - 1)) - 1;
+    *I_lo = lo + ux - E_min; /* L1 = E_min + I_sf - uX >= lo */
+    *I_hi = hi + ux - E_max; /* L1 = E_max + I_sf - uX <= hi */
+    return *I_lo <= *I_hi;
+}
+
+int mxf_msq_choose_isf(int bb, double maxin, int n_out_ub, int E_min, int E_max)
+{
+    int I = maxin > 0 ? floor_log2(maxin) : -127;
+    if (n_out_ub > 0) {
+        int lo, hi;
+        mxf_msq_l1_window(bb, E_min, E_max, &lo, &hi);
+        if (I > hi) I = hi;
+        if (I < lo) I = lo; /* an empty window: the lower end wins (no outlier decodes larger) */
     }
-    int I_sf = maxin > 0 ? floor_log2(maxin) : -127;
-    if (I_sf < -127) I_sf = -127;
-    if (I_sf > 127) I_sf = 127;
+    if (I < -127) I = -127;
+    if (I > 127) I = 127;
+    return I;
+}
+
+int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
+                         const double *saliency, mxf_msq_mab *out, float *deq, mxf_msq_stats *st,
+                         mxf_err *err)
+{
+    const int bb = p->bb;
+    if (mxf_msq_check_params(p, err)) return -1;
+    if (n_valid < 1 || n_valid > MXF_MSQ_MAB)
+        return mxf_fail(err, "MaB with %d weights: expected 1..%d", n_valid, MXF_MSQ_MAB);
+    memset(out, 0, sizeof *out);
+    double x[MXF_MSQ_MAB];
+    for (int i = 0; i < MXF_MSQ_MAB; i++) {
+        x[i] = i < n_valid ? (double)w[i] : 0.0;
+        if (!isfinite(x[i])) return mxf_fail(err, "weight %d of the MaB is %g (NaN/Inf)", i, x[i]);
+    }
+
+    /* 1. 3-sigma mask, capped per uB (largest |w| kept; ties to the lower slot). */
+    unsigned char is_out[MXF_MSQ_MAB], in_scale[MXF_MSQ_MAB];
+    int demoted = 0;
+    mxf_msq_select_outliers(p, x, n_valid, is_out, in_scale, &demoted);
+    if (st) st->demoted += demoted;
+
+    /* 2. outlier exponent of each uB with outliers: floor(log2) of its largest outlier (of the
+     * MaB's largest with group=128) */
+    double maxin = 0, mab_omax = 0, omax[MXF_MSQ_NMUB] = {0};
+    for (int i = 0; i < n_valid; i++) {
+        double a = fabs(x[i]);
+        if (is_out[i] && a > omax[i / MXF_MSQ_MUB]) omax[i / MXF_MSQ_MUB] = a;
+        if (is_out[i] && a > mab_omax) mab_omax = a;
+        if (!is_out[i] && in_scale[i] && a > maxin) maxin = a;
+    }
+    int E[MXF_MSQ_NMUB] = {0}, n_out_ub = 0, E_min = 0, E_max = 0;
+    for (int u = 0; u < MXF_MSQ_NMUB; u++) {
+        if (!(omax[u] > 0)) continue;
+        E[u] = floor_log2(p->outlier_group == MXF_MSQ_MAB ? mab_omax : omax[u]);
+        if (n_out_ub == 0 || E[u] < E_min) E_min = E[u];
+        if (n_out_ub == 0 || E[u] > E_max) E_max = E[u];
+        n_out_ub++;
+    }
+
+    /* 3. inlier exponent: floor(log2 max|inlier|), moved into the window where every outlier
+     * uB's L1 fits its field (docs/microscopiq-format.md, "Inlier exponent") */
+    const int I_nat = maxin > 0 ? floor_log2(maxin) : -127;
+    const int I_sf = mxf_msq_choose_isf(bb, maxin, n_out_ub, E_min, E_max);
+    if (st && I_sf != (I_nat < -127 ? -127 : I_nat > 127 ? 127 : I_nat)) st->scale_moved++;
     out->I_sf = I_sf;
     const int qmax = (1 << (bb - 1)) - 1;
     for (int i = 0; i < MXF_MSQ_MAB; i++) {
@@ -254,16 +309,14 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
         out->code[i] = encode_inlier(bb, (int)q);
     }
 
-    /* 3. per uB: outlier exponent and mantissas, pruning and Lower-half placement */
+    /* 4. per uB: outlier mantissas, pruning and Lower-half placement */
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         int base = u * MXF_MSQ_MUB, outl[MXF_MSQ_MAX_OUT], n = 0, ni = 0;
         cand inl[MXF_MSQ_MUB];
-        double omax = 0;
         for (int i = 0; i < MXF_MSQ_MUB; i++) {
             int s = base + i;
             if (is_out[s]) {
                 outl[n++] = i;
-                if (fabs(x[s]) > omax) omax = fabs(x[s]);
             } else {
                 inl[ni].slot = i;
                 inl[ni].sal = saliency && s < n_valid ? saliency[s] : x[s] * x[s];
@@ -277,8 +330,8 @@ int mxf_msq_quantize_mab(const mxf_msq_params *p, const float *w, int n_valid,
         int lower[MXF_MSQ_MAX_OUT], rerouted = 0;
         if (place_lowers(p, outl, n, inl, ni, lower, &rerouted))
             return mxf_fail(err, "uB %d: no routable placement for %d outliers", u, n);
-        int E = floor_log2(p->outlier_group == MXF_MSQ_MAB ? mab_omax : omax), sat = 0;
-        m->mxscale = encode_mxscale(bb, E, I_sf, &m->O_sf, &sat);
+        int sat = 0;
+        m->mxscale = encode_mxscale(bb, E[u], I_sf, &m->O_sf, &sat);
         m->n_out = n;
         out->bitmap |= (uint16_t)(1u << u);
         const int M = mant_bits(bb);
@@ -369,15 +422,21 @@ int mxf_msq_unpack_mab(int bb, const uint8_t *weights, const uint8_t *meta, size
         uint32_t perm =
             (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 | (uint32_t)meta[o + 3] << 16;
         o += 4;
-        int base = u * MXF_MSQ_MUB, seen = 0, n = 0, prev_up = -1;
+        int base = u * MXF_MSQ_MUB, seen = 0, n = 0, prev_up = -1, ended = 0;
         for (int j = 0; j < MXF_MSQ_MAX_OUT; j++) {
             int ent = (int)(perm >> (6 * j) & 0x3f), up = ent >> 3, lo = ent & 7;
             if (up == lo) {
                 if (ent != 0)
                     return mxf_fail(err, "uB %d: permutation entry %d is 0x%02x (Upper == Lower)",
                                     u, j, ent);
+                ended = 1; /* the used entries come first: an empty one ends the list */
                 continue;
             }
+            if (ended)
+                return mxf_fail(err,
+                                "uB %d: permutation entry %d (%d<-%d) follows an empty entry "
+                                "(used entries come first, unused ones are 0)",
+                                u, j, up, lo);
             if (up <= prev_up || (seen >> up & 1) || (seen >> lo & 1))
                 return mxf_fail(
                     err, "uB %d: permutation entry %d (%d<-%d) repeats a slot or is out of order",

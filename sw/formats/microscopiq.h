@@ -62,7 +62,24 @@ typedef struct mxf_msq_stats {
     int64_t demoted;         /* 3-sigma outliers beyond the per-uB cap, quantized as inliers */
     int64_t rerouted;        /* uBs whose placement differs from the naive one for routing */
     int64_t scale_saturated; /* uBs whose outlier exponent did not fit the MXScale field */
+    int64_t scale_moved;     /* MaBs whose inlier exponent was moved off floor(log2 max|inlier|)
+                                so that every outlier uB's L1 fits (docs/microscopiq-format.md) */
 } mxf_msq_stats;
+
+/* The outlier decision of one MaB (docs/microscopiq-format.md): x[0..127] (zero beyond n_valid),
+ * is_out[i] = 1 for the outliers kept (x != 0 and |x - mean| > sigma * sd over the n_valid real
+ * weights, at most max_outliers per uB: the largest |x| stay), in_scale[i] = 1 for the weights
+ * the inlier scale covers (real weights that were not flagged; with max_outliers = 0 every real
+ * weight). *demoted (optional) = flagged weights beyond the per-uB cap. */
+void mxf_msq_select_outliers(const mxf_msq_params *p, const double *x, int n_valid,
+                             unsigned char *is_out, unsigned char *in_scale, int *demoted);
+/* The window [I_lo, I_hi] of inlier exponents for which every outlier uB's
+ * L1 = E + I_sf - uX fits its field (7 bits for bb = 2, 5 for bb = 4), given the smallest and
+ * largest outlier exponent E of the MaB. Returns 1 when it is not empty. */
+int mxf_msq_l1_window(int bb, int E_min, int E_max, int *I_lo, int *I_hi);
+/* The inlier exponent of a MaB: floor(log2 maxin) (-127 for maxin = 0) clamped into the L1
+ * window of its n_out_ub outlier uBs (an empty window: its lower end), then to [-127, 127]. */
+int mxf_msq_choose_isf(int bb, double maxin, int n_out_ub, int E_min, int E_max);
 
 /* Quantizes one MaB: w[0..n_valid-1] are real weights (n_valid <= 128; the rest is padding).
  * saliency[i] ranks inliers for pruning (smaller = pruned first); NULL means w^2. deq (128
@@ -115,6 +132,13 @@ struct mxf_gptq_stats;
 int mxf_msq_quantize_gptq(const mxf_msq_params *p, const float *W, int N, int K, const double *U,
                           const unsigned char *dead, int block, mxf_msq_tensor *t, float *deq,
                           struct mxf_gptq_stats *gst, mxf_err *err);
+/* The same; target (N x K, optional) receives the weights the quantizer encoded: the
+ * error-updated value of every weight at the time its column was quantized (dead inputs 0).
+ * Decoded weights are within the format's bound of these, not of W (sw/formats/qformat.h). */
+int mxf_msq_quantize_gptq_target(const mxf_msq_params *p, const float *W, int N, int K,
+                                 const double *U, const unsigned char *dead, int block,
+                                 mxf_msq_tensor *t, float *deq, float *target,
+                                 struct mxf_gptq_stats *gst, mxf_err *err);
 
 /* Statistics of a packed tensor's metadata stream (weights, uBs, uBs with outliers, outliers
  * kept), validating its structure: every MaB's header and uB records present, nothing left. */

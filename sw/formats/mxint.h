@@ -4,7 +4,7 @@
  * 2^(I - (b-2)), q = round(x / step) clamped to +-(2^(b-1) - 1). The scale is stored as an E8M0
  * byte I + 127 (0xFF = NaN: a block holding NaN/Inf). b = 2 is ternary {-1, 0, 1} * 2^I.
  * Code: top bit sign, low b-1 bits magnitude; the negative-zero code is never produced and
- * decodes as 0. See docs/formats.md. */
+ * decodes to +0.0 (the integer 0). See docs/formats.md. */
 #ifndef MXF_MXINT_H
 #define MXF_MXINT_H
 

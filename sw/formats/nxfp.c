@@ -88,6 +88,22 @@ static inline double scale_of(int e, int f, int nano)
     return (1.0 + (double)f * pow2d(-nano)) * pow2d(e);
 }
 
+unsigned mxf_nxfp_finite_top(const mxf_minifloat *mf, double S, double *top)
+{
+    unsigned c = mf->maxcode;
+    while (c > 0 && mxf_minifloat_value(mf, c) * S >= 0x1p128)
+        c--;
+    *top = mxf_minifloat_value(mf, c);
+    return c;
+}
+
+/* The recycled value of a candidate in element units, INFINITY when v * S is not a finite float
+ * (then no element takes it). */
+static double recycled_of(const mxf_nxfp_params *p, int fmt, double S)
+{
+    return p->vcr[fmt] * S > FLT_MAX ? INFINITY : p->vcr[fmt];
+}
+
 double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m)
 {
     if (m->E == MXF_E8M0_NAN) return NAN;
@@ -206,8 +222,11 @@ static inline __attribute__((always_inline)) void exact_impl(const mxf_nxfp_code
 {
     const mxf_nxfp_params *p = &cd->p;
     const mxf_minifloat *mf = &cd->mf[fmt];
-    const double S = scale_of(e, f, p->nano_bits), v = p->vcr[fmt], maxval = mf->maxval;
-    const int32_t mb = mf->mbits, emin = mf->emin, maxcode = (int32_t)mf->maxcode;
+    const double S = scale_of(e, f, p->nano_bits);
+    double maxval = mf->maxval, v = recycled_of(p, fmt, S);
+    const int32_t maxcode = maxval * S < 0x1p128 ? (int32_t)mf->maxcode
+                                                 : (int32_t)mxf_nxfp_finite_top(mf, S, &maxval);
+    const int32_t mb = mf->mbits, emin = mf->emin;
     const int32_t sbit = 1 << (p->bits - 1), recycle = p->cr != MXF_NX_CR_OFF;
     double ep[MXF_NXFP_MAX_BLOCK + 4], en[MXF_NXFP_MAX_BLOCK + 4];
     for (int i = 0; i < n; i++) {
@@ -364,10 +383,13 @@ double mxf_nxfp_encode_block(const mxf_nxfp_codec *cd, const float *x, int n, mx
             const int j = g0 + l < nord ? g0 + l : g0; /* idle lanes repeat the first */
             const int fmt = order[j][0], c = order[j][1], e = ce[fmt][c];
             const double S = scale_of(e, cf[fmt][c], p->nano_bits) * norm;
+            const double S1 = scale_of(e, cf[fmt][c], p->nano_bits); /* unnormalized */
+            double top = cd->mf[fmt].maxval;
+            if (top * S1 >= 0x1p128) (void)mxf_nxfp_finite_top(&cd->mf[fmt], S1, &top);
             k8.inv[l] = (float)(cd->inv_mant[cf[fmt][c]] * pow2d(k - e));
             k8.S[l] = (float)S;
-            k8.Sv[l] = (float)(S * p->vcr[fmt]);
-            k8.maxval[l] = (float)cd->mf[fmt].maxval;
+            k8.Sv[l] = p->vcr[fmt] * S1 > FLT_MAX ? INFINITY : (float)(S * p->vcr[fmt]);
+            k8.maxval[l] = (float)top;
             k8.mb[l] = cd->mf[fmt].mbits;
             k8.emin[l] = cd->mf[fmt].emin;
         }
@@ -434,7 +456,7 @@ double mxf_nxfp_decode(const mxf_nxfp_params *p, const mxf_nxfp_meta *m, unsigne
     const double S = scale_of((int)m->E - 127, m->f, p->nano_bits);
     code &= (sbit << 1) - 1;
     if (code == sbit) {
-        if (p->cr == MXF_NX_CR_OFF) return 0.0;
+        if (p->cr == MXF_NX_CR_OFF) return -0.0; /* a minifloat -0 (docs/formats.md) */
         return (m->crs ? -1.0 : 1.0) * p->vcr[m->fmt] * S;
     }
     mxf_minifloat mf;

@@ -7,7 +7,7 @@
  *   f    nano_bits     NanoMantissa: S = 2^(E-127) * (1 + f / 2^nano_bits)
  *   fmt  2 bits (am)   Adaptive Microexponent: element split of this block, see mxf_nxfp_ebits()
  *   crs  1 bit (cr=2)  Code Recycling: the -0 code (sign set, magnitude 0) decodes to
- *                      (crs ? -vcr[fmt] : +vcr[fmt]) * S
+ *                      (crs ? -vcr[fmt] : +vcr[fmt]) * S (cr=1: +vcr[fmt] * S; cr=0: -0.0)
  * Bits per element = b + (8 + nano_bits + 2*am + (cr == 2)) / block. */
 #ifndef MXF_NXFP_H
 #define MXF_NXFP_H
@@ -46,6 +46,11 @@ int mxf_nxfp_check_params(const mxf_nxfp_params *p, mxf_err *err);
 int mxf_nxfp_ebits(int bits, int fmt);
 int mxf_nxfp_meta_bits(const mxf_nxfp_params *p);
 double mxf_nxfp_bits_per_elem(const mxf_nxfp_params *p);
+/* Levels of a block whose value L * S would not be a finite float (>= 2^128: only for scales
+ * within a few binades of FLT_MAX) are not part of its grid: the encoder saturates at the largest
+ * finite one, and a recycled value v * S > FLT_MAX is never used. Returns the largest magnitude
+ * code of mf with value * S < 2^128 and its value (element units) in *top. */
+unsigned mxf_nxfp_finite_top(const mxf_minifloat *mf, double S, double *top);
 /* Scale of a block (NaN for E = 0xFF). */
 double mxf_nxfp_scale(const mxf_nxfp_params *p, const mxf_nxfp_meta *m);
 

@@ -7,10 +7,10 @@ MXQ=build/bin/mxquant
 mkdir -p "$MD"
 
 # msq_roundtrip SPEC TAG: quantize a zoo layer, check it against a fresh quantization, inspect,
-# dequantize to safetensors, re-quantize that and check again. `mxquant check` re-quantizes and
-# compares bytes: a self-consistency check only (an encoder bug reproduces itself; decoded values
-# are never looked at). It still shows that the image validates, that both modes are
-# deterministic and that --in reads what dequant writes. The outlier formats are not idempotent
+# dequantize to safetensors, re-quantize that and check again. `mxquant check --in` judges every
+# decoded weight against its error bound (tests/suites/bounds.sh), then re-quantizes and
+# compares bytes, a self-consistency check that both modes are deterministic and that --in reads
+# what dequant writes. The outlier formats are not idempotent
 # (quantize -> dequant -> quantize changes the image; measured on opt-125m layer 0: 3.5 % of the
 # decoded values change with bb = 2, 0.8 % with bb = 4), for two reasons:
 # - the 3-sigma test runs again on the decoded MaB, whose inliers sit on a coarse grid (ternary

@@ -58,10 +58,10 @@ q_poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 # - MicroScopiQ: tests/suites/msq.sh.
 # q_roundtrip FORMAT TAG IDEM: quantize a zoo layer, `mxquant check` it, inspect, dequantize,
 # re-quantize the decoded tensor and check that; with IDEM=1 the two images must be equal.
-# `mxquant check` re-quantizes the reference and compares bytes: a self-consistency check only (a
-# wrong encoder reproduces itself and passes, and it never looks at decoded values); it still
-# shows that the image validates, that quantization is deterministic and that --in reads what
-# dequant writes. The idempotence cmp is what can fail on a wrong decoder or scale choice.
+# `mxquant check --in` first judges every decoded weight against its format's error bound
+# (tests/suites/bounds.sh), then re-quantizes the reference and compares bytes (a
+# self-consistency check: deterministic, and --in reads what dequant writes). The idempotence
+# cmp adds a property of the encoder and decoder together.
 q_roundtrip() {
     local fmt=$1 img=$QD/rt-$2.img st=$QD/rt-$2.safetensors
     $MXQ quantize --format "$fmt" --model opt-125m --seed 3 --out "$img" &&

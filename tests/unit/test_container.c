@@ -622,12 +622,64 @@ static void metrics_by_hand(void **state)
     assert_true(isinf(m.w_sqnr_db));
 }
 
+/* MX-INT-b names state the axis (docs/formats.md, "Format specs"): mxint<b>/k<B> blocks B along K,
+ * mxint<b>/n<B> B along N; the canonical spec is that name and round. The older spellings still
+ * parse to the same formats: mxint2/mxint4 (k32), mxint<b>/<B> (n<B>), `block` and `axis` keys,
+ * and the canonical specs earlier images recorded ("mxint4/32:block=32,axis=k,round=away"). */
+static void mxint_names_state_the_axis(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"mxint4", "mxint4/k32:round=away"},
+        {"mxint2", "mxint2/k32:round=away"},
+        {"mxint4:block=12", "mxint4/k12:round=away"},
+        {"mxint4/12", "mxint4/n12:round=away"},
+        {"mxint2/128", "mxint2/n128:round=away"},
+        {"mxint2/n128", "mxint2/n128:round=away"},
+        {"mxint8/k32", "mxint8/k32:round=away"},
+        {"mxint4:axis=n", "mxint4/n32:round=away"},
+        {"mxint4/k32:axis=n,block=64,round=rne", "mxint4/n64:round=rne"},
+        {"mxint4/32:block=32,axis=k,round=away", "mxint4/k32:round=away"},
+        {"mxint2/128:block=128,axis=n,round=away", "mxint2/n128:round=away"},
+        {"mxint4/12:block=12,axis=k,round=away", "mxint4/k12:round=away"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mxf_qformat f, g;
+        mxf_err e;
+        char spec[512], name[64];
+        assert_int_equal(mxf_qformat_parse(cases[i][0], &f, &e), 0);
+        mxf_qformat_spec(&f, spec, sizeof spec);
+        assert_string_equal(spec, cases[i][1]);
+        assert_int_equal(mxf_qformat_parse(spec, &g, &e), 0);
+        assert_int_equal(g.axis, f.axis);
+        assert_int_equal(g.mxint.block, f.mxint.block);
+        mxf_qformat_name(&f, name, sizeof name);
+        assert_non_null(strstr(spec, name));
+        assert_int_equal(name[7], f.axis == MXF_AXIS_N ? 'n' : 'k');
+    }
+    const char *bad[] = {"mxint4/k0", "mxint4/012", "mxint3/k8", "mxint4/x8", "mxint4/k65537",
+                         "mxint4/", "mxint4/k", "mxint4/n-2", "mxint/k4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mxf_qformat f;
+        mxf_err e;
+        assert_int_equal(mxf_qformat_parse(bad[i], &f, &e), -1);
+        assert_non_null(strstr(e.msg, "unknown format"));
+    }
+    /* OCP MXINT8 (two's complement) is a different format from MX-INT-8 (sign-magnitude) */
+    mxf_qformat f;
+    mxf_err e;
+    assert_int_equal(mxf_qformat_parse("mxint8", &f, &e), 0);
+    assert_int_equal(f.family, MXF_QF_MX);
+    assert_int_equal(mxf_qformat_parse("mxint8:axis=k", &f, &e), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_format_roundtrip),
         cmocka_unit_test(layouts_by_hand),
         cmocka_unit_test(spec_errors),
+        cmocka_unit_test(mxint_names_state_the_axis),
         cmocka_unit_test(image_roundtrip_and_corruption),
         cmocka_unit_test(image_msq_meta_len_range),
         cmocka_unit_test(safetensors_dtypes_and_errors),

@@ -954,6 +954,81 @@ static void fineq_group_vs_naive(void **state)
     assert_true(fabs(mxf_fineq_bits_per_weight(&p, 4096) - (1366 * 8 + 43 * 16) / 4096.0) < 1e-12);
 }
 
+/* One rule for the sign of a decoded zero (docs/formats.md, "Signed zero"): a floating-point
+ * element code keeps the sign of its zero (OCP MX FP8/FP6/FP4, NxFP minifloats with cr=off: the
+ * code with only the sign bit set decodes to -0.0), an integer level has none (MX-INT-b's
+ * sign-magnitude 1 0..0, INT8 and FineQ's two's complement 0 decode to +0.0; MicroScopiQ's
+ * inlier code is tested in test_microscopiq.c). A positive scale keeps the sign; FineQ rejects a
+ * step with the sign bit set, -0.0 included. */
+static void signed_zero_rule(void **state)
+{
+    (void)state;
+    const mxf_elem fp[] = {MXF_E4M3, MXF_E5M2, MXF_E2M3, MXF_E3M2, MXF_E2M1};
+    for (int i = 0; i < 5; i++) {
+        unsigned nz = 1u << (mxf_elem_bits(fp[i]) - 1);
+        assert_true(mxf_elem_decode(fp[i], nz) == 0 && signbit(mxf_elem_decode(fp[i], nz)));
+        assert_true(mxf_elem_decode(fp[i], 0) == 0 && !signbit(mxf_elem_decode(fp[i], 0)));
+        mxf_mx_params p;
+        mxf_mx_default_params(&p, fp[i]);
+        uint8_t c[2] = {(uint8_t)nz, 0};
+        float out[2];
+        mxf_mx_dequant_block(&p, 100, c, 2, out);
+        assert_true(out[0] == 0 && signbit(out[0]) && !signbit(out[1]));
+        /* the encoder keeps the sign of a negative value that rounds to zero */
+        float x[2] = {1.0f, -1e-30f};
+        assert_int_equal(mxf_mx_quantize_block(&p, x, 2, c) != 0, 1);
+        assert_int_equal(c[1], nz);
+    }
+    assert_true(mxf_elem_decode(MXF_INT8, 0) == 0 && !signbit(mxf_elem_decode(MXF_INT8, 0)));
+    assert_true(mxf_elem_decode(MXF_INT8, 0x80) == -2.0);
+    for (int b = 2; b <= 8; b *= 2) {
+        mxf_mxint_params p;
+        mxf_mxint_default_params(&p, b);
+        uint8_t c[1] = {(uint8_t)(1u << (b - 1))};
+        float out[1];
+        mxf_mxint_dequant_block(&p, 127, c, 1, out);
+        assert_true(out[0] == 0 && !signbit(out[0]));
+        float y[2] = {1.0f, -1e-30f};
+        uint8_t c2[2];
+        mxf_mxint_quantize_block(&p, y, 2, c2);
+        assert_int_equal(c2[1], 0); /* never the -0 code */
+    }
+    for (int b = 4; b <= 6; b++) {
+        mxf_nxfp_params p;
+        mxf_nxfp_default_params(&p, b);
+        mxf_nxfp_meta m = {127, 0, 0, 0};
+        const unsigned nz = 1u << (b - 1);
+        double v = mxf_nxfp_decode(&p, &m, nz);
+        assert_true(v == p.vcr[0]); /* cr=sign, crs=0: +vcr * S */
+        p.cr = MXF_NX_CR_OFF;
+        v = mxf_nxfp_decode(&p, &m, nz);
+        assert_true(v == 0 && signbit(v));
+        v = mxf_nxfp_decode(&p, &m, 0);
+        assert_true(v == 0 && !signbit(v));
+    }
+    for (unsigned byte = 0; byte < 256; byte++) {
+        float out[3];
+        mxf_fineq_dequant_group(0x3C00, (const uint8_t *)&(uint8_t){(uint8_t)byte}, 3, out);
+        for (int i = 0; i < 3; i++) assert_true(out[i] != 0 || !signbit(out[i]));
+    }
+    /* FineQ steps with the sign bit set are rejected by the tensor decoder, -0.0 included */
+    mxf_qformat f;
+    mxf_err e;
+    assert_int_equal(mxf_qformat_parse("fineq", &f, &e), 0);
+    float w[3] = {0.5f, -0.25f, 0.125f}, d[3];
+    mxf_qtensor q;
+    assert_int_equal(mxf_quantize(&f, w, 1, 3, &q, &e), 0);
+    const uint16_t bad[] = {0x8000, 0xBC00, 0x7C00, 0x7E00};
+    for (int i = 0; i < 4; i++) {
+        q.meta[0] = (uint8_t)(bad[i] & 0xFF), q.meta[1] = (uint8_t)(bad[i] >> 8);
+        assert_int_equal(mxf_dequantize(&q, d, &e), -1);
+        assert_non_null(strstr(e.msg, "sign bit clear"));
+    }
+    q.meta[0] = 0, q.meta[1] = 0; /* +0.0: a zero group */
+    assert_int_equal(mxf_dequantize(&q, d, &e), 0);
+    mxf_qtensor_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -979,6 +1054,7 @@ int main(void)
         cmocka_unit_test(fineq_worked_examples),
         cmocka_unit_test(fineq_exhaustive_decode),
         cmocka_unit_test(fineq_group_vs_naive),
+        cmocka_unit_test(signed_zero_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

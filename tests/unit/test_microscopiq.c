@@ -288,6 +288,97 @@ static void bad_input(void **state)
     assert_non_null(strstr(e.msg, "bb=3"));
 }
 
+/* Issue 9 at the MaB level: an outlier alone in a MaB whose other weights are 0 gets an inlier
+ * exponent in the window where its L1 fits (docs/microscopiq-format.md, "Inlier exponent"): the
+ * lowest, I_sf = lo + uX - E, and it decodes exactly instead of to 2^64 / 2^115. */
+static void lone_outlier_gets_a_representable_scale(void **state)
+{
+    (void)state;
+    for (int bb = 2; bb <= 4; bb += 2) {
+        float w[MXF_MSQ_MAB] = {0}, deq[MXF_MSQ_MAB];
+        w[40] = 0.5f;
+        mxf_msq_params p;
+        mxf_msq_default_params(&p, bb);
+        mxf_msq_mab m;
+        mxf_msq_stats st = {0};
+        assert_int_equal(mxf_msq_quantize_mab(&p, w, MXF_MSQ_MAB, NULL, &m, deq, &st, NULL), 0);
+        assert_int_equal(m.bitmap, 1u << 5);
+        assert_int_equal(m.I_sf, bb == 2 ? -64 + 1 + 1 : -16 + 4 + 1);
+        assert_int_equal(m.mub[5].O_sf, -1);
+        assert_int_equal(st.scale_moved, 1);
+        assert_int_equal(st.scale_saturated, 0);
+        assert_true(deq[40] == 0.5f);
+        for (int i = 0; i < MXF_MSQ_MAB; i++)
+            if (i != 40) assert_true(deq[i] == 0);
+    }
+    /* bb = 4 with small inliers (I = -9) and outliers at 2^-7: L1 = -7 - 9 - 4 = -20 does not
+     * fit 5 bits, so the inlier exponent moves up to -12 + 7 = -5 (inliers lose resolution but
+     * stay within half a step; the outliers keep theirs) */
+    float w[MXF_MSQ_MAB], deq[MXF_MSQ_MAB];
+    for (int i = 0; i < MXF_MSQ_MAB; i++)
+        w[i] = (float)((i & 1 ? -0.0025 : 0.0021) * (1 + i % 3) / 3);
+    w[3] = 0.0100f, w[70] = -0.0093f;
+    mxf_msq_params p;
+    mxf_msq_default_params(&p, 4);
+    mxf_msq_mab m;
+    mxf_msq_stats st = {0};
+    assert_int_equal(mxf_msq_quantize_mab(&p, w, MXF_MSQ_MAB, NULL, &m, deq, &st, NULL), 0);
+    assert_int_equal(m.bitmap, 1u | 1u << 8);
+    assert_int_equal(m.I_sf, -5);
+    assert_int_equal(st.scale_saturated, 0);
+    assert_true(fabs(deq[3] - 0.0100) <= ldexp(1, -7 - 4 - 1));
+    assert_true(fabs(deq[70] + 0.0093) <= ldexp(1, -7 - 4 - 1));
+    for (int i = 0; i < MXF_MSQ_MAB; i++) /* inliers and pruned slots: within half a step */
+        if (i != 3 && i != 70) assert_true(fabs(deq[i] - w[i]) <= ldexp(1, -5 - 2) / 2);
+}
+
+/* A zero is never an outlier (it would decode to 2^O_sf: an outlier keeps a leading 1), even
+ * where the 3-sigma test flags it: a MaB of weights near 1 with a few zeros. */
+static void zero_is_never_an_outlier(void **state)
+{
+    (void)state;
+    float w[MXF_MSQ_MAB], deq[MXF_MSQ_MAB];
+    for (int i = 0; i < MXF_MSQ_MAB; i++) w[i] = (float)(1.0 + 0.001 * (i % 5));
+    w[9] = 0, w[100] = 0;
+    mxf_msq_params p;
+    mxf_msq_default_params(&p, 4);
+    mxf_msq_mab m;
+    assert_int_equal(mxf_msq_quantize_mab(&p, w, MXF_MSQ_MAB, NULL, &m, deq, NULL, NULL), 0);
+    assert_int_equal(m.bitmap, 0);
+    assert_true(deq[9] == 0 && deq[100] == 0);
+}
+
+/* Decoding rules a reader needs (docs/microscopiq-format.md): the inlier code 1 0..0 is the
+ * integer 0 and decodes to +0.0; used permutation entries come first, an empty entry (0) ends the
+ * list and a used entry after it is rejected. */
+static void inlier_zero_and_packed_permutation_list(void **state)
+{
+    (void)state;
+    for (int bb = 2; bb <= 4; bb += 2) {
+        uint8_t wb[64] = {0}, meta[3] = {127, 0, 0};
+        wb[0] = (uint8_t)(1u << (bb - 1)); /* element 0: sign set, magnitude 0 */
+        float deq[MXF_MSQ_MAB];
+        size_t used;
+        assert_int_equal(mxf_msq_unpack_mab(bb, wb, meta, 3, &used, deq, NULL), 0);
+        assert_true(deq[0] == 0 && !signbit(deq[0]));
+    }
+    float w[MXF_MSQ_MAB], deq[MXF_MSQ_MAB];
+    make_mab(mub_8_2, 0.006, w);
+    mxf_msq_params p;
+    mxf_msq_default_params(&p, 4);
+    mxf_msq_mab m;
+    assert_int_equal(mxf_msq_quantize_mab(&p, w, MXF_MSQ_MAB, NULL, &m, deq, NULL, NULL), 0);
+    uint8_t wb[64], meta[64];
+    mxf_msq_pack_mab(4, &m, wb, meta);
+    size_t used;
+    mxf_err e;
+    /* entries {3, 6} = 0x1E and {5, 2} = 0x2A moved to positions 1 and 2 behind an empty one */
+    const uint32_t perm = 0x1Eu << 6 | 0x2Au << 12;
+    meta[4] = (uint8_t)perm, meta[5] = (uint8_t)(perm >> 8), meta[6] = (uint8_t)(perm >> 16);
+    assert_int_equal(mxf_msq_unpack_mab(4, wb, meta, 7, &used, deq, &e), -1);
+    assert_non_null(strstr(e.msg, "follows an empty entry"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +391,9 @@ int main(void)
         cmocka_unit_test(properties_on_random_tensor),
         cmocka_unit_test(ablation_ordering),
         cmocka_unit_test(bad_input),
+        cmocka_unit_test(lone_outlier_gets_a_representable_scale),
+        cmocka_unit_test(zero_is_never_an_outlier),
+        cmocka_unit_test(inlier_zero_and_packed_permutation_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -404,6 +404,53 @@ static void bad_calibration(void **state)
     free(W), free(X), free(D);
 }
 
+/* The Hessian mode's decoded weights are within the format's bound of what its quantizer
+ * encoded (the error-updated weights, mxf_quantize_target), not of the original weights, which
+ * error compensation moves on purpose; with H proportional to the identity the two coincide. */
+static void gptq_decodes_within_bound_of_its_target(void **state)
+{
+    (void)state;
+    const int N = 200, K = 64, T = 512;
+    float *W = make_crowded(N, K, 17), *X = malloc(sizeof(float) * T * K);
+    mxf_synth_params sp;
+    mxf_synth_default_params(&sp);
+    assert_int_equal(mxf_synth_acts(&sp, 8, "g.in", T, K, X, NULL), 0);
+    for (int bb = 2; bb <= 4; bb += 2) {
+        mxf_qformat f;
+        mxf_qtensor q;
+        mxf_err e;
+        assert_int_equal(mxf_qformat_parse(bb == 2 ? "microscopiq2:mode=gptq"
+                                                   : "microscopiq4:mode=gptq",
+                                           &f, &e),
+                         0);
+        float *tgt = malloc(sizeof(float) * N * K), *D = malloc(sizeof(float) * N * K);
+        assert_int_equal(mxf_quantize_target(&f, W, N, K, X, T, K, &q, tgt, &e), 0);
+        assert_int_equal(mxf_dequantize(&q, D, &e), 0);
+        mxf_qverify v;
+        assert_int_equal(mxf_qverify_tensor(&q, tgt, D, &v, &e), 0);
+        assert_int_equal(v.violations, 0);
+        assert_true(v.count[MXF_QC_OUTLIER] > 0 && v.count[MXF_QC_PRUNED] > 0);
+        assert_int_equal(mxf_qverify_tensor(&q, W, D, &v, &e), 0);
+        assert_true(v.violations > 0); /* against W: compensation moved them */
+        /* the target is the column the quantizer saw: column 0 is the original one */
+        for (int n = 0; n < N; n++) assert_true(tgt[n * K] == W[n * K]);
+        mxf_qtensor_free(&q);
+        free(tgt), free(D);
+        /* H proportional to I: no compensation, the target is W */
+        double *U = calloc((size_t)K * K, sizeof(double));
+        for (int k = 0; k < K; k++) U[k * K + k] = 0.5;
+        mxf_msq_tensor t;
+        float *t2 = malloc(sizeof(float) * N * K);
+        assert_int_equal(
+            mxf_msq_quantize_gptq_target(&f.msq, W, N, K, U, NULL, 128, &t, NULL, t2, NULL, &e),
+            0);
+        assert_memory_equal(t2, W, sizeof(float) * N * K);
+        mxf_msq_tensor_free(&t);
+        free(U), free(t2);
+    }
+    free(W), free(X);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +461,7 @@ int main(void)
         cmocka_unit_test(stored_placements_route),
         cmocka_unit_test(image_round_trip),
         cmocka_unit_test(bad_calibration),
+        cmocka_unit_test(gptq_decodes_within_bound_of_its_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
