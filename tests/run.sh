@@ -71,6 +71,18 @@ suite_file() {
 }
 all_suites=()
 for f in tests/suites/*.sh gen/blocks/*/*_suite.sh; do [[ -e $f ]] && all_suites+=("$f"); done
+# path_without TOOL: a PATH (printed) holding every program of /usr/bin and /usr/local/bin except
+# those whose name starts with TOOL, for "missing tool" tests.
+path_without() {
+    local d=$B/test-logs/path-without-$1 f
+    rm -rf "$d" && mkdir -p "$d"
+    for f in /usr/bin/* /usr/local/bin/*; do
+        case $(basename "$f") in "$1"*) continue ;; esac
+        ln -sf "$f" "$d/$(basename "$f")" 2>/dev/null
+    done
+    echo "$PWD/$d"
+}
+
 # With arguments (suite names, e.g. `tests/run.sh msq quant ws`), only those suites run; an unknown
 # name is an error, never an empty pass.
 suites=("${all_suites[@]}")

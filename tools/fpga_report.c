@@ -25,7 +25,10 @@ static cJSON *load(const char *path, mxf_err *e)
     return j;
 }
 
-static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+static const cJSON *get(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
 
 /* Xilinx cell classes, by Yosys cell name prefix. */
 typedef struct xclass {
@@ -44,20 +47,26 @@ static const xclass xclasses[] = {
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {{"pnr", 1, 0, 'p'}, {"xilinx", 1, 0, 'x'},
+    static const struct option lo[] = {{"pnr", 1, 0, 'p'},  {"xilinx", 1, 0, 'x'},
                                        {"info", 1, 0, 'i'}, {"json", 1, 0, 'j'},
                                        {"txt", 1, 0, 't'},  {0, 0, 0, 0}};
     const char *pnr = NULL, *xil = NULL, *jout = NULL, *tout = NULL, *info[MAX_INFO];
     int ninfo = 0, ch;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (ch == 'p') pnr = optarg;
-        else if (ch == 'x') xil = optarg;
-        else if (ch == 'j') jout = optarg;
-        else if (ch == 't') tout = optarg;
-        else if (ch == 'i' && ninfo < MAX_INFO && strchr(optarg, '=')) info[ninfo++] = optarg;
+        if (ch == 'p')
+            pnr = optarg;
+        else if (ch == 'x')
+            xil = optarg;
+        else if (ch == 'j')
+            jout = optarg;
+        else if (ch == 't')
+            tout = optarg;
+        else if (ch == 'i' && ninfo < MAX_INFO && strchr(optarg, '='))
+            info[ninfo++] = optarg;
         else {
-            fprintf(stderr, "fpga_report: bad option '%s' (see the header of tools/fpga_report.c)\n",
+            fprintf(stderr,
+                    "fpga_report: bad option '%s' (see the header of tools/fpga_report.c)\n",
                     argv[optind - 1]);
             return 2;
         }
@@ -74,10 +83,14 @@ int main(int argc, char **argv)
         cJSON_Delete(p);
         return 2;
     }
-    const cJSON *util = get(p, "utilization"), *fmax = get(p, "fmax"), *crit = get(p, "critical_paths");
-    const cJSON *design = get(x, "design"), *xcells = design ? get(design, "num_cells_by_type") : NULL;
+    const cJSON *util = get(p, "utilization"), *fmax = get(p, "fmax"),
+                *crit = get(p, "critical_paths");
+    const cJSON *design = get(x, "design"),
+                *xcells = design ? get(design, "num_cells_by_type") : NULL;
     if (!cJSON_IsObject(util) || !cJSON_IsObject(fmax) || !cJSON_IsObject(xcells)) {
-        fprintf(stderr, "fpga_report: %s: fields utilization/fmax missing, or %s: design.num_cells_by_type missing\n",
+        fprintf(stderr,
+                "fpga_report: %s: fields utilization/fmax missing, or %s: design.num_cells_by_type "
+                "missing\n",
                 pnr, xil);
         cJSON_Delete(p), cJSON_Delete(x);
         return 2;
@@ -103,17 +116,20 @@ int main(int argc, char **argv)
     const cJSON *r;
     cJSON_ArrayForEach(r, util)
     {
-        double used = cJSON_GetNumberValue(get(r, "used")), av = cJSON_GetNumberValue(get(r, "available"));
+        double used = cJSON_GetNumberValue(get(r, "used")),
+               av = cJSON_GetNumberValue(get(r, "available"));
         cJSON *o = cJSON_AddObjectToObject(ou, r->string);
         cJSON_AddNumberToObject(o, "used", used);
         cJSON_AddNumberToObject(o, "available", av);
         if (used > 0)
-            fprintf(t, "  %-14s %8.0f %9.0f %5.1f%%\n", r->string, used, av, av > 0 ? 100 * used / av : 0);
+            fprintf(t, "  %-14s %8.0f %9.0f %5.1f%%\n", r->string, used, av,
+                    av > 0 ? 100 * used / av : 0);
     }
     cJSON *of = cJSON_AddObjectToObject(ice, "fmax_mhz");
     cJSON_ArrayForEach(r, fmax)
     {
-        double a = cJSON_GetNumberValue(get(r, "achieved")), c = cJSON_GetNumberValue(get(r, "constraint"));
+        double a = cJSON_GetNumberValue(get(r, "achieved")),
+               c = cJSON_GetNumberValue(get(r, "constraint"));
         cJSON_AddNumberToObject(of, r->string, a);
         fprintf(t, "  Fmax %s: %.2f MHz (constraint %.0f MHz)\n", r->string, a, c);
     }
@@ -121,7 +137,8 @@ int main(int argc, char **argv)
     const cJSON *cp;
     cJSON_ArrayForEach(cp, crit)
     {
-        const char *from = cJSON_GetStringValue(get(cp, "from")), *to = cJSON_GetStringValue(get(cp, "to"));
+        const char *from = cJSON_GetStringValue(get(cp, "from")),
+                   *to = cJSON_GetStringValue(get(cp, "to"));
         if (!from || !to || strncmp(from, "posedge", 7) || strncmp(to, "posedge", 7)) continue;
         double total = 0;
         int levels = 0;
@@ -151,9 +168,10 @@ int main(int argc, char **argv)
     for (int c = 0; c < N_XCLASS; c++) {
         double n = 0;
         const cJSON *cell;
-        cJSON_ArrayForEach(cell, xcells)
-        for (int k = 0; k < 6 && xclasses[c].prefixes[k]; k++)
-            if (!strcmp(cell->string, xclasses[c].prefixes[k])) n += cJSON_GetNumberValue(cell);
+        cJSON_ArrayForEach(cell,
+                           xcells) for (int k = 0; k < 6 && xclasses[c].prefixes[k];
+                                        k++) if (!strcmp(cell->string, xclasses[c].prefixes[k]))
+            n += cJSON_GetNumberValue(cell);
         cJSON_AddNumberToObject(ox, xclasses[c].name, n);
         fprintf(t, "  %-6s %8.0f\n", xclasses[c].name, n);
     }
@@ -165,9 +183,12 @@ int main(int argc, char **argv)
     js = realloc(js, jl + 2);
     if (!js) return 3;
     js[jl] = '\n', js[jl + 1] = 0;
-    int rc = mxf_write_file_atomic(tout, txt, strlen(txt), &e) || mxf_write_file_atomic(jout, js, jl + 1, &e);
-    if (rc) fprintf(stderr, "fpga_report: %s\n", e.msg);
-    else fputs(txt, stdout);
+    int rc = mxf_write_file_atomic(tout, txt, strlen(txt), &e) ||
+             mxf_write_file_atomic(jout, js, jl + 1, &e);
+    if (rc)
+        fprintf(stderr, "fpga_report: %s\n", e.msg);
+    else
+        fputs(txt, stdout);
     free(js), free(txt);
     return rc ? 2 : 0;
 }

@@ -152,9 +152,11 @@ static void vec_log(mxf_sim_ctx *ctx, const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"config", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {"got", 1, 0, 'g'}, {"order-only", 0, 0, 'r'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"config", 1, 0, 'c'},
+                                       {"out", 1, 0, 'o'},
+                                       {"got", 1, 0, 'g'},
+                                       {"order-only", 0, 0, 'r'},
+                                       {0, 0, 0, 0}};
     if (argc < 2 || (strcmp(argv[1], "stim") && strcmp(argv[1], "check"))) {
         fprintf(
             stderr,
@@ -219,6 +221,7 @@ int main(int argc, char **argv)
     if (rc == 0 && !v.check) printf("%" PRId64 "\n", v.ncycles);
     if (rc == 0 && v.check)
         printf("icarus: ok, %" PRId64 " outputs, %" PRId64 " cycles (%s), 0 mismatches\n",
-               ctx.st.outputs, ctx.st.cycles, v.order_only ? "outputs in order; cycles not judged" : "counted");
+               ctx.st.outputs, ctx.st.cycles,
+               v.order_only ? "outputs in order; cycles not judged" : "counted");
     return rc;
 }

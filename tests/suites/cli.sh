@@ -1,17 +1,6 @@
 # Bad-input suite (sourced by tests/run.sh): every bad knob gives one clear line, a non-zero
 # exit, and writes nothing.
 
-# no_verilator: a PATH holding every tool but verilator.
-no_verilator_path() {
-    local d=build/test-logs/path-no-verilator
-    rm -rf "$d" && mkdir -p "$d"
-    for f in /usr/bin/* /usr/local/bin/*; do
-        case $(basename "$f") in verilator*) continue ;; esac
-        ln -sf "$f" "$d/$(basename "$f")" 2>/dev/null
-    done
-    echo "$PWD/$d"
-}
-
 echo "== bad input"
 run "cli/array-0" expect_error "ARRAY=0: out of range" make -s rtl ARRAY=0
 run "cli/array-abc" expect_error "ARRAY=abc: not an integer" make -s rtl ARRAY=abc
@@ -22,7 +11,7 @@ run "cli/fault-unknown" expect_error "FAULT=nope: unknown fault" make -s rtl FAU
 run "cli/model-unknown" expect_error "MODEL=gpt-9: unknown model (known: opt-125m" \
     make -s sim ARRAY=4 MODEL=gpt-9
 run "cli/seed-bad" expect_error "SEED=x1: not an unsigned integer" make -s sim ARRAY=4 SEED=x1
-NOVL=$(no_verilator_path)
+NOVL=$(path_without verilator)
 run "cli/missing-verilator" expect_error "required tool 'verilator' not found" \
     env PATH="$NOVL" make -s sim ARRAY=4
 run "cli/mxfgen-unknown-option" expect_error "unknown or incomplete option '--arary'" \

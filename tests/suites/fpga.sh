@@ -29,16 +29,6 @@ fpga_fault() {
     [[ $rc -ne 0 ]] && grep -q "step gate-generic failed" <<<"$out" && grep -q "MISMATCH" <<<"$out"
 }
 
-no_nextpnr_path() {
-    local d=build/test-logs/path-no-nextpnr
-    rm -rf "$d" && mkdir -p "$d"
-    for f in /usr/bin/* /usr/local/bin/*; do
-        case $(basename "$f") in nextpnr*) continue ;; esac
-        ln -sf "$f" "$d/$(basename "$f")" 2>/dev/null
-    done
-    echo "$PWD/$d"
-}
-
 # The streaming top on a pin-limited part: 22 pins, placed and routed; both gate-level runs
 # stream the stimulus bytes in and check the rows that come out.
 fpga_up5k_stream() {
@@ -60,5 +50,5 @@ run "fpga/too-big-stream-refused-naming-lc" expect_error "does not fit hx8k-ct25
 run "fpga/too-big-refused-naming-lc" expect_error "does not fit hx1k-tq144: ICESTORM_LC" \
     make -s fpga ARCH=ws ROWS=4 COLS=3 WBITS=4 FPGA_PART=hx1k-tq144
 run "fpga/unknown-part" expect_error "FPGA_PART=xc9: unknown part" make -s fpga ARCH=ws ARRAY=2 FPGA_PART=xc9
-NONP=$(no_nextpnr_path)
+NONP=$(path_without nextpnr)
 run "fpga/missing-nextpnr" expect_error "apt-get install nextpnr-ice40" env PATH="$NONP" make -s fpga ARCH=ws ARRAY=2
