@@ -6,7 +6,8 @@
 #   2. constraints: fpga/<name>.pcf (iCE40 clock pin) and fpga/<name>.xdc (Xilinx clock)
 #   3. Yosys synth_ice40 of the whole array, nextpnr-ice40 place and route: utilization, Fmax,
 #      the critical path
-#   4. Yosys synth_xilinx of the whole array: LUT, FF, DSP, BRAM, SRL
+#   4. Yosys synth_xilinx of the whole array: LUT, FF, DSP, BRAM, SRL (a Xilinx FPGA_PART gets this
+#      and the fit check only: Debian has no free Xilinx placer)
 #   5. gate-level re-simulation: the generic and the iCE40 netlists, with Yosys's cell models,
 #      through the same Icarus testbench, stimulus and golden-model check as the RTL
 #   FPGA_PART (default hx8k-ct256), FPGA_FREQ (MHz, default 12), GATE_SIM=0 skips step 5,
@@ -29,7 +30,6 @@ need() {
 cfg=$1
 [[ -f $cfg/manifest.json ]] || die "$cfg: no manifest.json (not a directory written by 'mxfgen rtl')"
 need yosys yosys
-need nextpnr-ice40 nextpnr-ice40
 need iverilog iverilog
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cfg=$(cd "$cfg" && pwd)
@@ -38,7 +38,10 @@ freq=${FPGA_FREQ:-12}
 [[ $freq =~ ^[0-9]+$ && $freq -ge 1 && $freq -le 1000 ]] || die "FPGA_FREQ=$freq: expected 1..1000 (MHz)"
 line=$(awk -F'\t' -v p="$part" '!/^#/ && $1 == p' "$root/synth/fpga_parts.tsv")
 [[ -n $line ]] || die "FPGA_PART=$part: unknown part (known: $(awk -F'\t' '!/^#/ {printf "%s ", $1}' "$root/synth/fpga_parts.tsv"))"
-IFS=$'\t' read -r _ popts plc pio pclk <<<"$line"
+IFS=$'\t' read -r _ popts plc pio pclk pdsp <<<"$line"
+xilinx=0
+[[ $part == xc7* ]] && xilinx=1
+[[ $xilinx == 1 ]] || need nextpnr-ice40 nextpnr-ice40
 
 sr=$root/build/bin/synth_report fr=$root/build/bin/fpga_report vec=$root/build/bin/mxfvec
 for b in "$sr" "$fr" "$vec"; do [[ -x $b ]] || die "$b is not built (run 'make fpga' or 'make all')"; done
@@ -58,6 +61,7 @@ io=$(awk '/"width":/ { gsub(/[^0-9]/, "", $2); s += $2 } END { print s }' "$cfg/
 rows=$(field rows) cols=$(field cols) wbits=$(field wbits)
 [[ -n $rows && -n $cols && -n $wbits ]] || die "$cfg/manifest.json: derived rows/cols/wbits missing"
 per_pe=$((wbits > 4 ? 250 : 125))
+[[ $xilinx == 1 ]] && per_pe=12 # LUTs per PE beside its DSP48E1 (docs/fpga.md)
 lc=$((rows * cols * per_pe))
 ftop=${FPGA_TOP:-auto}
 case $ftop in
@@ -70,7 +74,12 @@ if [[ $ftop == stream ]]; then
     io=22 # clk, rst, 8 data + valid + ready each way
 fi
 [[ $io -le $pio ]] || die "$name does not fit $part: SB_IO: the top has $io I/O bits, the package has $pio user I/O pins (FPGA_TOP=stream needs 22)"
-[[ $lc -le $plc ]] || die "$name does not fit $part: ICESTORM_LC: about $lc logic cells needed ($((rows * cols)) PEs x ~$per_pe), the part has $plc"
+if [[ $xilinx == 1 ]]; then
+    [[ $((rows * cols)) -le $pdsp ]] || die "$name does not fit $part: DSP48E1: $((rows * cols)) needed (one per PE), the part has $pdsp"
+    [[ $lc -le $plc ]] || die "$name does not fit $part: LUT: about $lc needed, the part has $plc"
+else
+    [[ $lc -le $plc ]] || die "$name does not fit $part: ICESTORM_LC: about $lc logic cells needed ($((rows * cols)) PEs x ~$per_pe), the part has $plc"
+fi
 
 out=$cfg/fpga
 mkdir -p "$out"
@@ -95,10 +104,15 @@ step() { # step NAME CMD...: one flow step, its time and peak memory recorded
 
 # 2. constraints
 period=$(awk -v f="$freq" 'BEGIN { printf "%.3f", 1000 / f }')
-printf '# %s on %s: the clock on a global-buffer pin; other I/O placed by nextpnr\nset_io clk_i %s\n' \
-    "$name" "$part" "$pclk" >"$wd/$name.pcf"
-printf '# %s: %s MHz target\ncreate_clock -period %s -name clk_i [get_ports clk_i]\n' \
-    "$name" "$freq" "$period" >"$wd/$name.xdc"
+if [[ $xilinx == 0 ]]; then
+    printf '# %s on %s: the clock on a global-buffer pin; other I/O placed by nextpnr\nset_io clk_i %s\n' \
+        "$name" "$part" "$pclk" >"$wd/$name.pcf"
+    printf '# %s: %s MHz target (Xilinx flows)\ncreate_clock -period %s -name clk_i [get_ports clk_i]\n' \
+        "$name" "$freq" "$period" >"$wd/$name.xdc"
+else
+    printf '# %s on %s: %s MHz clock on pin %s\nset_property PACKAGE_PIN %s [get_ports clk_i]\nset_property IOSTANDARD LVCMOS33 [get_ports clk_i]\ncreate_clock -period %s -name clk_i [get_ports clk_i]\n' \
+        "$name" "$part" "$freq" "$pclk" "$pclk" "$period" >"$wd/$name.xdc"
+fi
 
 # 3-5, cheapest first so that a netlist that computes wrong fails within seconds: generic synthesis
 # and its gate-level run, iCE40 synthesis and its gate-level run, place and route, Xilinx counts.
@@ -111,25 +125,29 @@ step synth-generic bash -c "cd '$cfg' && yosys -q -p '$rd; synth -flatten -top $
 if [[ ${GATE_SIM:-1} != 0 ]]; then
     step gate-generic env NETLIST="$wd/gate-generic.v $yshare/simcells.v" STREAM=$([[ $ftop == stream ]] && echo 1 || echo 0) bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
 fi
-step synth-ice40 bash -c "cd '$cfg' && yosys -q -p '$rd; synth_ice40 -top $top -json $rel/ice40.json; write_verilog -noattr $rel/gate-ice40.v; tee -q -o $rel/ice40-stat.txt stat'"
-if [[ ${GATE_SIM:-1} != 0 ]]; then
-    step gate-ice40 env NETLIST="$wd/gate-ice40.v $yshare/ice40/cells_sim.v" ICARUS_DEFS=-DNO_ICE40_DEFAULT_ASSIGNMENTS \
-        STREAM=$([[ $ftop == stream ]] && echo 1 || echo 0) \
-        bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
+if [[ $xilinx == 0 ]]; then
+    step synth-ice40 bash -c "cd '$cfg' && yosys -q -p '$rd; synth_ice40 -top $top -json $rel/ice40.json; write_verilog -noattr $rel/gate-ice40.v; tee -q -o $rel/ice40-stat.txt stat'"
+    if [[ ${GATE_SIM:-1} != 0 ]]; then
+        step gate-ice40 env NETLIST="$wd/gate-ice40.v $yshare/ice40/cells_sim.v" ICARUS_DEFS=-DNO_ICE40_DEFAULT_ASSIGNMENTS \
+            STREAM=$([[ $ftop == stream ]] && echo 1 || echo 0) \
+            bash -c "cd '$root' && bash scripts/icarus.sh '$cfg' $gate_cmd"
+    fi
+    # shellcheck disable=SC2086
+    step pnr-ice40 nextpnr-ice40 $popts --json "$wd/ice40.json" --pcf "$wd/$name.pcf" --pcf-allow-unconstrained \
+        --freq "$freq" --timing-allow-fail --report "$wd/pnr.json" --asc "$wd/$name.asc"
 fi
-# shellcheck disable=SC2086
-step pnr-ice40 nextpnr-ice40 $popts --json "$wd/ice40.json" --pcf "$wd/$name.pcf" --pcf-allow-unconstrained \
-    --freq "$freq" --timing-allow-fail --report "$wd/pnr.json" --asc "$wd/$name.asc"
 step synth-xilinx bash -c "cd '$cfg' && yosys -q -p '$rd; synth_xilinx -flatten -top $top -noiopad -noclkbuf; tee -q -o $rel/xilinx-stat.json stat -json'"
 
-info=(--info "config=$name" --info "top=$top" --info "part=$part" --info "target_mhz=$freq" --info "yosys=$(yosys -V)"
-    --info "nextpnr=$(nextpnr-ice40 --version 2>&1 | head -n1)")
+info=(--info "config=$name" --info "top=$top" --info "part=$part" --info "target_mhz=$freq" --info "yosys=$(yosys -V)")
+[[ $xilinx == 1 ]] || info+=(--info "nextpnr=$(nextpnr-ice40 --version 2>&1 | head -n1)")
 for s in "${!wall[@]}"; do info+=(--info "wall_s.$s=${wall[$s]}" --info "peak_mb.$s=${mem[$s]}"); done
 if [[ ${GATE_SIM:-1} != 0 ]]; then
-    info+=(--info "gate_sim.generic=$(tail -n1 "$wd/gate-generic.log")"
-        --info "gate_sim.ice40=$(tail -n1 "$wd/gate-ice40.log")")
+    info+=(--info "gate_sim.generic=$(tail -n1 "$wd/gate-generic.log")")
+    [[ $xilinx == 1 ]] || info+=(--info "gate_sim.ice40=$(tail -n1 "$wd/gate-ice40.log")")
 fi
-"$fr" --pnr "$wd/pnr.json" --xilinx "$wd/xilinx-stat.json" "${info[@]}" --json "$wd/report.json" \
+pnr=()
+[[ $xilinx == 0 ]] && pnr=(--pnr "$wd/pnr.json")
+"$fr" "${pnr[@]}" --xilinx "$wd/xilinx-stat.json" --xilinx-part "$part,$plc,$pdsp" "${info[@]}" --json "$wd/report.json" \
     --txt "$wd/report.txt" >/dev/null || exit 2
 for f in "$wd"/*; do
     [[ -f $f ]] || continue

@@ -1,6 +1,6 @@
 /* fpga_report: the FPGA figures of one config, from the tools' own reports (synth/fpga.sh).
- *   fpga_report --pnr NEXTPNR.json --xilinx STAT.json [--info KEY=VALUE ...]
- *               --json OUT.json --txt OUT.txt
+ *   fpga_report [--pnr NEXTPNR.json] --xilinx STAT.json [--xilinx-part NAME,LUTS,DSPS]
+ *               [--info KEY=VALUE ...] --json OUT.json --txt OUT.txt
  * NEXTPNR.json is nextpnr-ice40's --report (utilization, fmax, critical paths); STAT.json is Yosys
  * `stat -json` after synth_xilinx (whole-array cell counts, summed here into LUT, FF, DSP, BRAM,
  * SRL). Outputs are written atomically. Exit: 0 ok, 2 bad input, 3 out of memory. */
@@ -49,8 +49,9 @@ int main(int argc, char **argv)
 {
     static const struct option lo[] = {{"pnr", 1, 0, 'p'},  {"xilinx", 1, 0, 'x'},
                                        {"info", 1, 0, 'i'}, {"json", 1, 0, 'j'},
-                                       {"txt", 1, 0, 't'},  {0, 0, 0, 0}};
-    const char *pnr = NULL, *xil = NULL, *jout = NULL, *tout = NULL, *info[MAX_INFO];
+                                       {"txt", 1, 0, 't'},  {"xilinx-part", 1, 0, 'X'},
+                                       {0, 0, 0, 0}};
+    const char *pnr = NULL, *xil = NULL, *jout = NULL, *tout = NULL, *xpart = NULL, *info[MAX_INFO];
     int ninfo = 0, ch;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
             jout = optarg;
         else if (ch == 't')
             tout = optarg;
+        else if (ch == 'X')
+            xpart = optarg;
         else if (ch == 'i' && ninfo < MAX_INFO && strchr(optarg, '='))
             info[ninfo++] = optarg;
         else {
@@ -71,13 +74,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!pnr || !xil || !jout || !tout) {
+    if (!xil || !jout || !tout) {
         fprintf(stderr, "usage: fpga_report --pnr NEXTPNR.json --xilinx STAT.json [--info K=V] "
                         "--json OUT --txt OUT\n");
         return 2;
     }
     mxf_err e;
-    cJSON *p = load(pnr, &e), *x = p ? load(xil, &e) : NULL;
+    cJSON *p = pnr ? load(pnr, &e) : cJSON_CreateObject(), *x = p ? load(xil, &e) : NULL;
     if (!p || !x) {
         fprintf(stderr, "fpga_report: %s\n", e.msg);
         cJSON_Delete(p);
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
                 *crit = get(p, "critical_paths");
     const cJSON *design = get(x, "design"),
                 *xcells = design ? get(design, "num_cells_by_type") : NULL;
-    if (!cJSON_IsObject(util) || !cJSON_IsObject(fmax) || !cJSON_IsObject(xcells)) {
+    if ((pnr && (!cJSON_IsObject(util) || !cJSON_IsObject(fmax))) || !cJSON_IsObject(xcells)) {
         fprintf(stderr,
                 "fpga_report: %s: fields utilization/fmax missing, or %s: design.num_cells_by_type "
                 "missing\n",
@@ -109,10 +112,11 @@ int main(int argc, char **argv)
     if (!t) return 3;
     for (int i = 0; i < ninfo; i++) fprintf(t, "%s\n", info[i]);
     /* iCE40 after place and route */
-    cJSON *ice = cJSON_AddObjectToObject(out, "ice40");
+    cJSON *ice = pnr ? cJSON_AddObjectToObject(out, "ice40") : cJSON_CreateObject();
     cJSON *ou = cJSON_AddObjectToObject(ice, "utilization");
-    fprintf(t, "\niCE40 place and route (nextpnr-ice40)\n  %-14s %8s %9s %6s\n", "resource", "used",
-            "available", "%");
+    if (pnr)
+        fprintf(t, "\niCE40 place and route (nextpnr-ice40)\n  %-14s %8s %9s %6s\n", "resource",
+                "used", "available", "%");
     const cJSON *r;
     cJSON_ArrayForEach(r, util)
     {
@@ -162,9 +166,17 @@ int main(int argc, char **argv)
                 levels, start ? start : "?", end ? end : "?");
         break;
     }
-    /* Xilinx 7-series, whole array */
+    if (!pnr) cJSON_Delete(ice);
+    /* Xilinx 7-series, whole array; utilization when a part is named */
     cJSON *ox = cJSON_AddObjectToObject(out, "xilinx");
-    fprintf(t, "\nXilinx 7-series whole array (synth_xilinx, out of context)\n");
+    char xname[64] = "";
+    double xluts = 0, xdsps = 0;
+    if (xpart && sscanf(xpart, "%63[^,],%lf,%lf", xname, &xluts, &xdsps) == 3)
+        cJSON_AddStringToObject(ox, "part", xname);
+    else
+        xname[0] = 0;
+    fprintf(t, "\nXilinx 7-series whole array (synth_xilinx, out of context)%s%s\n",
+            xname[0] && !pnr ? " against " : "", xname[0] && !pnr ? xname : "");
     for (int c = 0; c < N_XCLASS; c++) {
         double n = 0;
         const cJSON *cell;
@@ -173,7 +185,11 @@ int main(int argc, char **argv)
                                         k++) if (!strcmp(cell->string, xclasses[c].prefixes[k]))
             n += cJSON_GetNumberValue(cell);
         cJSON_AddNumberToObject(ox, xclasses[c].name, n);
-        fprintf(t, "  %-6s %8.0f\n", xclasses[c].name, n);
+        double avail = !pnr && xname[0] ? (c == 0 ? xluts : c == 2 ? xdsps : 0) : 0;
+        if (avail > 0)
+            fprintf(t, "  %-6s %8.0f of %6.0f  %5.1f%%\n", xclasses[c].name, n, avail, 100 * n / avail);
+        else
+            fprintf(t, "  %-6s %8.0f\n", xclasses[c].name, n);
     }
     fclose(t);
     char *js = cJSON_Print(out);

@@ -49,6 +49,18 @@ run "fpga/too-big-refused-naming-io" expect_error "does not fit hx8k-ct256: SB_I
 run "fpga/too-big-stream-refused-naming-lc" expect_error "does not fit hx8k-ct256: ICESTORM_LC" make -s fpga ARCH=ws ARRAY=8
 run "fpga/too-big-refused-naming-lc" expect_error "does not fit hx1k-tq144: ICESTORM_LC" \
     make -s fpga ARCH=ws ROWS=4 COLS=3 WBITS=4 FPGA_PART=hx1k-tq144
+# a Xilinx part: whole-array synthesis, the generic gate-level run and utilization of the part
+fpga_xilinx() {
+    local out
+    out=$(make -s fpga ARCH=ws ARRAY=2 FPGA_PART=xc7a35t-csg324) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "DSP  *4 of  *90 " <<<"$out" && grep -q "gate_sim.generic=icarus: ok" <<<"$out" &&
+        grep -q "PACKAGE_PIN E3" build/ws-a2-w8/fpga/ws-a2-w8.xdc
+}
+run "fpga/ws-a2-w8-xc7a35t" fpga_xilinx
+make -s rtl ARCH=ws ARRAY=16 >/dev/null
+run "fpga/xilinx-too-big-refused-naming-dsp" expect_error "does not fit xc7a100t-csg324: DSP48E1: 256 needed" \
+    make -s fpga ARCH=ws ARRAY=16 FPGA_PART=xc7a100t-csg324
 run "fpga/unknown-part" expect_error "FPGA_PART=xc9: unknown part" make -s fpga ARCH=ws ARRAY=2 FPGA_PART=xc9
 NONP=$(path_without nextpnr)
 run "fpga/missing-nextpnr" expect_error "apt-get install nextpnr-ice40" env PATH="$NONP" make -s fpga ARCH=ws ARRAY=2
