@@ -134,7 +134,7 @@ sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" \
 	    $(if $(FORMAT),--format "$(FORMAT)") $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd) $(SIM_ARGS)
 
-synth: $(MXFGEN) $(B)/bin/synth_report
+synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report
 	@bash scripts/need.sh yosys
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  bash synth/run.sh $$dir

@@ -148,13 +148,16 @@ fi
 pnr=()
 [[ $xilinx == 0 ]] && pnr=(--pnr "$wd/pnr.json")
 "$fr" "${pnr[@]}" --xilinx "$wd/xilinx-stat.json" --xilinx-part "$part,$plc,$pdsp" "${info[@]}" --json "$wd/report.json" \
-    --txt "$wd/report.txt" >/dev/null || exit 2
+    --txt "$wd/report.txt" --md "$wd/report.md" >/dev/null || exit 2
 for f in "$wd"/*; do
     [[ -f $f ]] || continue
-    case $f in *.mem | */report.txt | */report.json) continue ;; esac
+    case $f in *.mem | */report.txt | */report.md | */report.json) continue ;; esac
     mv -f "$f" "$out/"
 done
-mv -f "$wd/report.txt" "$out/report.txt" && mv -f "$wd/report.json" "$out/report.json"
+mv -f "$wd/report.txt" "$out/report.txt" && mv -f "$wd/report.md" "$out/report.md" &&
+    mv -f "$wd/report.json" "$out/report.json"
+# next to the gate equivalents, when `make synth` has run for this config
+if [[ -f $cfg/synth/report.json ]]; then "$fr" merge "$out/report.json" "$cfg/synth/report.json" || exit 2; fi
 rm -f "$out"/*-failed.log
 cat "$out/report.txt"
-echo "fpga: wrote $out/report.json and report.txt"
+echo "fpga: wrote $out/report.json, report.txt and report.md"

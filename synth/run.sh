@@ -121,5 +121,8 @@ for f in yosys.log pe-ice40.log pe-ice40-dsp.log pe-xilinx.log stat.json stat.tx
     mv -f "$wd/$f" "$out/$f"
 done
 rm -f "$out"/*-failed.log
+# the whole-array FPGA figures of `make fpga`, when it has run for this config (docs/fpga.md)
+fr=${sr%/*}/fpga_report
+if [[ -f $cfg/fpga/report.json && -x $fr ]]; then "$fr" merge "$cfg/fpga/report.json" "$out/report.json" || exit 2; fi
 cat "$out/report.txt"
 echo "synth: wrote $out/report.json and report.txt"

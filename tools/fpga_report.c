@@ -1,6 +1,8 @@
 /* fpga_report: the FPGA figures of one config, from the tools' own reports (synth/fpga.sh).
  *   fpga_report [--pnr NEXTPNR.json] --xilinx STAT.json [--xilinx-part NAME,LUTS,DSPS]
- *               [--info KEY=VALUE ...] --json OUT.json --txt OUT.txt
+ *               [--info KEY=VALUE ...] --json OUT.json --txt OUT.txt [--md OUT.md]
+ *   fpga_report merge FPGA.json SYNTH.json   put FPGA.json into SYNTH.json as its "fpga" field
+ *                                            (synth/run.sh's report, next to the gate equivalents)
  * NEXTPNR.json is nextpnr-ice40's --report (utilization, fmax, critical paths); STAT.json is Yosys
  * `stat -json` after synth_xilinx (whole-array cell counts, summed here into LUT, FF, DSP, BRAM,
  * SRL). Outputs are written atomically. Exit: 0 ok, 2 bad input, 3 out of memory. */
@@ -45,13 +47,87 @@ static const xclass xclasses[] = {
 };
 #define N_XCLASS ((int)(sizeof xclasses / sizeof xclasses[0]))
 
+/* Writes v as `path`, atomically, with a final newline. */
+static int save_json(const char *path, const cJSON *v, mxf_err *e)
+{
+    char *js = cJSON_Print(v);
+    if (!js) return mxf_fail(e, "%s: out of memory", path);
+    size_t n = strlen(js);
+    char *buf = realloc(js, n + 2);
+    if (!buf) {
+        free(js);
+        return mxf_fail(e, "%s: out of memory", path);
+    }
+    buf[n] = '\n';
+    int rc = mxf_write_file_atomic(path, buf, n + 1, e);
+    free(buf);
+    return rc;
+}
+
+static int cmd_merge(const char *fpga, const char *synth)
+{
+    mxf_err e;
+    cJSON *f = load(fpga, &e), *s = f ? load(synth, &e) : NULL;
+    int rc = 2;
+    if (!f || !s) {
+        fprintf(stderr, "fpga_report: %s\n", e.msg);
+    } else if (!cJSON_IsObject(s)) {
+        fprintf(stderr, "fpga_report: %s: not a JSON object\n", synth);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(s, "fpga");
+        cJSON_AddItemToObject(s, "fpga", f);
+        f = NULL;
+        rc = save_json(synth, s, &e) ? 2 : 0;
+        if (rc) fprintf(stderr, "fpga_report: %s\n", e.msg);
+    }
+    cJSON_Delete(f);
+    cJSON_Delete(s);
+    return rc;
+}
+
+/* The report as markdown: the settings, then one table per flow. */
+static void write_md(FILE *m, const cJSON *out)
+{
+    const cJSON *info = get(out, "info"), *ice = get(out, "ice40"), *x = get(out, "xilinx"), *r;
+    fprintf(m, "# FPGA report: %s\n\n",
+            cJSON_GetStringValue(get(info, "config")) ? cJSON_GetStringValue(get(info, "config"))
+                                                      : "?");
+    cJSON_ArrayForEach(r, info)
+        fprintf(m, "- %s: %s\n", r->string, cJSON_GetStringValue(r) ? cJSON_GetStringValue(r) : "");
+    if (ice) {
+        fprintf(m, "\n## iCE40 place and route\n\n| resource | used | available | %% "
+                   "|\n|---|---|---|---|\n");
+        cJSON_ArrayForEach(r, get(ice, "utilization"))
+        {
+            double u = cJSON_GetNumberValue(get(r, "used")),
+                   a = cJSON_GetNumberValue(get(r, "available"));
+            if (u > 0)
+                fprintf(m, "| %s | %.0f | %.0f | %.1f |\n", r->string, u, a,
+                        a > 0 ? 100 * u / a : 0);
+        }
+        cJSON_ArrayForEach(r, get(ice, "fmax_mhz"))
+            fprintf(m, "\nFmax (%s): **%.2f MHz**\n", r->string, cJSON_GetNumberValue(r));
+        const cJSON *cp = get(ice, "critical_path");
+        if (cp)
+            fprintf(m, "\nCritical path: %.2f ns through %.0f logic cells, from `%s` to `%s`.\n",
+                    cJSON_GetNumberValue(get(cp, "delay_ns")),
+                    cJSON_GetNumberValue(get(cp, "logic_levels")),
+                    cJSON_GetStringValue(get(cp, "from")), cJSON_GetStringValue(get(cp, "to")));
+    }
+    fprintf(m,
+            "\n## Xilinx 7-series, whole array (synth_xilinx)\n\n| cells | count |\n|---|---|\n");
+    cJSON_ArrayForEach(r, x) if (cJSON_IsNumber(r))
+        fprintf(m, "| %s | %.0f |\n", r->string, cJSON_GetNumberValue(r));
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option lo[] = {{"pnr", 1, 0, 'p'},  {"xilinx", 1, 0, 'x'},
-                                       {"info", 1, 0, 'i'}, {"json", 1, 0, 'j'},
-                                       {"txt", 1, 0, 't'},  {"xilinx-part", 1, 0, 'X'},
-                                       {0, 0, 0, 0}};
-    const char *pnr = NULL, *xil = NULL, *jout = NULL, *tout = NULL, *xpart = NULL, *info[MAX_INFO];
+    if (argc == 4 && !strcmp(argv[1], "merge")) return cmd_merge(argv[2], argv[3]);
+    static const struct option lo[] = {
+        {"pnr", 1, 0, 'p'}, {"xilinx", 1, 0, 'x'},      {"info", 1, 0, 'i'}, {"json", 1, 0, 'j'},
+        {"txt", 1, 0, 't'}, {"xilinx-part", 1, 0, 'X'}, {"md", 1, 0, 'M'},   {0, 0, 0, 0}};
+    const char *pnr = NULL, *xil = NULL, *jout = NULL, *tout = NULL, *xpart = NULL, *mout = NULL,
+               *info[MAX_INFO];
     int ninfo = 0, ch;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -65,6 +141,8 @@ int main(int argc, char **argv)
             tout = optarg;
         else if (ch == 'X')
             xpart = optarg;
+        else if (ch == 'M')
+            mout = optarg;
         else if (ch == 'i' && ninfo < MAX_INFO && strchr(optarg, '='))
             info[ninfo++] = optarg;
         else {
@@ -187,24 +265,25 @@ int main(int argc, char **argv)
         cJSON_AddNumberToObject(ox, xclasses[c].name, n);
         double avail = !pnr && xname[0] ? (c == 0 ? xluts : c == 2 ? xdsps : 0) : 0;
         if (avail > 0)
-            fprintf(t, "  %-6s %8.0f of %6.0f  %5.1f%%\n", xclasses[c].name, n, avail, 100 * n / avail);
+            fprintf(t, "  %-6s %8.0f of %6.0f  %5.1f%%\n", xclasses[c].name, n, avail,
+                    100 * n / avail);
         else
             fprintf(t, "  %-6s %8.0f\n", xclasses[c].name, n);
     }
     fclose(t);
-    char *js = cJSON_Print(out);
+    char *md = NULL;
+    size_t mlen = 0;
+    FILE *m = open_memstream(&md, &mlen);
+    if (!m || !txt) return 3;
+    write_md(m, out);
+    fclose(m);
+    int rc = mxf_write_file_atomic(tout, txt, strlen(txt), &e) || save_json(jout, out, &e) ||
+             (mout && mxf_write_file_atomic(mout, md, strlen(md), &e));
     cJSON_Delete(out), cJSON_Delete(p), cJSON_Delete(x);
-    if (!js || !txt) return 3;
-    size_t jl = strlen(js);
-    js = realloc(js, jl + 2);
-    if (!js) return 3;
-    js[jl] = '\n', js[jl + 1] = 0;
-    int rc = mxf_write_file_atomic(tout, txt, strlen(txt), &e) ||
-             mxf_write_file_atomic(jout, js, jl + 1, &e);
     if (rc)
         fprintf(stderr, "fpga_report: %s\n", e.msg);
     else
         fputs(txt, stdout);
-    free(js), free(txt);
+    free(md), free(txt);
     return rc ? 2 : 0;
 }

@@ -41,10 +41,18 @@ fpga_up5k_stream() {
 
 echo "== FPGA flow"
 run "fpga/ws-a4-w8-pnr-fmax-gate-sim" fpga_a4
+# the FPGA figures land in the synthesis report next to the gate equivalents, and in markdown
+fpga_merged() {
+    make -s synth ARCH=ws ARRAY=4 WBITS=8 >/dev/null || return 1
+    grep -q '^	"fpga":' build/ws-a4-w8/synth/report.json && grep -q '"fmax_mhz"' build/ws-a4-w8/synth/report.json &&
+        grep -q '^| ICESTORM_LC |' build/ws-a4-w8/fpga/report.md
+}
+run "fpga/in-synth-report-and-markdown" fpga_merged
 run "fpga/gate-level-catches-mul-sign" fpga_fault
 run "fpga/ws-a4-w4-up5k-streaming-top" fpga_up5k_stream
 # the configs exist first, so the refusal itself must leave build/ alone
-make -s rtl ARCH=ws ARRAY=8 >/dev/null && make -s rtl ARCH=ws ROWS=4 COLS=3 WBITS=4 >/dev/null
+make -s rtl ARCH=ws ARRAY=8 >/dev/null && make -s rtl ARCH=ws ROWS=4 COLS=3 WBITS=4 >/dev/null &&
+    make -s rtl ARCH=ws ARRAY=2 >/dev/null
 run "fpga/too-big-refused-naming-io" expect_error "does not fit hx8k-ct256: SB_IO" make -s fpga ARCH=ws ARRAY=8 FPGA_TOP=array
 run "fpga/too-big-stream-refused-naming-lc" expect_error "does not fit hx8k-ct256: ICESTORM_LC" make -s fpga ARCH=ws ARRAY=8
 run "fpga/too-big-refused-naming-lc" expect_error "does not fit hx1k-tq144: ICESTORM_LC" \
