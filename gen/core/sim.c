@@ -163,9 +163,11 @@ int mxf_sim_judge(mxf_sim_ctx *ctx, mxf_job *job, const char *label, int bad, in
         bad = 1;
     }
     ctx->st.jobs++;
-    ctx->st.tiles += job->tiles;
     ctx->st.cycles += last + 1; /* counted from the simulation */
-    ctx->st.macs += job->macs;
+    if (!bad) {                 /* a failed job's work is not counted as done */
+        ctx->st.tiles += job->tiles;
+        ctx->st.macs += job->macs;
+    }
     return bad;
 }
 

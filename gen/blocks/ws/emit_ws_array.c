@@ -21,22 +21,23 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
                     "Weight-stationary systolic array top: skewed inputs, PE grid, per-column "
                     "de-skewed outputs.");
     gen_top_ports(&b, g);
-    vb_printf(&b,
-              "  localparam int Rows  = %d;  // R: reduction lanes\n"
-              "  localparam int Cols  = %d;  // C: output lanes\n"
-              "  localparam int ActW  = %d;  // activation bits\n"
-              "  localparam int WBits = %d;  // weight bits\n"
-              "  localparam int AccW  = %d; // partial-sum bits\n"
-              "  localparam int CntW  = %d;  // weight-row tag bits\n\n"
-              "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
-              "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above.\n"
-              "  logic [Rows*(Cols+1)-1:0]      h_valid, h_bank;\n"
-              "  logic [Rows*(Cols+1)*ActW-1:0] h_act;\n"
-              "  logic [(Rows+1)*Cols*AccW-1:0] v_psum;\n"
-              "  logic [(Rows+1)*Cols-1:0]      v_wvalid, v_wbank;\n"
-              "  logic [(Rows+1)*Cols*CntW-1:0] v_wcnt;\n"
-              "  logic [(Rows+1)*Cols*WBits-1:0] v_w;\n\n",
-              R, C, MXF_WS_ABITS, WB, AW, CW);
+    vb_printf(
+        &b,
+        "  localparam int Rows  = %d;  // R: reduction lanes\n"
+        "  localparam int Cols  = %d;  // C: output lanes\n"
+        "  localparam int ActW  = %d;  // activation bits\n"
+        "  localparam int WBits = %d;  // weight bits\n"
+        "  localparam int AccW  = %d; // partial-sum bits\n"
+        "  localparam int CntW  = %d;  // weight-row tag bits\n\n"
+        "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
+        "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above.\n"
+        "  logic [Rows*(Cols+1)-1:0]      h_valid, h_bank;\n"
+        "  logic [Rows*(Cols+1)*ActW-1:0] h_act;\n"
+        "  logic [(Rows+1)*Cols*AccW-1:0] v_psum;\n"
+        "  logic [(Rows+1)*Cols-1:0]      v_wvalid, v_wbank;\n"
+        "  logic [(Rows+1)*Cols*CntW-1:0] v_wcnt;\n"
+        "  logic [(Rows+1)*Cols*WBits-1:0] v_w;\n\n",
+        R, C, MXF_WS_ABITS, WB, AW, CW);
 
     /* Left edge: row r's activations are delayed r cycles (the systolic wavefront). */
     vb_printf(&b, "  // Activation skew: row r delayed by r cycles.\n");
@@ -65,7 +66,12 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
         char dst[160];
         snprintf(dst, sizeof dst, "{v_wvalid[%d], v_wbank[%d], v_wcnt[%d +: %d], v_w[%d +: %d]}", c,
                  c, c * CW, CW, c * WB, WB);
-        if (c == 0)
+        int depth = c;
+        if (cfg->fault == MXF_WS_FAULT_WSKEW && c == C - 1) {
+            depth = c - 1;
+            vb_printf(&b, "  // FAULT wskew: column %d's weight skew is one stage short\n", c);
+        }
+        if (depth == 0)
             vb_printf(&b, "  assign %s = {w_valid_i, w_bank_i, w_row_i, w_i[%d +: %d]};\n", dst,
                       c * WB, WB);
         else
@@ -74,7 +80,7 @@ int emit_ws_array(gen_ctx *g, mxf_err *err)
                       "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
                       "    .d_i   ({w_valid_i, w_bank_i, w_row_i, w_i[%d +: %d]}),\n"
                       "    .q_o   (%s)\n  );\n",
-                      P, WIN, c, c, c * WB, WB, dst);
+                      P, WIN, depth, c, c * WB, WB, dst);
     }
     vb_printf(&b, "  assign v_psum[Cols*AccW-1:0] = '0;  // row 0 starts from zero\n\n");
 

@@ -233,6 +233,7 @@ static void register_model_agrees_with_golden_schedule(void **state)
         mxf_ws_random_operands(&c, (uint64_t)it + 100, M, K, N, A, W);
         mxf_ws_gemm g;
         assert_int_equal(mxf_ws_gemm_init(&g, &c, M, K, N, A, W, NULL), 0);
+        g.tight = it & 1; /* same-cycle bank reloads: the old weight must still be used */
         mxf_ws_checker k;
         assert_int_equal(mxf_ws_checker_init(&k, &g, (uint64_t)it, NULL), 0);
         rl_model m;
@@ -300,6 +301,41 @@ static void stimulus_respects_bank_contract(void **state)
             assert_true(last_w[t] < first_act[t]);
             if (t >= 2) assert_true(first_w[t] > last_act[t - 2]);
             if (t >= 1) assert_int_equal(first_act[t] - first_act[t - 1], M > 6 ? M : 6);
+        }
+        free(A), free(W);
+    }
+    /* Tight schedule (M > R): even tiles t >= 2 reload their bank on the very cycle of tile t-2's
+     * last activation, odd tiles just before; the windows never overlap and every load still
+     * ends before its own tile's first activation. Written out: s_t = R + t * M. */
+    for (int M = 7; M <= 14; M++) {
+        int K = 6 * 5, N = 3;
+        int8_t *A = calloc((size_t)M * K, 1), *W = calloc((size_t)K * N, 1);
+        mxf_ws_gemm g;
+        assert_int_equal(mxf_ws_gemm_init(&g, &c, M, K, N, A, W, NULL), 0);
+        g.tight = 1;
+        assert_int_equal(g.n_tiles, 5);
+        int64_t first_w[5], nrows[5] = {0}, prev_last = -1;
+        for (int t = 0; t < 5; t++) first_w[t] = -1;
+        int tile_w = -1;
+        mxf_ws_stim s;
+        for (int64_t cyc = 0; cyc < mxf_ws_total_cycles(&g); cyc++) {
+            mxf_ws_stim_at(&g, cyc, &s);
+            if (!s.w_valid) continue;
+            if (s.w_row == 0) {
+                tile_w++;
+                assert_true(cyc > prev_last); /* windows in order, no overlap */
+                first_w[tile_w] = cyc;
+            }
+            assert_int_equal(s.w_bank, tile_w & 1);
+            nrows[tile_w]++;
+            prev_last = cyc;
+        }
+        for (int t = 0; t < 5; t++) {
+            assert_int_equal(nrows[t], 6);
+            int64_t s_t = 6 + (int64_t)t * M;
+            assert_true(first_w[t] + 6 - 1 < s_t);
+            if (t >= 2) assert_true(first_w[t] >= 6 + (int64_t)(t - 2) * M + M - 1);
+            if (t == 2 || t == 4) assert_int_equal(first_w[t], 6 + (int64_t)(t - 2) * M + M - 1);
         }
         free(A), free(W);
     }
@@ -431,7 +467,8 @@ static void hex_formats(void **state)
         char hex[16];
         snprintf(hex, sizeof hex, "%010llx", (unsigned long long)bits);
         assert_int_equal(mxf_pv_from_hex(hex, &ports[y], pv.v[y], NULL), 0);
-        for (int col = 0; col < 3; col++) assert_int_equal(mxf_pv_get(&pv, y, 13 * col, 13, 1), want[col]);
+        for (int col = 0; col < 3; col++)
+            assert_int_equal(mxf_pv_get(&pv, y, 13 * col, 13, 1), want[col]);
     }
     mxf_err e;
     assert_int_equal(mxf_pv_from_hex("00000000xz", &ports[y], pv.v[y], &e), 1);

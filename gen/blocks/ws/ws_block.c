@@ -24,10 +24,12 @@ static const mxf_block_opt opts[N_OPTS] = {
     [OPT_WBITS] = {"wbits", "B", "WBITS", "8", "signed weight width: 4 or 8"},
     [OPT_FAULT] =
         {"fault", "NAME", "FAULT", NULL,
-         "plant a known bug the checkers must catch: mul-sign | wbank | skew | late-valid"},
+         "plant a known bug the checkers must catch: mul-sign | wbank | skew | late-valid | "
+         "wskew"},
 };
 
-static const char *const faults[] = {"none", "mul-sign", "wbank", "skew", "late-valid", NULL};
+static const char *const faults[] = {"none",       "mul-sign", "wbank", "skew",
+                                     "late-valid", "wskew",    NULL};
 
 static int configure(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)
 {

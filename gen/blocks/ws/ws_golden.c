@@ -6,7 +6,7 @@
 #include "rng.h"
 
 static const char *const fault_names[MXF_WS_FAULT_COUNT] = {
-    "none", "mul-sign", "wbank", "skew", "late-valid",
+    "none", "mul-sign", "wbank", "skew", "late-valid", "wskew",
 };
 
 const char *mxf_ws_fault_name(mxf_ws_fault f)
@@ -21,7 +21,8 @@ int mxf_ws_fault_parse(const char *s, mxf_ws_fault *out, mxf_err *err)
             *out = (mxf_ws_fault)i;
             return 0;
         }
-    return mxf_fail(err, "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid)",
+    return mxf_fail(err,
+                    "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid, wskew)",
                     s ? s : "");
 }
 
@@ -150,13 +151,45 @@ static int8_t tile_w(const mxf_ws_gemm *g, int tile, int r, int c)
     return (r < g->kh && k < g->K && n < g->N) ? g->W[(long)k * g->N + n] : 0;
 }
 
+/* Weight-load start of each tile. Normal: t * P. Tight (only when M > R, see ws_golden.h): every
+ * even tile t >= 2 starts on the cycle of the last activation of tile t-2, which reads the same
+ * bank (the same-cycle case of rule 2); every odd tile ends just before the next even tile's
+ * load (the last tile, if odd, is tight too). Windows stay R long, in tile order, without
+ * overlap, each after its bank's last reader and before its own first activation. */
+static int tight_on(const mxf_ws_gemm *g)
+{
+    return g->tight && g->M > g->cfg.rows;
+}
+
+int64_t mxf_ws_wload_start(const mxf_ws_gemm *g, int tile)
+{
+    if (!tight_on(g) || tile == 0) return (int64_t)tile * g->period;
+    if (tile % 2 == 0 || tile == g->n_tiles - 1) {
+        if (tile == 1) return g->period; /* bank 1 has no earlier reader */
+        return mxf_ws_tile_start(g, tile - 2) + g->M - 1;
+    }
+    return mxf_ws_tile_start(g, tile - 1) + g->M - 1 - g->cfg.rows; /* next even tile - R */
+}
+
+/* The tile whose weight load covers `cycle`, or -1 (its window starts within a period of t*P). */
+static int64_t wload_tile(const mxf_ws_gemm *g, int64_t cycle)
+{
+    const int R = g->cfg.rows;
+    for (int64_t t = cycle / g->period - 1; t <= cycle / g->period + 1; t++) {
+        if (t < 0 || t >= g->n_tiles) continue;
+        int64_t w = mxf_ws_wload_start(g, (int)t);
+        if (cycle >= w && cycle < w + R) return t;
+    }
+    return -1;
+}
+
 void mxf_ws_stim_at(const mxf_ws_gemm *g, int64_t cycle, mxf_ws_stim *s)
 {
     const int R = g->cfg.rows, C = g->cfg.cols;
     memset(s, 0, sizeof *s);
     if (cycle < 0) return;
-    int64_t tw = cycle / g->period, r = cycle % g->period;
-    if (tw < g->n_tiles && r < R) {
+    int64_t tw = wload_tile(g, cycle), r = tw >= 0 ? cycle - mxf_ws_wload_start(g, (int)tw) : 0;
+    if (tw >= 0) {
         s->w_valid = 1;
         s->w_bank = (int)(tw & 1);
         s->w_row = (int)r;

@@ -24,6 +24,8 @@ typedef enum mxf_ws_fault {
     MXF_WS_FAULT_WBANK,      /* PE ignores the bank tag and always reads bank 0 */
     MXF_WS_FAULT_SKEW,       /* last row's activation skew is one stage short */
     MXF_WS_FAULT_LATE_VALID, /* output valid one cycle late: values right, cycle wrong */
+    MXF_WS_FAULT_WSKEW,      /* last column's weight skew one stage short: caught only when a
+                                bank reload meets its last reader on the same cycle (rule 2) */
     MXF_WS_FAULT_COUNT
 } mxf_ws_fault;
 
@@ -57,6 +59,10 @@ typedef struct mxf_ws_gemm {
     int KT, NT, n_tiles;
     int period;      /* P = max(M, R): cycles between tile starts */
     int kh;          /* K rows per tile (1..R; R unless scale blocks along K force fewer) */
+    int tight;       /* 1 (used when M > R): even tiles t >= 2 start their bank reload on the
+                        very cycle of the last activation of tile t-2, which reads that bank
+                        (timing-contract rule 2, the same-cycle case); 0: reloads start after
+                        it. Set after init; the cycle count is the same. */
     const int8_t *A; /* M x K, row-major */
     const int8_t *W; /* K x N, row-major, values within the weight width */
 } mxf_ws_gemm;
@@ -81,12 +87,15 @@ typedef struct mxf_ws_scales {
     const double *a; /* M activation scales */
 } mxf_ws_scales;
 
-/* Closed-form schedule (docs/ws-array.md):
- *   tile t's weights load on cycles t*P .. t*P+R-1 into bank t%2,
+/* Closed-form schedule (README.md in this folder):
+ *   tile t's weights load on cycles w_t .. w_t+R-1 into bank t%2, w_t = t*P (tight, M > R: even
+ *   t >= 2 and the last tile: w_t = s_{t-2} + M - 1, the cycle of the last activation that reads
+ *   bank t%2 before it; other odd t: w_t = w_{t+1} - R),
  *   its activation rows stream on cycles s_t .. s_t+M-1 with s_t = R + t*P,
  *   output row m of tile t appears on cycle s_t + m + (R + C - 2),
  *   total cycles = 2R + C - 2 + M + (tiles - 1) * max(M, R). */
 int64_t mxf_ws_tile_start(const mxf_ws_gemm *g, int tile);
+int64_t mxf_ws_wload_start(const mxf_ws_gemm *g, int tile);
 int64_t mxf_ws_output_cycle(const mxf_ws_gemm *g, int tile, int m);
 int64_t mxf_ws_total_cycles(const mxf_ws_gemm *g);
 int64_t mxf_ws_cycles_formula(const mxf_ws_cfg *c, int M, int n_tiles);

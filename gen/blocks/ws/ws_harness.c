@@ -100,7 +100,7 @@ static int job_open(ws_job *s, mxf_job *j, const mxf_ws_cfg *c, int M, int K, in
 /* fill: 0 seeded random operands; 1 every product at its positive extreme (-128 x wmin), so each
  * output is the largest column sum the accumulator must hold; 2 the negative extreme. */
 static int run_random_gemm(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, int M, int K, int N,
-                           uint64_t seed, int fill, mxf_err *err)
+                           uint64_t seed, int fill, int tight, mxf_err *err)
 {
     int8_t *A = malloc((size_t)M * K), *W = malloc((size_t)K * N);
     int rc = -1;
@@ -115,11 +115,13 @@ static int run_random_gemm(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, int M, int K, 
     }
     ws_job s;
     mxf_job j;
-    char label[96];
-    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d%s", M, K, N,
-             fill ? " (extreme operands)" : "");
-    if (job_open(&s, &j, c, M, K, N, A, W, c->rows, seed, err) == 0)
+    char label[128];
+    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d%s%s", M, K, N,
+             fill ? " (extreme operands)" : "", tight ? " (same-cycle bank reloads)" : "");
+    if (job_open(&s, &j, c, M, K, N, A, W, c->rows, seed, err) == 0) {
+        s.g.tight = tight;
         rc = ctx->run(ctx, &j, label, err);
+    }
     mxf_ws_checker_free(&s.k);
 out:
     free(A);
@@ -134,11 +136,13 @@ static int verdict(int rc)
 
 static int cmd_gemm(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
-    return verdict(run_random_gemm(ctx, ws(cfg), (int)o->m, (int)o->k, (int)o->n, o->seed, 0, err));
+    return verdict(
+        run_random_gemm(ctx, ws(cfg), (int)o->m, (int)o->k, (int)o->n, o->seed, 0, 0, err));
 }
 
 /* Random shapes covering every schedule case: M < R (load-bound tiles), M >= R, K and N not
- * multiples of the array, a single tile, many tiles, and all-extreme operands. */
+ * multiples of the array, a single tile, many tiles, all-extreme operands with N filling every
+ * column, and (every odd GEMM) bank reloads on the same cycle as the bank's last reader. */
 static int cmd_random(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_ws_cfg *c = ws(cfg);
@@ -148,10 +152,13 @@ static int cmd_random(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts
         int M = (int)mxf_rng_range(&r, 1, 3 * c->rows);
         int K = (int)mxf_rng_range(&r, 1, 3 * c->rows);
         int N = (int)mxf_rng_range(&r, 1, 3 * c->cols);
-        if (i == 0) M = 1, K = c->rows, N = c->cols; /* one tile, one row */
-        if (i == 1 || i == 2) K = 2 * c->rows;       /* full columns, extreme values */
+        if (i == 0) M = 1, K = c->rows, N = c->cols;            /* one tile, one row */
+        if (i == 1 || i == 2) K = 2 * c->rows, N = 2 * c->cols; /* every column, extreme values */
+        if (i & 1) M = c->rows + 1 + (int)mxf_rng_range(&r, 0, c->rows); /* M > R: tight */
+        if (i == 3) K = 5 * c->rows;                                     /* five K tiles */
         uint64_t seed = o->seed * 1000003u + (uint64_t)i;
-        int rc = run_random_gemm(ctx, c, M, K, N, seed, (i == 1 || i == 2) ? (int)i : 0, err);
+        int rc = run_random_gemm(ctx, c, M, K, N, seed, (i == 1 || i == 2) ? (int)i : 0,
+                                 (int)(i & 1), err);
         if (rc) return verdict(rc);
     }
     return 0;

@@ -6,7 +6,7 @@
 
 COSIM_SHAPES=("ARRAY=2" "ARRAY=4" "ARRAY=8" "ARRAY=16" "ARRAY=6" "ROWS=8 COLS=4")
 if [[ -n "${LONG:-}" ]]; then COSIM_SHAPES+=("ARRAY=32" "ROWS=5 COLS=12" "ARRAY=64"); fi
-FAULTS=(mul-sign wbank skew late-valid)
+FAULTS=(mul-sign wbank skew late-valid wskew)
 FAULT_CFGS=("ARRAY=4 WBITS=8" "ROWS=6 COLS=5 WBITS=4")
 
 # "ARRAY=4 WBITS=8" -> mxfgen options
