@@ -13,6 +13,7 @@ SHELL := /bin/bash
 MODEL ?= opt-1.3b
 SEED ?= 1
 TRACE ?= 0
+XPROP ?= 0
 JOBS ?= 2
 Q ?= @
 
@@ -52,7 +53,7 @@ SETUP := $(B)/.setup-ok
 
 GEN_ARGS = --from-env --tag "$(TAG)"
 
-.PHONY: all setup rtl lint sim sim-config synth fpga bench test test-long unit unit-asan clean format help
+.PHONY: all setup rtl lint sim sim-config synth fpga mutate bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
@@ -124,7 +125,7 @@ lint: $(MXFGEN)
 sim-config: $(MXFGEN) $(LIB)
 	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
-	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim
+	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) XPROP=$(XPROP) sim
 
 sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
@@ -144,6 +145,11 @@ synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report
 fpga: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report $(B)/bin/mxfvec
 	@bash scripts/need.sh yosys nextpnr-ice40 iverilog
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && bash synth/fpga.sh $$dir
+
+# Mutation campaign over every block's emitted RTL (scripts/mutate.sh, gen/blocks/*/*_mutants.tsv).
+mutate: $(MXFGEN) $(LIB) $(B)/bin/mxfvec
+	@bash scripts/need.sh verilator iverilog
+	@for b in $(notdir $(BLOCK_DIRS)); do bash scripts/mutate.sh $$b || exit 1; done
 
 bench: all
 	@bash bench/run.sh

@@ -5,14 +5,19 @@
 SHELL := /bin/bash
 CFG_DIR ?= $(error CFG_DIR is required)
 TRACE ?= 0
+# XPROP=1: a model whose uninitialised state and X assignments are random per run
+# (--x-assign unique --x-initial unique; seed with +verilator+seed+N +verilator+rand+reset+2),
+# so a result that depends on state the reset does not set fails.
+XPROP ?= 0
 Q ?= @
 TOP := $(shell sed -n 's/^\#define MXF_TOP //p' $(CFG_DIR)/mxf_params.h)
 VROOT := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)
 RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # C++ optimisation is what matters for Verilator speed (OPT_FAST defaults to -Os otherwise).
 OPT_FAST ?= -O3
-VFLAGS := -O3 --x-assign fast --x-initial fast --noassert -Wall --top-module $(TOP)
-SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)
+XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
+VFLAGS := -O3 $(XFLAGS) --noassert -Wall --top-module $(TOP)
+SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)$(if $(filter 1,$(XPROP)),-x,)
 OBJ := $(CFG_DIR)/obj$(SUFFIX)
 VLIB := $(OBJ)/V$(TOP)__ALL.a
 RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o $(if $(SUFFIX),$(OBJ)/verilated_vcd_c.o)

@@ -116,6 +116,7 @@ registry_complete() {
         doc=$(build/bin/mxfgen help "$b" | sed -n 's/^timing contract: //p')
         [[ -n $doc && -s $doc ]] || { echo "block $b: doc '$doc' missing"; ok=1; }
         [[ -f gen/blocks/$b/${b}_suite.sh ]] || { echo "block $b: no gen/blocks/$b/${b}_suite.sh"; ok=1; }
+        [[ -f gen/blocks/$b/${b}_mutants.tsv ]] || { echo "block $b: no gen/blocks/$b/${b}_mutants.tsv"; ok=1; }
         grep -q "^lint/$b-" <<<"$names" || { echo "block $b: no passing lint step"; ok=1; }
         grep -q "^cosim/$b-" <<<"$names" || { echo "block $b: no passing co-simulation step"; ok=1; }
         for f in $(build/bin/mxfgen help "$b" | sed -n 's/^faults (--fault, make FAULT=)://p'); do

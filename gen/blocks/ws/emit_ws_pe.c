@@ -68,20 +68,27 @@ int emit_ws_pe(gen_ctx *g, mxf_err *err)
     /* Only the valid bits are reset. Data registers need none: a bank is always written before
      * any activation names it, and a stale weight word cannot latch because w_hit is gated by
      * the reset valid. Fewer reset nets also make the model ~9% faster under Verilator. */
+    const int noreset = cfg->fault == MXF_WS_FAULT_NORESET;
+    vb_printf(&b,
+              "  assign w_hit = w_valid_i && (w_cnt_i == '0);\n"
+              "\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) begin\n"
+              "%s"
+              "      w_valid_o <= 1'b0;\n"
+              "    end else begin\n"
+              "%s"
+              "      w_valid_o <= w_valid_i && !w_hit;\n"
+              "    end\n"
+              "  end\n"
+              "%s\n",
+              noreset ? "" : "      a_valid_o <= 1'b0;\n",
+              noreset ? "" : "      a_valid_o <= a_valid_i;\n",
+              noreset ? "  // FAULT noreset: the activation valid bit has no reset\n"
+                        "  always_ff @(posedge clk_i) a_valid_o <= a_valid_i;\n"
+                      : "");
     vb_printf(
-        &b, "  assign w_hit = w_valid_i && (w_cnt_i == '0);\n"
-            "\n"
-            "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
-            "    if (!rst_ni) begin\n"
-            "      a_valid_o <= 1'b0;\n"
-            "      w_valid_o <= 1'b0;\n"
-            "    end else begin\n"
-            "      a_valid_o <= a_valid_i;\n"
-            "      w_valid_o <= w_valid_i && !w_hit;\n"
-            "    end\n"
-            "  end\n"
-            "\n"
-            "  // Datapath registers: no reset (the block's README.md, \"Reset and registers\").\n"
+        &b, "  // Datapath registers: no reset (the block's README.md, \"Reset and registers\").\n"
             "  always_ff @(posedge clk_i) begin\n"
             "    a_bank_o <= a_bank_i;\n"
             "    a_o      <= a_i;\n"

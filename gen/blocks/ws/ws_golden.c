@@ -6,7 +6,7 @@
 #include "rng.h"
 
 static const char *const fault_names[MXF_WS_FAULT_COUNT] = {
-    "none", "mul-sign", "wbank", "skew", "late-valid", "wskew",
+    "none", "mul-sign", "wbank", "skew", "late-valid", "wskew", "noreset",
 };
 
 const char *mxf_ws_fault_name(mxf_ws_fault f)
@@ -22,7 +22,7 @@ int mxf_ws_fault_parse(const char *s, mxf_ws_fault *out, mxf_err *err)
             return 0;
         }
     return mxf_fail(err,
-                    "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid, wskew)",
+                    "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid, wskew, noreset)",
                     s ? s : "");
 }
 

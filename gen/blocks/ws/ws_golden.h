@@ -26,6 +26,8 @@ typedef enum mxf_ws_fault {
     MXF_WS_FAULT_LATE_VALID, /* output valid one cycle late: values right, cycle wrong */
     MXF_WS_FAULT_WSKEW,      /* last column's weight skew one stage short: caught only when a
                                 bank reload meets its last reader on the same cycle (rule 2) */
+    MXF_WS_FAULT_NORESET,    /* the PEs' activation valid bit has no reset: caught only when the
+                                start-up state is random (XPROP=1 with seeds) or X (Icarus) */
     MXF_WS_FAULT_COUNT
 } mxf_ws_fault;
 

@@ -6,8 +6,9 @@
 
 COSIM_SHAPES=("ARRAY=2" "ARRAY=4" "ARRAY=8" "ARRAY=16" "ARRAY=6" "ROWS=8 COLS=4")
 if [[ -n "${LONG:-}" ]]; then COSIM_SHAPES+=("ARRAY=32" "ROWS=5 COLS=12" "ARRAY=64"); fi
-FAULTS=(mul-sign wbank skew late-valid wskew)
+FAULTS=(mul-sign wbank skew late-valid wskew noreset)
 FAULT_CFGS=("ARRAY=4 WBITS=8" "ROWS=6 COLS=5 WBITS=4")
+# noreset is caught only with random or X start-up state (the xprop and Icarus steps below)
 
 # "ARRAY=4 WBITS=8" -> mxfgen options
 gen_args() {
@@ -32,10 +33,14 @@ for shape in "${COSIM_SHAPES[@]}"; do
 done
 fault_cfgs=()
 for fc in "${FAULT_CFGS[@]}"; do
-    for f in "${FAULTS[@]}"; do fault_cfgs+=("$fc FAULT=$f"); done
+    for f in "${FAULTS[@]}"; do [[ $f == noreset ]] || fault_cfgs+=("$fc FAULT=$f"); done
 done
+XPROP_CFGS=("ARRAY=4 WBITS=8" "ROWS=6 COLS=5 WBITS=4" "ARRAY=8 WBITS=4")
+xprop_builds=()
+for c in "${XPROP_CFGS[@]}"; do xprop_builds+=("$c XPROP=1"); done
+xprop_builds+=("ARRAY=4 WBITS=8 FAULT=noreset XPROP=1")
 build_all() {
-    printf '%s\n' "${cosim_cfgs[@]}" "${fault_cfgs[@]}" |
+    printf '%s\n' "${cosim_cfgs[@]}" "${fault_cfgs[@]}" "${xprop_builds[@]}" |
         xargs -P "${JOBS:-2}" -I{} bash -c 'make -s sim-config ARCH=ws {} >/dev/null 2>build/test-logs/build-$(echo {} | tr " =" "_-").err || { cat build/test-logs/build-$(echo {} | tr " =" "_-").err; exit 1; }'
 }
 run "ws/build-all-configs" build_all
@@ -105,6 +110,27 @@ for c in "${fault_cfgs[@]}"; do
     run "fault/verilator-$(basename "$d")" expect_mismatch "$d/mxfsim" random --count 12 --seed "$seed"
 done
 
+echo "== ws: X and reset (start-up state and X assignments random per run, 4 seeds per size)"
+for c in "${XPROP_CFGS[@]}"; do
+    # shellcheck disable=SC2086
+    d=$(cfg_dir $c)
+    for xs in 1 2 3 4; do
+        run "xprop/$(basename "$d")-seed$xs" "$d/mxfsim-x" random --count 8 --seed "$seed" \
+            +verilator+seed+$xs +verilator+rand+reset+2
+    done
+done
+# A valid bit without reset passes with zero start-up state; random state must expose it.
+xprop_noreset_caught() {
+    local xs out caught=0
+    for xs in 1 2 3 4 5 6 7 8; do
+        out=$(build/ws-a4-w8-fnoreset/mxfsim-x random --count 4 +verilator+seed+$xs +verilator+rand+reset+2 2>&1)
+        [[ $? -eq 1 ]] && grep -q MISMATCH <<<"$out" && caught=$((caught + 1))
+    done
+    echo "caught in $caught of 8 seeds"
+    [[ $caught -gt 0 ]]
+}
+run "fault/xprop-noreset" xprop_noreset_caught
+
 echo "== ws: Icarus co-simulation"
 icarus_cfg() {
     # shellcheck disable=SC2046
@@ -117,7 +143,7 @@ for c in "ARRAY=4 WBITS=8" "ARRAY=4 WBITS=4" "ARRAY=8 WBITS=8" "ROWS=8 COLS=4 WB
 done
 d=$(icarus_cfg ARRAY=4 WBITS=4)
 run "icarus/ws-a4-w4-image-mxint4" bash scripts/icarus.sh "$d" image --image "$WSIMG/mxint4.img" --m 5 --window 2
-for f in late-valid mul-sign skew; do
+for f in late-valid mul-sign skew noreset; do
     d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=$f)
     run "fault/icarus-$f" expect_mismatch bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed "$seed"
 done
@@ -136,6 +162,9 @@ d=$(icarus_cfg ARRAY=4 WBITS=4)
 run "icarus/stream-ws-a4-w4-image-mxint4" env STREAM=1 bash scripts/icarus.sh "$d" image --image "$WSIMG/mxint4.img" --m 5 --window 2
 d=$(icarus_cfg ARRAY=4 WBITS=8 FAULT=mul-sign)
 run "fault/icarus-stream-mul-sign" expect_mismatch env STREAM=1 bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed "$seed"
+
+echo "== ws: mutation campaign sample (make mutate runs every mutant of ws_mutants.tsv)"
+run "mutate/ws-sample" bash scripts/mutate.sh ws pe-valid-noreset arr-yskew-short stream-byte-order
 
 echo "== ws: waveforms"
 trace_vcd() {
