@@ -15,6 +15,12 @@ SEED ?= 1
 TRACE ?= 0
 XPROP ?= 0
 JOBS ?= 2
+ifeq ($(filter $(TRACE),0 1 fst),)
+$(error TRACE=$(TRACE): expected 0, 1 (VCD waveform) or fst (FST waveform))
+endif
+ifeq ($(filter $(XPROP),0 1),)
+$(error XPROP=$(XPROP): expected 0 or 1)
+endif
 Q ?= @
 
 # ---- C toolchain ----
@@ -132,8 +138,9 @@ sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
-	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace) model --model "$(MODEL)" --seed "$(SEED)" \
-	    $(if $(FORMAT),--format "$(FORMAT)") $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd) $(SIM_ARGS)
+	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace)$(if $(filter fst,$(TRACE)),-fst) model --model "$(MODEL)" \
+	    --seed "$(SEED)" $(if $(FORMAT),--format "$(FORMAT)") \
+	    $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd)$(if $(filter fst,$(TRACE)),--vcd $$dir/wave.fst) $(SIM_ARGS)
 
 synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report
 	@bash scripts/need.sh yosys

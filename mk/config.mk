@@ -17,17 +17,21 @@ RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 OPT_FAST ?= -O3
 XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
 VFLAGS := -O3 $(XFLAGS) --noassert -Wall --top-module $(TOP)
-SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)$(if $(filter 1,$(XPROP)),-x,)
+# TRACE=1: VCD waveforms, TRACE=fst: FST (smaller, for GTKWave); each its own model.
+TRACEFLAGS := $(if $(filter 1,$(TRACE)),--trace,$(if $(filter fst,$(TRACE)),--trace-fst,))
+VMTRACE := -DVM_TRACE=$(if $(TRACEFLAGS),1,0) -DVM_TRACE_FST=$(if $(filter fst,$(TRACE)),1,0)
+SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)$(if $(filter fst,$(TRACE)),-fst,)$(if $(filter 1,$(XPROP)),-x,)
 OBJ := $(CFG_DIR)/obj$(SUFFIX)
 VLIB := $(OBJ)/V$(TOP)__ALL.a
-RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o $(if $(SUFFIX),$(OBJ)/verilated_vcd_c.o)
+RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o \
+           $(if $(filter 1,$(TRACE)),$(OBJ)/verilated_vcd_c.o) $(if $(filter fst,$(TRACE)),$(OBJ)/verilated_fst_c.o)
 SIM := $(CFG_DIR)/mxfsim$(SUFFIX)
 TB_SRC := $(wildcard tb/*.c)
 TB_OBJ := $(patsubst tb/%.c,$(OBJ)/tb_%.o,$(TB_SRC))
 INC := -Isw/lib -Isw/formats -Isw/quant -Isw/io -Isw/zoo -Igen/core $(addprefix -I,$(wildcard gen/blocks/*))
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -g \
           $(INC) -Itb -I$(CFG_DIR)
-LIBS := build/lib/libmxfhw.a build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lm
+LIBS := build/lib/libmxfhw.a build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lz -lm
 
 .PHONY: sim lint
 sim: $(SIM)
@@ -37,14 +41,14 @@ lint:
 
 $(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f
 	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
-	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(if $(SUFFIX),--trace) --Mdir $(OBJ) $(RTL)
+	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(TRACEFLAGS) --Mdir $(OBJ) $(RTL)
 	$(Q)$(MAKE) -s -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
 	  V$(TOP)__ALL.a $(notdir $(RUNTIME)) >/dev/null
 
 $(RUNTIME): $(VLIB)
 
 $(OBJ)/shim.o: tb/shim.cpp tb/dut.h $(CFG_DIR)/mxf_params.h $(VLIB)
-	$(Q)g++ -std=c++17 -O2 -DVM_TRACE=$(if $(SUFFIX),1,0) -I$(OBJ) -I$(CFG_DIR) -I$(VROOT)/include \
+	$(Q)g++ -std=c++17 -O2 $(VMTRACE) -I$(OBJ) -I$(CFG_DIR) -I$(VROOT)/include \
 	  -I$(VROOT)/include/vltstd -Itb -c $< -o $@
 
 $(OBJ)/tb_%.o: tb/%.c $(CFG_DIR)/mxf_params.h $(wildcard tb/*.h gen/core/*.h) $(VLIB)

@@ -24,6 +24,8 @@ void mxf_dut_reset(mxf_dut *d);
 void mxf_dut_set(mxf_dut *d, int port, const uint32_t *words);
 /* Reads output port `port`. */
 void mxf_dut_get(const mxf_dut *d, int port, uint32_t *words);
+/* Waveform only for clock cycles from..to (counted from the model's creation, resets included). */
+void mxf_dut_wave_window(mxf_dut *d, uint64_t from, uint64_t to);
 /* One clock cycle: rising edge (inputs sampled), then falling edge. */
 void mxf_dut_tick(mxf_dut *d);
 int mxf_dut_has_trace(void);

@@ -139,9 +139,13 @@ int main(int argc, char **argv)
     static vl_impl v;
     v.dut = mxf_dut_new(o.vcd, argc, argv);
     if (!v.dut) {
-        fprintf(stderr, "mxfsim: --vcd needs a model built with tracing (make ... TRACE=1)\n");
+        fprintf(stderr,
+                "mxfsim: --vcd needs a model built with tracing (make ... TRACE=1 or TRACE=fst)\n");
         return 2;
     }
+    if (o.vcd && (o.wave_from >= 0 || o.wave_to >= 0))
+        mxf_dut_wave_window(v.dut, o.wave_from >= 0 ? (uint64_t)o.wave_from : 0,
+                            o.wave_to >= 0 ? (uint64_t)o.wave_to : UINT64_MAX);
     mxf_pv_init(&v.in, ports, n_ports);
     mxf_pv_init(&v.out, ports, n_ports);
     v.strobe = mxf_port_strobe(ports, n_ports);
@@ -149,6 +153,7 @@ int main(int argc, char **argv)
         .run = vl_run, .log = vl_log, .impl = &v, .ports = ports, .n_ports = n_ports};
     int rc = cmd->fn(&ctx, &cfg, &o, &e);
     mxf_dut_free(v.dut);
+    if (o.vcd) fprintf(stderr, "mxfsim: waveform written to %s\n", o.vcd);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
     if (rc == 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
     double peak =

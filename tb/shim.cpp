@@ -9,17 +9,22 @@
 #include "mxf_params.h"
 #include MXF_VTOP_HEADER
 #include "verilated.h"
-#if VM_TRACE
+#if VM_TRACE && VM_TRACE_FST
+#include "verilated_fst_c.h"
+typedef VerilatedFstC mxf_wave;
+#elif VM_TRACE
 #include "verilated_vcd_c.h"
+typedef VerilatedVcdC mxf_wave;
 #endif
 
 struct mxf_dut {
     VerilatedContext ctx;
     MXF_VTOP *top;
 #if VM_TRACE
-    VerilatedVcdC *vcd;
+    mxf_wave *vcd;
 #endif
     uint64_t time;
+    uint64_t ticks, from, to; /* waveform window, in clock cycles since the model was created */
 };
 
 // Ports up to 64 bits are plain integers; wider ones are VlWide<N> word arrays.
@@ -80,7 +85,7 @@ static void set_reset(mxf_dut *d, int rst_n)
 static void dump(mxf_dut *d)
 {
 #if VM_TRACE
-    if (d->vcd) d->vcd->dump(d->time);
+    if (d->vcd && d->ticks >= d->from && d->ticks <= d->to) d->vcd->dump(d->time);
 #endif
     d->time += 5;
 }
@@ -99,11 +104,14 @@ mxf_dut *mxf_dut_new(const char *vcd_path, int argc, char **argv)
     d->ctx.commandArgs(argc, argv);
     d->top = new MXF_VTOP{&d->ctx};
     d->time = 0;
+    d->ticks = 0;
+    d->from = 0;
+    d->to = UINT64_MAX;
 #if VM_TRACE
     d->vcd = nullptr;
     if (vcd_path) {
         d->ctx.traceEverOn(true);
-        d->vcd = new VerilatedVcdC;
+        d->vcd = new mxf_wave;
         d->top->trace(d->vcd, 99);
         d->vcd->open(vcd_path);
     }
@@ -125,8 +133,15 @@ void mxf_dut_free(mxf_dut *d)
     delete d;
 }
 
+void mxf_dut_wave_window(mxf_dut *d, uint64_t from, uint64_t to)
+{
+    d->from = from;
+    d->to = to;
+}
+
 void mxf_dut_tick(mxf_dut *d)
 {
+    d->ticks++;
     set_clock(d, 1);
     d->top->eval();
     dump(d);

@@ -52,22 +52,26 @@ const char mxf_sim_opts_help[] =
     "                      --window W tiles of each dimension sampled per layer\n"
     "  --format SPEC       weight format the model's layers are quantized to (model)\n"
     "  --image FILE        packed weight image written by mxquant (image); --tensor NAME\n"
-    "  --vcd FILE          write a waveform (a model built with TRACE=1)\n";
+    "  --vcd FILE          write a waveform (a model built with TRACE=1: VCD, TRACE=fst: FST)\n"
+    "  --wave-from C --wave-to C   only clock cycles C..C of the run (resets included)\n";
 
 int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err)
 {
     static const struct option lo[] = {
-        {"m", 1, 0, 'm'},      {"k", 1, 0, 'k'},     {"n", 1, 0, 'n'},      {"seed", 1, 0, 's'},
-        {"count", 1, 0, 'c'},  {"vcd", 1, 0, 'v'},   {"model", 1, 0, 'M'},  {"tokens", 1, 0, 't'},
-        {"window", 1, 0, 'w'}, {"image", 1, 0, 'i'}, {"tensor", 1, 0, 'T'}, {"format", 1, 0, 'f'},
-        {0, 0, 0, 0}};
+        {"m", 1, 0, 'm'},         {"k", 1, 0, 'k'},       {"n", 1, 0, 'n'},
+        {"seed", 1, 0, 's'},      {"count", 1, 0, 'c'},   {"vcd", 1, 0, 'v'},
+        {"model", 1, 0, 'M'},     {"tokens", 1, 0, 't'},  {"window", 1, 0, 'w'},
+        {"image", 1, 0, 'i'},     {"tensor", 1, 0, 'T'},  {"format", 1, 0, 'f'},
+        {"wave-from", 1, 0, 'F'}, {"wave-to", 1, 0, 'E'}, {0, 0, 0, 0}};
     *o = (mxf_sim_opts){.m = 16,
                         .k = 3 * (long)R + 1,
                         .n = 2 * (long)C + 1,
                         .count = 8,
                         .tokens = 32,
                         .window = 4,
-                        .seed = 1};
+                        .seed = 1,
+                        .wave_from = -1,
+                        .wave_to = -1};
     int ch;
     optind = 1;
     opterr = 0;
@@ -109,6 +113,12 @@ int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf
             break;
         case 'f':
             o->format = optarg;
+            break;
+        case 'F':
+            bad = mxf_parse_int(optarg, "--wave-from", 0, 1L << 40, &o->wave_from, err);
+            break;
+        case 'E':
+            bad = mxf_parse_int(optarg, "--wave-to", 0, 1L << 40, &o->wave_to, err);
             break;
         default:
             return mxf_fail(err, "unknown or incomplete option '%s'",

@@ -74,7 +74,8 @@ struct mxf_sim_ctx {
 typedef struct mxf_sim_opts {
     long m, k, n, count, tokens, window;
     uint64_t seed;
-    const char *vcd;
+    const char *vcd;      /* waveform file (VCD, or FST from a TRACE=fst model) */
+    long wave_from, wave_to; /* waveform window in clock cycles (-1: unbounded) */
     const char *model;
     const char *image;
     const char *tensor;

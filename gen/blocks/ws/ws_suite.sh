@@ -174,6 +174,18 @@ trace_vcd() {
     grep -q 'y_valid_o' build/test-logs/trace.vcd && grep -q 'enddefinitions' build/test-logs/trace.vcd
 }
 run "trace/vcd-written" trace_vcd
+# a cycle window keeps a trace of a long run small; FST is offered for large ones
+trace_window_fst() {
+    local full=build/test-logs/trace.vcd win=build/test-logs/trace-win.vcd fst=build/test-logs/trace.fst
+    build/ws-a4-w8/mxfsim-trace gemm --m 3 --k 5 --n 6 --seed 2 --vcd "$win" --wave-from 5 --wave-to 9 || return 1
+    [[ -s $win && $(stat -c %s "$win") -lt $(stat -c %s "$full") ]] || { echo "window not smaller"; return 1; }
+    make -s sim-config ARCH=ws ARRAY=4 WBITS=8 TRACE=fst >/dev/null || return 1
+    rm -f "$fst"
+    local out
+    out=$(build/ws-a4-w8/mxfsim-fst gemm --m 3 --k 5 --n 6 --seed 2 --vcd "$fst" 2>&1) || return 1
+    grep -q "waveform written to $fst" <<<"$out" && [[ -s $fst ]]
+}
+run "trace/window-and-fst" trace_window_fst
 run "trace/untraced-model-refuses-vcd" expect_error "TRACE=1" \
     build/ws-a4-w8/mxfsim gemm --m 2 --vcd build/test-logs/never.vcd
 
