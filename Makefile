@@ -63,7 +63,21 @@ GEN_ARGS = --from-env --tag "$(TAG)"
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
-	@sed -n '2,4p' Makefile; echo; echo "knobs: ARCH ARRAY ROWS COLS WBITS FAULT MODEL FORMAT SEED TRACE JOBS (mxfgen help)"
+	@echo "targets:"
+	@echo "  all         libraries, mxfgen and the tools (build/bin/)"
+	@echo "  rtl         emit one config's RTL, testbenches, header, manifest, file list, core"
+	@echo "  lint        verilator --lint-only -Wall of one config"
+	@echo "  sim-config  build one config's Verilated harness (build/<config>/mxfsim)"
+	@echo "  sim         every linear layer of MODEL, quantized, through the RTL, bit-exact"
+	@echo "  synth       Yosys area report (gate equivalents, FPGA PE resources)"
+	@echo "  fpga        place and route, Fmax, whole-array resources, gate-level re-simulation"
+	@echo "  mutate      mutation campaign over every block's emitted RTL"
+	@echo "  fuzz        libFuzzer runs of the parsers (FUZZ_S seconds each)"
+	@echo "  bench       throughput figures (RTL vs golden model, quantizers)"
+	@echo "  test        everything make test runs; test-long: longer sweeps"
+	@echo "  format      clang-format the sources; clean: remove build/"
+	@echo "knobs: ARCH ARRAY ROWS COLS WBITS FAULT MODEL FORMAT SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
+	@echo "(mxfgen help lists every block and its options)"
 
 # ---- setup: installs missing Debian packages (or prints the command) ----
 setup: $(SETUP)
@@ -179,3 +193,32 @@ clean:
 	rm -rf $(B)
 
 .SECONDARY:
+
+# ---- fuzzing: libFuzzer harnesses in tests/fuzz/ (docs/fuzzing.md) ----
+# The library sources are compiled again with clang-14 under ASan+UBSan and libFuzzer's coverage
+# instrumentation into build/fuzz/ (the gcc build above is untouched). `make fuzz FUZZ_S=600`
+# fuzzes each target for FUZZ_S seconds; `make fuzz-short` (part of `make test` through
+# tests/suites/badinput.sh) runs each for FUZZ_SHORT_S seconds.
+.PHONY: fuzz fuzz-short fuzz-build
+FUZZ_CC ?= clang-14
+FUZZ_S ?= 60
+FUZZ_SHORT_S ?= 5
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(B)/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Wno-unknown-warning-option -Wno-unknown-attributes \
+  -g -O1 $(INC) $(PKG_CFLAGS) $(FUZZ_SAN)
+$(B)/fuzz/obj/%.o: %.c | $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  CC-FUZZ $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(B)/fuzz/bin/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(patsubst %.c,$(B)/fuzz/obj/%.o,$(SW_SRC))
+	@mkdir -p $(@D)
+	@echo "  LD-FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+-include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_S) $(FUZZ_TARGETS)
+fuzz-short: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_SHORT_S) $(FUZZ_TARGETS)

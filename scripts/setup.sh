@@ -6,7 +6,7 @@ set -euo pipefail
 # tool -> package, then header-only/library packages checked through dpkg.
 PKGS=(gcc g++ make pkg-config verilator iverilog yosys nextpnr-ice40 time
       libcjson-dev libcmocka-dev libopenblas-dev liblapacke-dev libfp16-dev zlib1g-dev
-      gnuplot-nox)
+      gnuplot-nox clang-14 libclang-rt-14-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

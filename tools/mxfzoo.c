@@ -1,7 +1,11 @@
 /* mxfzoo: the built-in model zoo (real shapes; weights are seeded synthetic tensors).
  *   mxfzoo list                      names, one line each, with their size
  *   mxfzoo show NAME                 every linear layer's shape and MACs per token
- *   mxfzoo check NAME [SEED]         validate a MODEL (and SEED) before any build starts */
+ *   mxfzoo check NAME [SEED]         validate a MODEL (and SEED) before any build starts
+ *   mxfzoo help | --help | -h        this usage (stdout, exit 0)
+ * Exit status: 0 ok, 2 bad usage or unknown model / bad seed (no check here finds mismatches,
+ * no failure is internal). */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +24,26 @@ static const mxf_model *find_or_complain(const char *name)
     return m;
 }
 
+static const char USAGE[] = "usage: mxfzoo list | show NAME | check NAME [SEED] | help\n";
+
 int main(int argc, char **argv)
 {
+    static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    opterr = 0;
+    for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
+        if (c == 'h') {
+            fputs(USAGE, stdout);
+            return 0;
+        }
+        fprintf(stderr, "mxfzoo: unknown option '%s'\n%s", argv[optind - 1], USAGE);
+        return 2;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
+    if (argc >= 2 && !strcmp(argv[1], "help")) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
     if (argc >= 2 && !strcmp(argv[1], "list")) {
         for (int i = 0; i < mxf_model_count(); i++) {
             const mxf_model *m = mxf_model_at(i);
@@ -51,6 +73,6 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: mxfzoo list | show NAME | check NAME [SEED]\n");
+    fputs(USAGE, stderr);
     return 2;
 }

@@ -1,7 +1,9 @@
 /* mxquant: quantize model weights into packed weight images, inspect / dequantize / check them,
  * and report what each format costs and loses. `mxquant help` lists the commands.
- * Exit status: 0 ok, 1 check found a mismatch or a bad image, 2 bad usage or bad input. */
+ * Exit status: 0 ok, 1 `check` ran and found a mismatch, 2 bad usage or bad input (the message
+ * names the file, field and value), 3 internal or resource failure (out of memory). */
 #include <cJSON.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,61 +30,122 @@ typedef struct opts {
     int npos;
 } opts;
 
+/* Exit status (one contract for every tool): 0 ok, 1 a check ran and found a mismatch, 2 bad
+ * input or usage, 3 an internal or resource failure (out of memory). Library errors say "out of
+ * memory" when an allocation failed; every other library error is about its input. */
+enum { EX_OK = 0, EX_MISMATCH = 1, EX_INPUT = 2, EX_INTERNAL = 3 };
+
 static int die(const char *cmd, const char *msg)
 {
     fprintf(stderr, "mxquant %s: %s\n", cmd, msg);
-    return 2;
+    return strstr(msg, "out of memory") ? EX_INTERNAL : EX_INPUT;
 }
 
-/* ---- option parsing ---- */
+/* An output path is checked before any work starts (a missing directory, a directory). */
+static int check_out(const char *cmd, const char *path)
+{
+    mxf_err e;
+    if (path && mxf_check_output_path(path, &e)) return die(cmd, e.msg);
+    return 0;
+}
 
+/* ---- option parsing (getopt_long, as in every tool) ---- */
+
+static const struct option ALL_OPTS[] = {
+    {"format", required_argument, NULL, 'f'},       {"model", required_argument, NULL, 'm'},
+    {"in", required_argument, NULL, 'i'},           {"out", required_argument, NULL, 'o'},
+    {"json", required_argument, NULL, 'j'},         {"csv", required_argument, NULL, 'c'},
+    {"layers", required_argument, NULL, 'l'},       {"tensors", required_argument, NULL, 't'},
+    {"ref", required_argument, NULL, 'r'},          {"seed", required_argument, NULL, 's'},
+    {"tokens", required_argument, NULL, 'T'},       {"calib", required_argument, NULL, 'C'},
+    {"calib-tokens", required_argument, NULL, 'K'},
+};
+#define NALL ((int)(sizeof ALL_OPTS / sizeof ALL_OPTS[0]))
+
+static int cmd_help(int argc, char **argv);
+
+/* Parses argv[0..argc) of one command (argv[-1] is the command name); `allowed` lists the long
+ * options the command takes (" a b "). Returns 0, 2 on bad usage, or -1 after printing the
+ * command's usage for --help / -h. */
 static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, opts *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || a[1] != '-') {
-            if (o->npos >= 4) return die(cmd, "too many arguments");
-            o->pos[o->npos++] = a;
-            continue;
-        }
+    struct option lo[NALL + 2];
+    int n = 0;
+    for (int i = 0; i < NALL; i++) {
         char key[64];
-        snprintf(key, sizeof key, " %s ", a + 2);
-        if (!strstr(allowed, key) || i + 1 >= argc) {
-            char m[160];
-            snprintf(m, sizeof m, "unknown or incomplete option '%s' (try: mxquant help %s)", a,
-                     cmd);
-            return die(cmd, m);
+        snprintf(key, sizeof key, " %s ", ALL_OPTS[i].name);
+        if (strstr(allowed, key)) lo[n++] = ALL_OPTS[i];
+    }
+    lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n] = (struct option){NULL, 0, NULL, 0};
+    optind = 0; /* full reset: every command parses its own argv */
+    opterr = 0;
+    for (;;) {
+        int li = -1;
+        int c = getopt_long(argc + 1, argv - 1, "h", lo, &li);
+        if (c == -1) break;
+        const char *v = optarg;
+        switch (c) {
+        case 'h': {
+            char *hv[1] = {(char *)cmd};
+            cmd_help(1, hv);
+            return -1;
         }
-        const char *v = argv[++i];
-        const char *k = a + 2;
-        if (!strcmp(k, "format")) {
+        case 'f':
             if (o->nformats >= MAXF) return die(cmd, "too many --format options");
             o->formats[o->nformats++] = v;
-        } else if (!strcmp(k, "model"))
+            break;
+        case 'm':
             o->model = v;
-        else if (!strcmp(k, "in"))
+            break;
+        case 'i':
             o->in = v;
-        else if (!strcmp(k, "out"))
+            break;
+        case 'o':
             o->out = v;
-        else if (!strcmp(k, "json"))
+            break;
+        case 'j':
             o->json = v;
-        else if (!strcmp(k, "csv"))
+            break;
+        case 'c':
             o->csv = v;
-        else if (!strcmp(k, "layers"))
+            break;
+        case 'l':
             o->layers = v;
-        else if (!strcmp(k, "tensors"))
+            break;
+        case 't':
             o->tensors = v;
-        else if (!strcmp(k, "ref"))
+            break;
+        case 'r':
             o->ref = v;
-        else if (!strcmp(k, "seed"))
+            break;
+        case 's':
             o->seed_s = v;
-        else if (!strcmp(k, "tokens"))
+            break;
+        case 'T':
             o->tokens_s = v;
-        else if (!strcmp(k, "calib"))
+            break;
+        case 'C':
             o->calib = v;
-        else if (!strcmp(k, "calib-tokens"))
+            break;
+        case 'K':
             o->calib_tokens_s = v;
+            break;
+        default: {
+            char m[300];
+            int bad = optind - 2; /* the element getopt stopped at, in argv[0..argc) */
+            if (bad < 0) bad = 0;
+            if (bad >= argc) bad = argc - 1;
+            snprintf(m, sizeof m, "unknown or incomplete option '%s' (try: mxquant help %s)",
+                     argc > 0 ? argv[bad] : "?", cmd);
+            return die(cmd, m);
+        }
+        }
+    }
+    for (int i = optind - 1; i < argc; i++) {
+        if (o->npos >= 4) return die(cmd, "too many arguments");
+        o->pos[o->npos++] = argv[i];
     }
     return 0;
 }
@@ -363,15 +426,16 @@ static int cmd_quantize(int argc, char **argv)
 {
     const char *C = "quantize";
     opts o;
-    if (parse_opts(C, argc, argv, " format model in out seed layers tensors calib calib-tokens ",
-                   &o))
-        return 2;
+    int pr = parse_opts(C, argc, argv,
+                        " format model in out seed layers tensors calib calib-tokens ", &o);
+    if (pr) return pr < 0 ? 0 : pr;
     if (o.npos) return die(C, "unexpected argument");
     if (o.nformats != 1) return die(C, "give exactly one --format SPEC");
     if (!o.out) return die(C, "--out IMAGE is required");
     mxf_qformat f;
     mxf_err e;
     if (mxf_qformat_parse(o.formats[0], &f, &e)) return die(C, e.msg);
+    if (check_out(C, o.out)) return EX_INPUT;
     wsrc w;
     int rc = wsrc_open(C, &o, &w);
     if (rc) {
@@ -406,7 +470,8 @@ static int cmd_inspect(int argc, char **argv)
 {
     const char *C = "inspect";
     opts o;
-    if (parse_opts(C, argc, argv, " ", &o)) return 2;
+    int pr = parse_opts(C, argc, argv, " ", &o);
+    if (pr) return pr < 0 ? 0 : pr;
     if (o.npos != 1) return die(C, "usage: mxquant inspect IMAGE");
     mxf_image img;
     mxf_err e;
@@ -440,8 +505,10 @@ static int cmd_dequant(int argc, char **argv)
 {
     const char *C = "dequant";
     opts o;
-    if (parse_opts(C, argc, argv, " out ", &o)) return 2;
+    int pr = parse_opts(C, argc, argv, " out ", &o);
+    if (pr) return pr < 0 ? 0 : pr;
     if (o.npos != 1 || !o.out) return die(C, "usage: mxquant dequant IMAGE --out OUT.safetensors");
+    if (check_out(C, o.out)) return EX_INPUT;
     mxf_image img;
     mxf_err e;
     if (mxf_image_read(o.pos[0], &img, &e)) return die(C, e.msg);
@@ -481,17 +548,14 @@ static int cmd_check(int argc, char **argv)
 {
     const char *C = "check";
     opts o;
-    if (parse_opts(C, argc, argv, " model in seed layers tensors calib calib-tokens ", &o))
-        return 2;
+    int pr = parse_opts(C, argc, argv, " model in seed layers tensors calib calib-tokens ", &o);
+    if (pr) return pr < 0 ? 0 : pr;
     if (o.npos != 1)
         return die(C, "usage: mxquant check IMAGE [--model NAME --seed S | --in FILE]");
     mxf_image img;
     mxf_err e;
-    if (mxf_image_read(o.pos[0], &img, &e)) {
-        fprintf(stderr, "mxquant check: %s\n", e.msg);
-        return 1;
-    }
-    int bad = 0;
+    if (mxf_image_read(o.pos[0], &img, &e)) return die(C, e.msg);
+    int bad = 0, badin = 0; /* a finding (exit 1) / an undecodable image (exit 2) */
     for (int i = 0; i < img.n; i++) {
         mxf_qtensor q;
         mxf_image_view(&img, i, &q);
@@ -502,7 +566,8 @@ static int cmd_check(int argc, char **argv)
         }
         if (mxf_dequantize(&q, d, &e)) {
             fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name, e.msg);
-            bad = 1;
+            badin = 1;
+            if (strstr(e.msg, "out of memory")) badin = EX_INTERNAL;
         } else {
             int64_t nn = 0;
             for (int64_t k = 0; k < q.rows * q.cols; k++)
@@ -518,6 +583,10 @@ static int cmd_check(int argc, char **argv)
         free(d);
     }
     int64_t cls_total[MXF_QC_COUNT] = {0};
+    if (badin) {
+        mxf_image_free(&img);
+        return badin == EX_INTERNAL ? EX_INTERNAL : EX_INPUT;
+    }
     if (!bad && (o.model || o.in)) {
         /* With a reference: (1) every decoded weight against its source within the format's
          * bound (docs/formats.md, "Error bounds"), the source being what the quantizer encodes
@@ -556,16 +625,15 @@ static int cmd_check(int argc, char **argv)
                 rc = die(C, "out of memory");
                 break;
             }
-            if (quantize_one(C, &w, i, &img.fmt, W, &q, T)) {
+            if ((rc = quantize_one(C, &w, i, &img.fmt, W, &q, T))) {
                 free(W), free(T), free(D);
-                rc = 2;
                 break;
             }
             mxf_qverify vr;
             if (mxf_dequantize(&v, D, &e) || mxf_qverify_tensor(&v, T, D, &vr, &e)) {
                 fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i],
                         e.msg);
-                bad = 1;
+                rc = strstr(e.msg, "out of memory") ? EX_INTERNAL : EX_INPUT;
             } else if (vr.violations) {
                 printf("MISMATCH %s: decoded weight [%lld][%lld] (block %lld, %s) is %.9g, "
                        "source %.9g: |error| %.6g exceeds its bound %.6g (%lld of %lld weights "
@@ -649,9 +717,10 @@ static int cmd_report(int argc, char **argv)
 {
     const char *C = "report";
     opts o;
-    if (parse_opts(C, argc, argv,
-                   " format model in seed layers tensors tokens json csv calib calib-tokens ", &o))
-        return 2;
+    int pr =
+        parse_opts(C, argc, argv,
+                   " format model in seed layers tensors tokens json csv calib calib-tokens ", &o);
+    if (pr) return pr < 0 ? 0 : pr;
     if (o.npos) return die(C, "unexpected argument");
     int nf = o.nformats ? o.nformats : 5;
     const char **fs = o.nformats ? o.formats : DEFAULT_FORMATS;
@@ -660,8 +729,11 @@ static int cmd_report(int argc, char **argv)
     for (int i = 0; i < nf; i++)
         if (mxf_qformat_parse(fs[i], &F[i], &e)) return die(C, e.msg);
     long tokens = 128;
-    if (o.tokens_s && mxf_parse_int(o.tokens_s, "--tokens", 0, 65536, &tokens, &e))
+    if (o.tokens_s && mxf_parse_int(o.tokens_s, "--tokens", 1, 65536, &tokens, &e))
         return die(C, e.msg);
+    if (check_out(C, o.json) || check_out(C, o.csv)) return EX_INPUT;
+    if (o.json && o.csv && !strcmp(o.json, o.csv))
+        return die(C, "--json and --csv name the same file");
     wsrc w;
     int rc = wsrc_open(C, &o, &w);
     if (rc) {
@@ -870,7 +942,6 @@ typedef struct command {
     const char *help;
 } command;
 
-static int cmd_help(int argc, char **argv);
 
 static const command CMDS[] = {
     {"quantize", cmd_quantize,
@@ -923,9 +994,10 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        cmd_help(0, NULL);
-        return 2;
+        fprintf(stderr, "usage: mxquant COMMAND [options] (mxquant help lists the commands)\n");
+        return EX_INPUT;
     }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cmd_help(argc - 2, argv + 2);
     for (int i = 0; i < NCMDS; i++)
         if (!strcmp(argv[1], CMDS[i].name)) return CMDS[i].run(argc - 2, argv + 2);
     fprintf(stderr, "mxquant: unknown command '%s' (try: mxquant help)\n", argv[1]);

@@ -6,9 +6,12 @@
  *       per-module table (instances, cells, FFs, GE per instance, GE total) of the hierarchy under
  *       TOP, plus FPGA resource counts of the PE; the table goes to stdout unless --txt is given.
  * Every input is checked before any output is written; a bad input gives one line naming the file
- * and field and exit status 2. Outputs are written atomically. Details: docs/synth.md. */
+ * and field and exit status 2 (3: out of memory); output paths are checked before any input is
+ * read. `help`, `--help`, `-h`: usage on stdout, exit 0. Outputs are written atomically. Details:
+ * docs/synth.md. */
 #include <cJSON.h>
 #include <ctype.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -762,6 +765,9 @@ static int run_report(const opts *o)
     char *json_text = NULL;
     sbuf txt = {0};
 
+    /* output paths first: a missing directory fails before any input is read */
+    if (o->txt && mxf_check_output_path(o->txt, &e)) goto done;
+    if (o->json && mxf_check_output_path(o->json, &e)) goto done;
     if (load_weights(o->weights, &ws, &e)) goto done;
     if (o->names && load_names(o->names, &nm, &e)) goto done;
     if (load_design(o->stat, o->top, &ws, &d, &e)) goto done;
@@ -984,7 +990,10 @@ static int run_report(const opts *o)
     }
     rc = 0;
 done:
-    if (rc) fprintf(stderr, "synth_report: %s\n", e.msg);
+    if (rc) {
+        fprintf(stderr, "synth_report: %s\n", e.msg);
+        if (strstr(e.msg, "out of memory")) rc = 3; /* resource failure, not bad input */
+    }
     free(rows);
     free(json_text);
     free(txt.p);
@@ -1054,6 +1063,7 @@ static int run_manifest(const char *path)
     goto done;
 oom:
     fprintf(stderr, "synth_report: out of memory\n");
+    rc = 3;
 done:
     free(out.p);
     cJSON_Delete(root);
@@ -1093,44 +1103,79 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    static const struct option lo[] = {
+        {"weights", required_argument, NULL, 'w'},
+        {"stat", required_argument, NULL, 's'},
+        {"top", required_argument, NULL, 't'},
+        {"pe", required_argument, NULL, 'p'},
+        {"names", required_argument, NULL, 'n'},
+        {"json", required_argument, NULL, 'j'},
+        {"txt", required_argument, NULL, 'x'},
+        {"fpga", required_argument, NULL, 'f'},
+        {"info", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     opts o = {0};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 >= argc) {
-            fprintf(stderr, "synth_report: %s: missing value (or unknown option)\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--weights"))
+    opterr = 0;
+    optind = 2; /* after "report" */
+    for (;;) {
+        int c = getopt_long(argc, argv, "+h", lo, NULL);
+        if (c == -1) break;
+        const char *v = optarg;
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'w':
             o.weights = v;
-        else if (!strcmp(a, "--stat"))
+            break;
+        case 's':
             o.stat = v;
-        else if (!strcmp(a, "--top"))
+            break;
+        case 't':
             o.top = v;
-        else if (!strcmp(a, "--pe"))
+            break;
+        case 'p':
             o.pe = v;
-        else if (!strcmp(a, "--names"))
+            break;
+        case 'n':
             o.names = v;
-        else if (!strcmp(a, "--json"))
+            break;
+        case 'j':
             o.json = v;
-        else if (!strcmp(a, "--txt"))
+            break;
+        case 'x':
             o.txt = v;
-        else if (!strcmp(a, "--fpga")) {
+            break;
+        case 'f':
             if (o.nfpga == (int)(sizeof o.fpga / sizeof o.fpga[0])) {
                 fprintf(stderr, "synth_report: too many --fpga options\n");
                 return 2;
             }
             o.fpga[o.nfpga++] = v;
-        } else if (!strcmp(a, "--info")) {
+            break;
+        case 'i':
             if (o.ninfo == (int)(sizeof o.info / sizeof o.info[0])) {
                 fprintf(stderr, "synth_report: too many --info options\n");
                 return 2;
             }
             o.info[o.ninfo++] = v;
-        } else {
-            fprintf(stderr, "synth_report: unknown option %s (see synth_report help)\n", a);
+            break;
+        default: {
+            const char *a = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+            if (optopt && strchr("wstpnjxfi", optopt))
+                fprintf(stderr, "synth_report: %s: missing value (or unknown option)\n", a);
+            else
+                fprintf(stderr, "synth_report: unknown option %s (see synth_report help)\n", a);
             return 2;
         }
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "synth_report: unexpected argument '%s' (see synth_report help)\n",
+                argv[optind]);
+        return 2;
     }
     if (!o.weights || !o.stat || !o.top) {
         fprintf(stderr, "synth_report: report needs --weights, --stat and --top\n");

@@ -234,11 +234,19 @@ int mxf_qformat_parse(const char *spec, mxf_qformat *f, mxf_err *err)
     }
     if (params && *params) {
         char *save = NULL;
+        const char *seen[64];
+        int nseen = 0;
         for (char *kv = strtok_r(params, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
             if (!eq || eq == kv || !eq[1])
                 return mxf_fail(err, "%s: parameter '%s' is not key=value", buf, kv);
             *eq = 0;
+            for (int i = 0; i < nseen; i++)
+                if (!strcmp(seen[i], kv))
+                    return mxf_fail(err, "%s: parameter '%s' given twice", buf, kv);
+            if (nseen == (int)(sizeof seen / sizeof seen[0]))
+                return mxf_fail(err, "%s: too many parameters", buf);
+            seen[nseen++] = kv;
             if (set_key(f, buf, kv, eq + 1, err)) return -1;
         }
     }

@@ -1,8 +1,13 @@
 /* Packed weight image writer and validating reader. See image.h and docs/image-format.md. */
 #include "image.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "fileio.h"
@@ -348,13 +353,92 @@ int mxf_image_parse(const char *label, const unsigned char *data, size_t len, mx
     return 0;
 }
 
+/* Reads up to n bytes at buf (fewer only at the end of the input). */
+static int read_full(int fd, unsigned char *buf, size_t n, size_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = read(fd, buf + *got, n - *got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Bounded by the format's own length fields: the fixed header first (magic checked before
+ * anything else is read), then at most file_len bytes plus one to detect trailing bytes. A
+ * device such as /dev/zero therefore fails on its first 34 bytes. Regular files are never read
+ * past their size; the buffer grows with what was actually read, never to a claimed length. */
 int mxf_image_read(const char *path, mxf_image *img, mxf_err *err)
 {
-    unsigned char *d;
-    size_t len;
     memset(img, 0, sizeof *img);
-    if (mxf_read_file(path, &d, &len, err)) return -1;
-    if (mxf_image_parse(path, d, len, img, err)) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return mxf_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb)) {
+        close(fd);
+        return mxf_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return mxf_fail(err, "%s: is a directory, not a weight image", path);
+    }
+    unsigned char head[HEAD_FIXED];
+    size_t got;
+    if (read_full(fd, head, sizeof head, &got)) {
+        close(fd);
+        return mxf_fail(err, "%s: read error: %s", path, strerror(errno));
+    }
+    if (got < 8 || memcmp(head, MXF_IMAGE_MAGIC, 8) || got < HEAD_FIXED) {
+        close(fd);
+        /* the parser words the error (magic, or a truncated fixed header) */
+        return mxf_image_parse(path, head, got, img, err);
+    }
+    uint64_t want = get_u(head + 16, 8); /* file_len */
+    const uint64_t hl = get_u(head + 12, 4);
+    if (want < hl) want = hl; /* a file_len inside the header: read the header to report it */
+    if (S_ISREG(sb.st_mode) && want > (uint64_t)sb.st_size) want = (uint64_t)sb.st_size;
+    if (want > SIZE_MAX - 2) want = SIZE_MAX - 2;
+    want += 1; /* one more byte tells trailing bytes apart */
+    size_t cap = HEAD_FIXED, n = HEAD_FIXED;
+    unsigned char *d = malloc(cap + 1);
+    if (!d) {
+        close(fd);
+        return mxf_fail(err, "%s: out of memory", path);
+    }
+    memcpy(d, head, HEAD_FIXED);
+    while (n < want) {
+        if (n == cap) {
+            size_t nc = cap * 2 < want ? cap * 2 : (size_t)want;
+            if (nc < (size_t)1 << 16) nc = (size_t)1 << 16 < want ? (size_t)1 << 16 : (size_t)want;
+            unsigned char *nd = realloc(d, nc + 1);
+            if (!nd) {
+                free(d);
+                close(fd);
+                return mxf_fail(err, "%s: out of memory", path);
+            }
+            d = nd;
+            cap = nc;
+        }
+        size_t step = (size_t)want - n < cap - n ? (size_t)want - n : cap - n;
+        if (read_full(fd, d + n, step, &got)) {
+            free(d);
+            close(fd);
+            return mxf_fail(err, "%s: read error: %s", path, strerror(errno));
+        }
+        n += got;
+        if (got < step) break;
+    }
+    close(fd);
+    size_t len = n;
+    /* A regular file longer than file_len: report its real size in the file_len error. */
+    if (S_ISREG(sb.st_mode) && n == want && (uint64_t)sb.st_size > n) len = (size_t)sb.st_size;
+    if (mxf_image_parse(path, d, n, img, err)) {
+        if (err && len != n && strstr(err->msg, "file_len:"))
+            mxf_fail(err, "%s: file_len: header says %llu bytes, file has %zu (trailing bytes)",
+                     path, (unsigned long long)img->file_len, len);
         mxf_image_free(img);
         free(d);
         return -1;

@@ -162,8 +162,13 @@ static int parse_shard(mxf_st *st, int si, mxf_err *err)
                 break;
             }
             t->shape[k] = (int64_t)v;
+            /* checked before multiplying: [2^32, 2^32] must not wrap to 0 */
+            if (v && numel > MXF_ST_MAX_NUMEL / v) {
+                rc = mxf_fail(err, "%s: tensor '%s': shape too large (over %llu elements)", P, nm,
+                              (unsigned long long)MXF_ST_MAX_NUMEL);
+                break;
+            }
             numel *= v;
-            if (numel > (1ULL << 42)) rc = mxf_fail(err, "%s: tensor '%s': shape too large", P, nm);
         }
         if (rc) break;
         if (e < b || e > dlen) {

@@ -15,6 +15,8 @@
 
 #define MXF_ST_MAX_DIMS 8
 #define MXF_ST_MAX_HEADER (100u << 20)
+/* Elements per tensor (2^42); shapes and byte sizes below it never overflow int64. */
+#define MXF_ST_MAX_NUMEL (1ULL << 42)
 
 typedef enum mxf_st_dtype { MXF_ST_F32 = 0, MXF_ST_F16 = 1, MXF_ST_BF16 = 2 } mxf_st_dtype;
 

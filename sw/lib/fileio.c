@@ -1,6 +1,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,6 +90,17 @@ int mxf_read_file(const char *path, unsigned char **data, size_t *len, mxf_err *
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return mxf_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return mxf_fail(err, "%s: is a directory", path);
+    }
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uint64_t)sb.st_size > MXF_READ_FILE_MAX) {
+        fclose(f);
+        return mxf_fail(err, "%s: %lld bytes, over the %u-byte limit of a whole-file input", path,
+                        (long long)sb.st_size, MXF_READ_FILE_MAX);
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap + 1);
     if (!buf) {
@@ -109,6 +121,12 @@ int mxf_read_file(const char *path, unsigned char **data, size_t *len, mxf_err *
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (got == 0) break;
+        if (n > MXF_READ_FILE_MAX) { /* a device or pipe that never ends (/dev/zero) */
+            free(buf);
+            fclose(f);
+            return mxf_fail(err, "%s: over the %u-byte limit of a whole-file input", path,
+                            MXF_READ_FILE_MAX);
+        }
     }
     int bad = ferror(f);
     fclose(f);
@@ -137,5 +155,30 @@ int mxf_mkdirs(const char *path, mxf_err *err)
             if (c == 0) break;
         }
     }
+    return 0;
+}
+
+int mxf_check_output_path(const char *path, mxf_err *err)
+{
+    if (!path || !*path) return mxf_fail(err, "output path is empty");
+    size_t n = strlen(path);
+    if (n >= 4096) return mxf_fail(err, "%s: output path too long", path);
+    struct stat sb;
+    if (path[n - 1] == '/' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
+        return mxf_fail(err, "%s: output is a directory, expected a file path", path);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (stat(dir, &sb) != 0)
+        return mxf_fail(err, "%s: output directory '%s' does not exist", path, dir);
+    if (!S_ISDIR(sb.st_mode)) return mxf_fail(err, "%s: '%s' is not a directory", path, dir);
+    if (access(dir, W_OK) != 0)
+        return mxf_fail(err, "%s: output directory '%s' is not writable", path, dir);
     return 0;
 }

@@ -29,8 +29,15 @@ int mxf_write_file_atomic(const char *path, const void *data, size_t len, mxf_er
 int mxf_write_file_if_changed(const char *path, const void *data, size_t len, int *changed,
                               mxf_err *err);
 
-/* Reads a whole file into a malloc'd buffer (NUL-terminated for convenience; *len excludes it). */
+/* Reads a whole file into a malloc'd buffer (NUL-terminated for convenience; *len excludes it).
+ * For small inputs (JSON, TSV, text): a directory, or more than MXF_READ_FILE_MAX bytes (a
+ * regular file by its size, a device or pipe such as /dev/zero once that much was read), fails. */
+#define MXF_READ_FILE_MAX (256u << 20)
 int mxf_read_file(const char *path, unsigned char **data, size_t *len, mxf_err *err);
+
+/* Checks, before any work, that `path` can be written as an output file: not a directory, its
+ * directory exists and is a writable directory. Names the path (and the directory) in err. */
+int mxf_check_output_path(const char *path, mxf_err *err);
 
 /* mkdir -p. */
 int mxf_mkdirs(const char *path, mxf_err *err);

@@ -126,7 +126,7 @@ q_report() {
 
 # NxFP4 must beat MXFP4's weight MSE on synthetic opt-1.3b (every linear of layer 0).
 q_nxfp_beats_mxfp() {
-    $MXQ report --model opt-1.3b --tokens 0 --format mxfp4 --format nxfp4 --csv "$QD/n.csv" \
+    $MXQ report --model opt-1.3b --tokens 1 --format mxfp4 --format nxfp4 --csv "$QD/n.csv" \
         >/dev/null &&
         awk -F, 'NR > 1 { m[$1 "," $2] = $5; t[$1] = 1 }
                  END { for (x in t) { a = m[x ",\"mxfp4\""]; b = m[x ",\"nxfp4\""];
