@@ -25,7 +25,7 @@ static const mxf_block_opt opts[N_OPTS] = {
     [OPT_FAULT] =
         {"fault", "NAME", "FAULT", NULL,
          "plant a known bug the checkers must catch: mul-sign | wbank | skew | late-valid | "
-         "wskew"},
+         "wskew | noreset"},
 };
 
 static const char *const faults[] = {"none",       "mul-sign", "wbank", "skew",
