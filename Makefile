@@ -40,7 +40,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 B := build
 SW_SRC := $(wildcard $(addsuffix /*.c,$(SW_DIRS)))
 # libmxfhw: the block registry, the generator core and every block folder (tests aside)
-HW_SRC := $(wildcard gen/core/*.c) $(filter-out %/test_%.c,$(wildcard gen/blocks/*/*.c))
+HW_SRC := $(wildcard gen/core/*.c) \
+          $(foreach f,$(wildcard gen/blocks/*/*.c),$(if $(findstring /test_,$(f)),,$(f)))
 GEN_SRC := gen/main.c
 TB_SRC := $(wildcard tb/*.c)
 TOOL_SRC := $(wildcard tools/*.c)
@@ -212,7 +213,7 @@ $(B)/fuzz/obj/%.o: %.c | $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  CC-FUZZ $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
-$(B)/fuzz/bin/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(patsubst %.c,$(B)/fuzz/obj/%.o,$(SW_SRC))
+$(B)/fuzz/bin/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(patsubst %.c,$(B)/fuzz/obj/%.o,$(HW_SRC) $(SW_SRC))
 	@mkdir -p $(@D)
 	@echo "  LD-FUZZ $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
