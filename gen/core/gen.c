@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "sim.h"
 
 int gen_prefix_check(const char *prefix, mxf_err *err)
 {
@@ -168,13 +169,8 @@ int gen_emit_delay(gen_ctx *g, mxf_err *err)
  * One stimulus word per cycle ($readmemh): the data inputs in port-table order from the MSB down.
  * For every cycle whose strobe is not 0 (1, or X/Z, which the checker rejects) it writes
  * "<cycle> <hex of each output in table order>". */
-static int input_bits(const gen_ctx *g)
-{
-    int n = 0;
-    for (int i = 0; i < g->n_ports; i++)
-        if (g->ports[i].dir == MXF_IN && g->ports[i].role == MXF_ROLE_DATA) n += g->ports[i].width;
-    return n;
-}
+/* The stimulus word's width: the same count the harnesses pack (gen/core/sim.c). */
+static int input_bits(const gen_ctx *g) { return mxf_pv_stim_bits(g->ports, g->n_ports); }
 
 static const char *role_port(const gen_ctx *g, mxf_port_role role)
 {
