@@ -109,22 +109,32 @@ void gen_top_ports(vbuf *b, const gen_ctx *g)
     vb_printf(b, ");\n");
 }
 
-int gen_emit_delay(gen_ctx *g, mxf_err *err)
+/* The delay chain, optionally with a shift enable (en_i: the chain moves only on cycles it is 1,
+ * for arrays that advance in steps rather than every cycle). */
+static int emit_delay(gen_ctx *g, int en, mxf_err *err)
 {
+    const char *mod = en ? "mxf_delay_en" : "mxf_delay";
+    const char *gate = en ? "else if (en_i) " : "else         ";
+    const char *dgate = en ? "if (en_i) " : "";
     vbuf b;
     vb_init(&b);
-    gen_file_header(&b, g, "mxf_delay",
-                    "Depth-stage register chain (Depth >= 1). The top CtrlWidth bits (valid bits) "
-                    "have an async active-low reset; the data bits have none, so FPGA tools can "
-                    "map the chain to shift-register primitives.");
+    gen_file_header(&b, g, mod,
+                    en ? "Depth-stage register chain (Depth >= 1) that shifts on cycles en_i is 1. "
+                         "The top CtrlWidth bits (valid bits) have an async active-low reset; the "
+                         "data bits have none, so FPGA tools can map the chain to shift-register "
+                         "primitives with a clock enable."
+                       : "Depth-stage register chain (Depth >= 1). The top CtrlWidth bits (valid "
+                         "bits) have an async active-low reset; the data bits have none, so FPGA "
+                         "tools can map the chain to shift-register primitives.");
     vb_printf(&b,
-              "module %smxf_delay #(\n"
+              "module %s%s #(\n"
               "  parameter int Width     = 1,\n"
               "  parameter int Depth     = 1,\n"
               "  parameter int CtrlWidth = 0\n"
               ") (\n"
               "  input  logic             clk_i,\n"
               "  input  logic             rst_ni,\n"
+              "%s"
               "  input  logic [Width-1:0] d_i,\n"
               "  output logic [Width-1:0] q_o\n"
               ");\n"
@@ -135,12 +145,12 @@ int gen_emit_delay(gen_ctx *g, mxf_err *err)
               "    if (Depth == 1) begin : gen_one\n"
               "      always_ff @(posedge clk_i or negedge rst_ni) begin\n"
               "        if (!rst_ni) ctrl_q <= '0;\n"
-              "        else         ctrl_q <= d_i[Width-1 -: CtrlWidth];\n"
+              "        %sctrl_q <= d_i[Width-1 -: CtrlWidth];\n"
               "      end\n"
               "    end else begin : gen_many\n"
               "      always_ff @(posedge clk_i or negedge rst_ni) begin\n"
               "        if (!rst_ni) ctrl_q <= '0;\n"
-              "        else         ctrl_q <= {ctrl_q[CtrlWidth*(Depth-1)-1:0], d_i[Width-1 -: "
+              "        %sctrl_q <= {ctrl_q[CtrlWidth*(Depth-1)-1:0], d_i[Width-1 -: "
               "CtrlWidth]};\n"
               "      end\n"
               "    end\n"
@@ -153,17 +163,21 @@ int gen_emit_delay(gen_ctx *g, mxf_err *err)
               "  if (DataWidth > 0) begin : gen_data\n"
               "    logic [DataWidth*Depth-1:0] data_q;\n"
               "    if (Depth == 1) begin : gen_one\n"
-              "      always_ff @(posedge clk_i) data_q <= d_i[DataWidth-1:0];\n"
+              "      always_ff @(posedge clk_i) %sdata_q <= d_i[DataWidth-1:0];\n"
               "    end else begin : gen_many\n"
-              "      always_ff @(posedge clk_i) data_q <= {data_q[DataWidth*(Depth-1)-1:0], "
+              "      always_ff @(posedge clk_i) %sdata_q <= {data_q[DataWidth*(Depth-1)-1:0], "
               "d_i[DataWidth-1:0]};\n"
               "    end\n"
               "    assign q_o[DataWidth-1:0] = data_q[DataWidth*Depth-1 -: DataWidth];\n"
               "  end\n"
               "endmodule\n",
-              g->prefix);
-    return gen_save_rtl(g, "mxf_delay", &b, err);
+              g->prefix, mod, en ? "  input  logic             en_i,\n" : "", gate, gate, dgate,
+              dgate);
+    return gen_save_rtl(g, mod, &b, err);
 }
+
+int gen_emit_delay(gen_ctx *g, mxf_err *err) { return emit_delay(g, 0, err); }
+int gen_emit_delay_en(gen_ctx *g, mxf_err *err) { return emit_delay(g, 1, err); }
 
 /* ---- Icarus testbench: file driven (Icarus 11 has no DPI) ----
  * One stimulus word per cycle ($readmemh): the data inputs in port-table order from the MSB down.
@@ -688,8 +702,13 @@ int gen_emit_config(gen_ctx *g, mxf_err *err)
 {
     g->n_files = 0;
     if (mxf_mkdirs(g->rtl_dir, err) || mxf_mkdirs(g->tb_dir, err)) return -1;
-    if (g->block->emit(g, err) || emit_stream(g, err)) return -1;
-    if (emit_tb(g, err) || emit_stream_tb(g, err) || emit_header(g, err) || emit_manifest(g, err) ||
+    /* The streaming top replays the cycle-exact stimulus with gaps, which only a block with a
+     * fixed latency (derived `latency`) tolerates; a block whose timing depends on the data
+     * (FineQ's temporal PEs) has a ready output instead and no streaming top. */
+    const int stream = gen_param(g, "latency") >= 0;
+    if (g->block->emit(g, err) || (stream && emit_stream(g, err))) return -1;
+    if (emit_tb(g, err) || (stream && emit_stream_tb(g, err)) || emit_header(g, err) ||
+        emit_manifest(g, err) ||
         emit_filelist(g, err) || emit_core(g, err))
         return -1;
     return 0;

@@ -51,6 +51,8 @@ void gen_top_ports(vbuf *b, const gen_ctx *g);
 /* Shared module: rtl/<prefix>mxf_delay.sv, a Depth-stage register chain whose top CtrlWidth bits
  * (valid bits) are reset and whose data bits are not (so FPGA tools infer shift registers). */
 int gen_emit_delay(gen_ctx *g, mxf_err *err);
+/* The same chain with a shift enable: rtl/<prefix>mxf_delay_en.sv (port en_i). */
+int gen_emit_delay_en(gen_ctx *g, mxf_err *err);
 
 /* Everything for one config: mkdirs, the block's RTL, the Icarus testbench, mxf_params.h,
  * manifest.json, rtl/files.f and the .core file. */

@@ -6,9 +6,13 @@
 #include "block.h"
 
 extern const mxf_block mxf_block_ws;
+extern const mxf_block mxf_block_fineq;
+extern const mxf_block mxf_block_fineq_mul;
 
 const mxf_block *const mxf_blocks[] = {
     &mxf_block_ws, /* gen/blocks/ws: weight-stationary int8 x int4/int8 array (the default) */
+    &mxf_block_fineq,     /* gen/blocks/fineq: FineQ temporal-coded array */
+    &mxf_block_fineq_mul, /* gen/blocks/fineq: its multiplier-array baseline */
     NULL,
 };
 

@@ -11,6 +11,7 @@
 #include "models.h"
 #include "mxint.h"
 #include "qformat.h"
+#include "qrun.h"
 #include "rng.h"
 #include "sim.h"
 #include "synthetic.h"
@@ -246,34 +247,15 @@ static int qwin_from_tensor(const mxf_qtensor *q, const char *label, int wbits, 
     return 0;
 }
 
-/* Per-token symmetric int8 activations: a = round(x / s) clamped to +-127, s = max|x| / 127
- * (1 for an all-zero token). */
-static void quantize_acts(const float *X, int M, int K, int64_t ld, int8_t *A, double *s)
-{
-    for (int m = 0; m < M; m++) {
-        double amax = 0;
-        for (int k = 0; k < K; k++) amax = fmax(amax, fabs((double)X[m * ld + k]));
-        s[m] = amax > 0 ? amax / 127.0 : 1.0;
-        for (int k = 0; k < K; k++) {
-            double v = nearbyint((double)X[m * ld + k] / s[m]);
-            A[(size_t)m * K + k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
-        }
-    }
-}
-
 /* Runs one quantized window and judges the dequantized outputs:
  *  - bit-exact integer tile outputs and cycles (the checker),
  *  - the post-processed outputs within BOUND of a double reference over the decoded weights and
  *    activations: |y - ref| <= (K + KT + 4) * 2^-53 * sum_k |a_k w_k| (README.md, "Scales"),
  *  - and, when Wf is given, the output SQNR against the float layer X Wf^T. */
-typedef struct qresult {
-    double sig, noise; /* sum of ref^2 and of (y - ref)^2 against the float layer */
-    double max_rel_bound;
-} qresult;
 
 static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const float *X,
                     int64_t ldx, int M, const float *Wf, int64_t ldw, uint64_t seed,
-                    const char *label, qresult *res, mxf_err *err)
+                    const char *label, mxf_qresult *res, mxf_err *err)
 {
     const int K = w->K, N = w->N;
     int8_t *A = malloc((size_t)M * K);
@@ -285,7 +267,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
         mxf_fail(err, "%s: out of memory", label);
         goto out;
     }
-    quantize_acts(X, M, K, ldx, A, as);
+    mxf_acts_int8(X, M, K, ldx, A, as);
     mxf_job j;
     int kh = mxf_ws_kh_for_block(c, w->block);
     if (job_open(&s, &j, c, M, K, N, A, w->W, kh, seed, err)) goto out;
@@ -329,24 +311,6 @@ out:
     return rc;
 }
 
-static double sqnr_db(const qresult *r)
-{
-    return r->noise > 0 ? 10 * log10(r->sig / r->noise) : INFINITY;
-}
-
-/* Picks the sampled window of one layer: `win` K tiles and N tiles at a random offset (whole
- * dimension when it has fewer tiles). K offsets are on a scale block. */
-static void pick_window(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win,
-                        int64_t *k0, int *Ks, int64_t *n0, int *Ns)
-{
-    int64_t KT = (K + kstep - 1) / kstep, NT = (N + nstep - 1) / nstep;
-    int64_t wk = win < KT ? win : KT, wn = win < NT ? win : NT;
-    *k0 = mxf_rng_range(r, 0, KT - wk) * kstep;
-    *n0 = mxf_rng_range(r, 0, NT - wn) * nstep;
-    *Ks = (int)(wk * kstep < K - *k0 ? wk * kstep : K - *k0);
-    *Ns = (int)(wn * nstep < N - *n0 ? wn * nstep : N - *n0);
-}
-
 static int block_of(const mxf_qformat *f)
 {
     return f->family == MXF_QF_MX ? f->mx.block : f->family == MXF_QF_MXINT ? f->mxint.block : 1;
@@ -376,7 +340,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     if (o->set_window) {
         mxf_rng r;
         mxf_rng_seed(&r, o->seed);
-        pick_window(&r, q.cols, q.rows, kh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
+        mxf_window_pick(&r, q.cols, q.rows, kh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
         k0 -= k0 % block;
     }
     int M = (int)o->m;
@@ -393,7 +357,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
         mxf_fail(err, "out of memory");
     } else if (mxf_synth_acts(&sp, o->seed, name, M, q.cols, X, err) == 0 &&
                qwin_from_tensor(&q, o->image, c->wbits, n0, Ns, k0, Ks, &w, err) == 0) {
-        qresult res = {0};
+        mxf_qresult res = {0};
         rc = verdict(run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, err));
         if (rc == 0)
             ctx->log(
@@ -434,7 +398,7 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
              "%d rows); %d tokens; a %ldx%ld-tile window of every layer\n",
              m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, kh, M, o->window,
              o->window);
-    qresult tot = {0};
+    mxf_qresult tot = {0};
     double cycles_full = 0;
     for (int L = 0; L < m->n_layers; L++)
         for (int li = 0; li < m->n_linear; li++) {
@@ -447,7 +411,7 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             cycles_full += (double)mxf_ws_cycles_formula(c, M, (int)(KT * NT));
             int64_t k0, n0;
             int Ks, Ns;
-            pick_window(&r, K, N, kh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
+            mxf_window_pick(&r, K, N, kh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
             int block = block_of(&f);
             k0 -= k0 % block;
             float *Wf = malloc(sizeof(float) * (size_t)(N * K));
@@ -466,12 +430,12 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
                        qwin_from_tensor(&q, wname, c->wbits, n0, Ns, k0, Ks, &w, err)) {
                 mxf_fail_prefix(err, "%s: ", label);
             } else {
-                qresult res = {0};
+                mxf_qresult res = {0};
                 rc = verdict(run_qwin(ctx, c, &w, X + k0, K, M, Wf + n0 * K + k0, K, o->seed, label,
                                       &res, err));
                 if (rc == 0) {
                     ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
-                             sqnr_db(&res));
+                             mxf_qresult_sqnr_db(&res));
                     tot.sig += res.sig;
                     tot.noise += res.noise;
                 }
@@ -486,7 +450,7 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
              "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
              "layers, int8 per-token activations); full model at this array: %.0f cycles for %d "
              "tokens (closed form)\n",
-             m->name, spec, sqnr_db(&tot), cycles_full, M);
+             m->name, spec, mxf_qresult_sqnr_db(&tot), cycles_full, M);
     return 0;
 }
 
