@@ -2,7 +2,8 @@
 # scripts/mutate.sh BLOCK [ID...]: the mutation campaign of one block (make mutate).
 # Plants each mutant of gen/blocks/BLOCK/BLOCK_mutants.tsv (or only the given IDs) in a copy of
 # a small reference config's emitted RTL, then runs the checks a real bug must not survive:
-#   Verilator: `random` (tight schedule, every column, extreme operands) with zero and with random
+#   Verilator: `random` (tight schedule, every column, extreme operands) and, where the block has
+#   it, `directed` (its worst cases), with zero and with random
 #   start-up state (XPROP, 2 seeds); Icarus: a cycle-exact GEMM and a streaming GEMM under heavy
 #   backpressure. A mutant is killed when any check fails. Prints one line per mutant and the
 #   kill rate; exit 1 if a mutant not marked equivalent survives, 2 on bad input.
@@ -12,16 +13,28 @@ blk=${1:?usage: scripts/mutate.sh BLOCK [ID...]}
 shift
 list=gen/blocks/$blk/${blk}_mutants.tsv
 [[ -f $list ]] || { echo "mutate: $list: no mutant list for block '$blk'" >&2; exit 2; }
+# The reference config: a line "@config<TAB>mxfgen options" in the list switches it for the
+# mutants below it (a folder holding two blocks plants mutants in both).
 case $blk in
 ws) args="--arch ws --array 4 --wbits 8" ;;
 *) args="--arch $blk" ;;
 esac
 work=build/mutate/$blk
 rm -rf "$work" && mkdir -p "$work"
-base=$(build/bin/mxfgen rtl $args --out "$work/base" | tail -n1) || exit 2
+newbase() {
+    base=$(build/bin/mxfgen rtl $args --out "$work/base-$1" | tail -n1) || exit 2
+}
+nb=0
+newbase $nb
 planted=0 killed=0 equiv=0 survived=()
 while IFS=$'\t' read -r id file expr what eq; do
     [[ -z $id || $id == \#* ]] && continue
+    if [[ $id == @config ]]; then
+        args=$file
+        nb=$((nb + 1))
+        newbase $nb
+        continue
+    fi
     if [[ $# -gt 0 ]] && ! printf '%s\n' "$@" | grep -qx -- "$id"; then continue; fi
     d=$work/$id
     cp -r "$base" "$d"
@@ -36,9 +49,13 @@ while IFS=$'\t' read -r id file expr what eq; do
         verdict=killed how='does not build or lint'
     elif ! "$d/mxfsim" random --count 12 --seed 7 >"$d/random.log" 2>&1; then
         verdict=killed how='Verilator random GEMMs'
+    elif "$d/mxfsim" help 2>&1 | grep -q '^  directed ' &&
+        ! "$d/mxfsim" directed --seed 7 >"$d/directed.log" 2>&1; then
+        verdict=killed how='Verilator directed worst cases'
     elif ! bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed 3 >"$d/icarus.log" 2>&1; then
         verdict=killed how='Icarus cycle-exact GEMM'
-    elif ! STREAM=1 STREAM_READY=3 bash scripts/icarus.sh "$d" gemm --m 13 --k 21 --n 9 --seed 3 >"$d/stream.log" 2>&1; then
+    elif [[ -n $(ls "$d"/tb/tb_*_stream.sv 2>/dev/null) ]] &&
+        ! STREAM=1 STREAM_READY=3 bash scripts/icarus.sh "$d" gemm --m 13 --k 21 --n 9 --seed 3 >"$d/stream.log" 2>&1; then
         verdict=killed how='Icarus streaming GEMM'
     elif ! make -s -f mk/config.mk CFG_DIR="$d" XPROP=1 sim >>"$d/build.log" 2>&1; then
         verdict=killed how='does not build (XPROP)'

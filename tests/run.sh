@@ -110,13 +110,19 @@ done
 # Every registered block must have been linted, co-simulated, had each of its faults caught and
 # have its doc (docs/architecture.md, "Adding a block"). Checked on full runs only.
 registry_complete() {
-    local b doc f ok=0 names
+    local b doc dir fb f ok=0 names
     names=$(printf '%s\n' "${passed[@]}")
     for b in $(build/bin/mxfgen help | awk '/^blocks/{f=1;next} /^$/{f=0} f{print $1}'); do
         doc=$(build/bin/mxfgen help "$b" | sed -n 's/^timing contract: //p')
         [[ -n $doc && -s $doc ]] || { echo "block $b: doc '$doc' missing"; ok=1; }
-        [[ -f gen/blocks/$b/${b}_suite.sh ]] || { echo "block $b: no gen/blocks/$b/${b}_suite.sh"; ok=1; }
-        [[ -f gen/blocks/$b/${b}_mutants.tsv ]] || { echo "block $b: no gen/blocks/$b/${b}_mutants.tsv"; ok=1; }
+        # the block's folder is its doc's (two blocks may share one, e.g. fineq and fineq-mul)
+        dir=${doc%/*}
+        fb=${dir##*/}
+        [[ $dir == gen/blocks/* ]] || { echo "block $b: doc '$doc' is not in a gen/blocks/ folder"; ok=1; }
+        [[ -f $dir/${fb}_suite.sh ]] || { echo "block $b: no $dir/${fb}_suite.sh"; ok=1; }
+        [[ -f $dir/${fb}_mutants.tsv ]] || { echo "block $b: no $dir/${fb}_mutants.tsv"; ok=1; }
+        grep -q "^@config.*--arch $b\b" "$dir/${fb}_mutants.tsv" 2>/dev/null || [[ $b == "$fb" ]] ||
+            { echo "block $b: $dir/${fb}_mutants.tsv plants no mutant in an --arch $b config"; ok=1; }
         grep -q "^lint/$b-" <<<"$names" || { echo "block $b: no passing lint step"; ok=1; }
         grep -q "^cosim/$b-" <<<"$names" || { echo "block $b: no passing co-simulation step"; ok=1; }
         for f in $(build/bin/mxfgen help "$b" | sed -n 's/^faults (--fault, make FAULT=)://p'); do

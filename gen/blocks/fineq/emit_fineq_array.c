@@ -10,8 +10,8 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
     vbuf b;
     vb_init(&b);
     const mxf_fq_cfg *cfg = (const mxf_fq_cfg *)(const void *)g->cfg.blob;
-    const int R = cfg->rows, C = cfg->cols, AW = mxf_fq_acc_bits(cfg), RW = mxf_fq_row_bits(cfg),
-              CODEW = MXF_FQ_CODEW;
+    const int R = cfg->rows, C = cfg->cols, AW = mxf_fq_acc_bits(cfg), TW = mxf_fq_tag_bits(cfg),
+              G = mxf_fq_groups(cfg), CODEW = MXF_FQ_CODEW;
     const char *P = g->prefix;
     const int temporal = cfg->sched != MXF_FQ_MUL;
     const int AIN = 2 + MXF_FQ_ABITS; /* {valid, bank, act} */
@@ -27,18 +27,21 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
               "  localparam int ActW  = %d;  // activation bits\n"
               "  localparam int CodeW = %d;  // decoded weight code bits\n"
               "  localparam int AccW  = %d; // partial-sum bits\n"
-              "  localparam int RowW  = %d;  // weight-chain countdown bits\n\n"
+              "  localparam int TagW  = %d;  // cluster-row / chain countdown bits\n"
+              "  localparam int Groups = %d; // cluster groups: rows 3g .. 3g+2\n\n"
               "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
-              "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above.\n"
-              "  logic [Rows*(Cols+1)-1:0]        h_valid, h_bank;\n"
-              "  logic [Rows*(Cols+1)*ActW-1:0]   h_act;\n"
-              "  logic [(Rows+1)*Cols*AccW-1:0]   v_psum;\n"
-              "  logic [(Rows+1)*Cols-1:0]        v_wvalid, v_wbank;\n"
-              "  logic [(Rows+1)*Cols*RowW-1:0]   v_wcnt;\n"
-              "  logic [(Rows+1)*Cols*3*CodeW-1:0] v_w;\n"
-              "  logic                            step, stepped_q;\n"
-              "  logic [RowW-1:0]                 w_row_ext, w_cnt0;\n\n",
-              R, C, MXF_FQ_ABITS, CODEW, AW, RW);
+              "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above; weight-chain\n"
+              "  // link g*Cols + c (g = 0..Groups) enters group g's stage of column c.\n"
+              "  logic [Rows*(Cols+1)-1:0]          h_valid, h_bank;\n"
+              "  logic [Rows*(Cols+1)*ActW-1:0]     h_act;\n"
+              "  logic [(Rows+1)*Cols*AccW-1:0]     v_psum;\n"
+              "  logic [(Groups+1)*Cols-1:0]        l_valid, l_bank;\n"
+              "  logic [(Groups+1)*Cols*TagW-1:0]   l_cnt;\n"
+              "  logic [(Groups+1)*Cols*3*CodeW-1:0] l_w;\n"
+              "  logic [Groups*Cols-1:0]            g_we, g_bank;   // stage -> its PEs\n"
+              "  logic [Groups*Cols*3*CodeW-1:0]    g_code;\n"
+              "  logic                              step, stepped_q;\n\n",
+              R, C, MXF_FQ_ABITS, CODEW, AW, TW, G);
 
     /* The step controller. */
     if (temporal) vb_printf(&b, "  logic [Rows*Cols-1:0] busy;  // per PE: pulses left\n");
@@ -90,22 +93,39 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
                       P, AIN, r, r, r * MXF_FQ_ABITS, MXF_FQ_ABITS, dst);
     }
 
-    /* Top edge: one decoder per column; the countdown 3g + 2 is computed once. */
+    /* Top edge: one decoder per column, then one chain stage per cluster group. */
     vb_printf(&b,
-              "\n  // Weight entry: cluster row g counts down from 3g + 2 as it moves down.\n"
-              "  assign w_row_ext = RowW'(w_row_i);\n"
-              "  assign w_cnt0    = (w_row_ext << 1) + w_row_ext + RowW'(2);\n"
+              "\n  // Weight entry: the decoded cluster row g enters the chain with countdown g.\n"
               "  for (genvar c = 0; c < Cols; c++) begin : gen_dec\n"
               "    %smxf_fq_dec u_dec (\n"
               "      .cluster_i(w_i[8*c +: 8]),\n"
-              "      .q_o      (v_w[c*3*CodeW +: 3*CodeW])\n"
+              "      .q_o      (l_w[c*3*CodeW +: 3*CodeW])\n"
               "    );\n"
-              "    assign v_wvalid[c] = w_valid_i;\n"
-              "    assign v_wbank[c]  = w_bank_i;\n"
-              "    assign v_wcnt[c*RowW +: RowW] = w_cnt0;\n"
+              "    assign l_valid[c] = w_valid_i;\n"
+              "    assign l_bank[c]  = w_bank_i;\n"
+              "    assign l_cnt[c*TagW +: TagW] = w_row_i;\n"
+              "  end\n"
+              "  for (genvar g = 0; g < Groups; g++) begin : gen_grp\n"
+              "    for (genvar c = 0; c < Cols; c++) begin : gen_col\n"
+              "      %smxf_fq_wlink u_wlink (\n"
+              "        .clk_i      (clk_i),\n"
+              "        .rst_ni     (rst_ni),\n"
+              "        .valid_i    (l_valid[g*Cols + c]),\n"
+              "        .bank_i     (l_bank[g*Cols + c]),\n"
+              "        .cnt_i      (l_cnt[(g*Cols + c)*TagW +: TagW]),\n"
+              "        .w_i        (l_w[(g*Cols + c)*3*CodeW +: 3*CodeW]),\n"
+              "        .we_o       (g_we[g*Cols + c]),\n"
+              "        .bank_o     (g_bank[g*Cols + c]),\n"
+              "        .code_o     (g_code[(g*Cols + c)*3*CodeW +: 3*CodeW]),\n"
+              "        .valid_o    (l_valid[(g+1)*Cols + c]),\n"
+              "        .next_bank_o(l_bank[(g+1)*Cols + c]),\n"
+              "        .cnt_o      (l_cnt[((g+1)*Cols + c)*TagW +: TagW]),\n"
+              "        .w_o        (l_w[((g+1)*Cols + c)*3*CodeW +: 3*CodeW])\n"
+              "      );\n"
+              "    end\n"
               "  end\n"
               "  assign v_psum[Cols*AccW-1:0] = '0;  // row 0 starts from zero\n\n",
-              P);
+              P, P);
 
     vb_printf(&b,
               "  for (genvar r = 0; r < Rows; r++) begin : gen_row\n"
@@ -124,14 +144,9 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
               "        .a_o      (h_act[(r*(Cols+1) + c + 1)*ActW +: ActW]),\n"
               "        .psum_i   (v_psum[(r*Cols + c)*AccW +: AccW]),\n"
               "        .psum_o   (v_psum[((r+1)*Cols + c)*AccW +: AccW]),\n"
-              "        .w_valid_i(v_wvalid[r*Cols + c]),\n"
-              "        .w_bank_i (v_wbank[r*Cols + c]),\n"
-              "        .w_cnt_i  (v_wcnt[(r*Cols + c)*RowW +: RowW]),\n"
-              "        .w_i      (v_w[(r*Cols + c)*3*CodeW +: 3*CodeW]),\n"
-              "        .w_valid_o(v_wvalid[(r+1)*Cols + c]),\n"
-              "        .w_bank_o (v_wbank[(r+1)*Cols + c]),\n"
-              "        .w_cnt_o  (v_wcnt[((r+1)*Cols + c)*RowW +: RowW]),\n"
-              "        .w_o      (v_w[((r+1)*Cols + c)*3*CodeW +: 3*CodeW])\n"
+              "        .w_we_i   (g_we[(r/3)*Cols + c]),\n"
+              "        .w_bank_i (g_bank[(r/3)*Cols + c]),\n"
+              "        .w_i      (g_code[((r/3)*Cols + c)*3*CodeW + (r%%3)*CodeW +: CodeW])\n"
               "      );\n"
               "    end\n"
               "  end\n\n",
@@ -180,8 +195,13 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
                   MXF_FQ_ABITS);
         first = 0;
     }
-    vb_printf(&b, ", v_wvalid[%d +: %d], v_wbank[%d +: %d], v_wcnt[%d +: %d], v_w[%d +: %d]};\n",
-              R * C, C, R * C, C, R * C * RW, C * RW, R * C * 3 * CODEW, C * 3 * CODEW);
+    vb_printf(&b, ", l_valid[%d +: %d], l_bank[%d +: %d], l_cnt[%d +: %d], l_w[%d +: %d]",
+              G * C, C, G * C, C, G * C * TW, C * TW, G * C * 3 * CODEW, C * 3 * CODEW);
+    /* codes of the last group's missing rows (R not a multiple of 3) */
+    for (int c = 0; c < C && R % 3; c++)
+        vb_printf(&b, ", g_code[%d +: %d]", ((G - 1) * C + c) * 3 * CODEW + (R % 3) * CODEW,
+                  (3 - R % 3) * CODEW);
+    vb_printf(&b, "};\n");
     vb_printf(&b, "endmodule\n");
     return gen_save_rtl(g, "mxf_fq_array", &b, err);
 }

@@ -72,8 +72,7 @@ static void pe_head(vbuf *b, const gen_ctx *g, const char *mod, int with_step)
               "module %s%s #(\n"
               "  parameter int ActW  = %d,  // activation bits (signed)\n"
               "  parameter int CodeW = %d,  // weight code bits (signed)\n"
-              "  parameter int AccW  = %d, // partial-sum bits: ActW + CodeW + clog2(rows)\n"
-              "  parameter int RowW  = %d   // weight-chain countdown bits\n"
+              "  parameter int AccW  = %d  // partial-sum bits: ActW + CodeW + clog2(rows)\n"
               ") (\n"
               "  input  logic            clk_i,\n"
               "  input  logic            rst_ni,\n"
@@ -88,62 +87,40 @@ static void pe_head(vbuf *b, const gen_ctx *g, const char *mod, int with_step)
               "  // partial sums (move down one PE per step)\n"
               "  input  logic [AccW-1:0] psum_i,\n"
               "  output logic [AccW-1:0] psum_o,\n"
-              "  // weight load chain (moves down one PE per cycle): a decoded cluster and a\n"
-              "  // countdown; the three rows that see 2, 1, 0 latch positions 0, 1, 2\n"
-              "  input  logic               w_valid_i,\n"
-              "  input  logic               w_bank_i,\n"
-              "  input  logic [RowW-1:0]    w_cnt_i,\n"
-              "  input  logic [3*CodeW-1:0] w_i,\n"
-              "  output logic               w_valid_o,\n"
-              "  output logic               w_bank_o,\n"
-              "  output logic [RowW-1:0]    w_cnt_o,\n"
-              "  output logic [3*CodeW-1:0] w_o\n"
+              "  // weight write from this cluster group's load-chain stage (mxf_fq_wlink)\n"
+              "  input  logic             w_we_i,\n"
+              "  input  logic             w_bank_i,\n"
+              "  input  logic [CodeW-1:0] w_i\n"
               ");\n"
               "  logic [CodeW-1:0] w0_q, w1_q;  // weight banks\n"
-              "  logic [CodeW-1:0] w_sel, w_mine;\n"
-              "  logic             w_hit, w_last;\n\n"
-              "  assign w_sel  = a_bank_i ? w1_q : w0_q;\n"
-              "  assign w_hit  = w_valid_i && (w_cnt_i < RowW'(3));\n"
-              "  assign w_last = w_cnt_i == '0;  // the cluster's last row: the word stops here\n"
-              "  always_comb begin\n"
-              "    case (w_cnt_i[1:0])\n"
-              "      2'd2:    w_mine = w_i[0 +: CodeW];\n"
-              "      2'd1:    w_mine = w_i[CodeW +: CodeW];\n"
-              "      default: w_mine = w_i[2*CodeW +: CodeW];\n"
-              "    endcase\n"
-              "  end\n\n",
-              g->prefix, mod, MXF_FQ_ABITS, MXF_FQ_CODEW, mxf_fq_acc_bits(c), mxf_fq_row_bits(c),
+              "  logic [CodeW-1:0] w_sel;\n\n"
+              "  assign w_sel = a_bank_i ? w1_q : w0_q;\n\n",
+              g->prefix, mod, MXF_FQ_ABITS, MXF_FQ_CODEW, mxf_fq_acc_bits(c),
               with_step
                   ? "  input  logic            step_i,  // the array advances on this cycle\n"
                     "  output logic            busy_o,  // pulses left: the next step must wait\n"
                   : "");
 }
 
-/* The weight chain's registers and the banks (no reset: a bank is written before any activation
- * names it; a stale word cannot latch because w_hit is gated by the reset valid bit). */
-static void pe_chain(vbuf *b)
+/* The banks (no reset: a bank is written before any activation names it). */
+static void pe_banks(vbuf *b)
 {
     vb_printf(b, "  always_ff @(posedge clk_i) begin\n"
-                 "    w_bank_o <= w_bank_i;\n"
-                 "    w_cnt_o  <= w_cnt_i - RowW'(1);\n"
-                 "    w_o      <= w_i;\n"
-                 "    if (w_hit && !w_bank_i) w0_q <= w_mine;\n"
-                 "    if (w_hit && w_bank_i)  w1_q <= w_mine;\n"
+                 "    if (w_we_i && !w_bank_i) w0_q <= w_i;\n"
+                 "    if (w_we_i && w_bank_i)  w1_q <= w_i;\n"
                  "  end\n"
                  "endmodule\n");
 }
 
-/* Reset of the control bits: the activation valid (FAULT noreset: none) and the chain valid. */
+/* Reset of the control bits: the activation valid (FAULT noreset: none) and extra ones. */
 static void pe_ctrl(vbuf *b, int noreset, const char *extra_rst, const char *extra_run)
 {
     vb_printf(b,
               "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
               "    if (!rst_ni) begin\n"
               "%s%s"
-              "      w_valid_o <= 1'b0;\n"
               "    end else begin\n"
               "%s%s"
-              "      w_valid_o <= w_valid_i && !(w_hit && w_last);\n"
               "    end\n"
               "  end\n"
               "%s\n",
@@ -171,14 +148,16 @@ int emit_fq_pe(gen_ctx *g, mxf_err *err)
     const char *neg = c->fault == MXF_FQ_FAULT_ADDSUB
                           ? "  // FAULT addsub: negative codes add\n  assign neg = 1'b0 & (step_i ? "
                             "w_sel[CodeW-1] : neg_q);\n"
-                          : "  assign neg = step_i ? w_sel[CodeW-1] : neg_q;\n";
+                          : "  assign neg     = step_i ? w_sel[CodeW-1] : neg_q;\n";
     vb_printf(&b,
               "  localparam int MagW = CodeW;      // |q| <= 4\n"
               "  localparam int CntW = CodeW - 1;  // pulses left after the first: <= 3\n\n"
               "  logic [MagW-1:0] mag;\n"
               "  logic [CntW-1:0] cnt_q, cnt_load;\n"
-              "  logic            neg_q, neg, fire, pulse, step_en;\n"
-              "  logic [AccW-1:0] a_ext, base, sum;\n\n"
+              "  logic            neg_q, neg, neg_g, fire, pulse, step_en;\n"
+              "  logic [ActW-1:0] a_sel, a_g;\n"
+              "  logic [AccW-1:0] base, term;\n"
+              "  logic [AccW:0]   sum1;\n\n"
               "  assign step_en = step_i;\n"
               "  assign mag     = w_sel[CodeW-1] ? MagW'(-w_sel) : w_sel;\n"
               "  // a MAC starts on a step whose activation is valid, non-zero and meets q != 0\n"
@@ -186,11 +165,17 @@ int emit_fq_pe(gen_ctx *g, mxf_err *err)
               "%s"
               "  assign pulse   = step_i ? fire : (cnt_q != '0);\n"
               "%s"
-              "  assign a_ext   = step_i ? {{(AccW-ActW){a_i[ActW-1]}}, a_i}\n"
-              "                          : {{(AccW-ActW){a_o[ActW-1]}}, a_o};\n"
+              "  assign a_sel   = step_i ? a_i : a_o;\n"
               "  assign base    = step_i ? psum_i : psum_o;\n"
-              "  // one adder: base + (+-a) on a pulse, base + 0 otherwise\n"
-              "  assign sum     = base + (pulse ? (neg ? -a_ext : a_ext) : '0);\n"
+              "  // One adder: base + a, base - a (= base + ~a + 1) or base + 0. The activation is\n"
+              "  // gated and inverted at 8 bits, then sign-extended; the +1 enters as the carry\n"
+              "  // out of a low guard bit, so no separate negation or second adder is needed.\n"
+              "  assign a_g     = pulse ? a_sel : '0;\n"
+              "  assign neg_g   = pulse & neg;\n"
+              "  assign term    = {{(AccW-ActW){a_g[ActW-1] ^ neg_g}}, a_g ^ {ActW{neg_g}}};\n"
+              "  assign sum1    = {base, 1'b1} + {term, neg_g};\n"
+              "  logic unused_guard;\n"
+              "  assign unused_guard = sum1[0];\n"
               "  assign busy_o  = (cnt_q != '0);\n\n",
               load, neg);
     pe_ctrl(&b, c->fault == MXF_FQ_FAULT_NORESET, "      cnt_q     <= '0;\n",
@@ -203,9 +188,9 @@ int emit_fq_pe(gen_ctx *g, mxf_err *err)
                   "      a_o      <= a_i;\n"
                   "      neg_q    <= w_sel[CodeW-1];\n"
                   "    end\n"
-                  "    if (step_i || pulse) psum_o <= sum;\n"
+                  "    if (step_i || pulse) psum_o <= sum1[AccW:1];\n"
                   "  end\n\n");
-    pe_chain(&b);
+    pe_banks(&b);
     return gen_save_rtl(g, "mxf_fq_pe", &b, err);
 }
 
@@ -237,6 +222,54 @@ int emit_fq_mul_pe(gen_ctx *g, mxf_err *err)
                   "    a_o      <= a_i;\n"
                   "    psum_o   <= psum_i + {{(AccW-ProdW){prod[ProdW-1]}}, prod};\n"
                   "  end\n\n");
-    pe_chain(&b);
+    pe_banks(&b);
     return gen_save_rtl(g, "mxf_fq_mul_pe", &b, err);
+}
+
+int emit_fq_wlink(gen_ctx *g, mxf_err *err)
+{
+    const mxf_fq_cfg *c = fq(g);
+    vbuf b;
+    vb_init(&b);
+    gen_file_header(&b, g, "mxf_fq_wlink",
+                    "One stage of a column's weight-load chain, shared by the three PE rows of a "
+                    "cluster group: the decoded cluster moves down one group per cycle with a "
+                    "countdown; the group that sees 0 writes its three codes into the named bank.");
+    vb_printf(&b,
+              "module %smxf_fq_wlink #(\n"
+              "  parameter int CodeW = %d,  // decoded code bits (signed)\n"
+              "  parameter int TagW  = %d   // countdown bits: cluster row g counts down to 0\n"
+              ") (\n"
+              "  input  logic               clk_i,\n"
+              "  input  logic               rst_ni,\n"
+              "  input  logic               valid_i,\n"
+              "  input  logic               bank_i,\n"
+              "  input  logic [TagW-1:0]    cnt_i,\n"
+              "  input  logic [3*CodeW-1:0] w_i,\n"
+              "  // to the group's PEs: position i of the cluster goes to the group's row i\n"
+              "  output logic               we_o,\n"
+              "  output logic               bank_o,\n"
+              "  output logic [3*CodeW-1:0] code_o,\n"
+              "  // to the next group down\n"
+              "  output logic               valid_o,\n"
+              "  output logic               next_bank_o,\n"
+              "  output logic [TagW-1:0]    cnt_o,\n"
+              "  output logic [3*CodeW-1:0] w_o\n"
+              ");\n"
+              "  assign we_o   = valid_i && (cnt_i == '0);\n"
+              "  assign bank_o = bank_i;\n"
+              "  assign code_o = w_i;\n\n"
+              "  // Only the valid bit is reset; the word stops at the group that takes it.\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) valid_o <= 1'b0;\n"
+              "    else         valid_o <= valid_i && !we_o;\n"
+              "  end\n"
+              "  always_ff @(posedge clk_i) begin\n"
+              "    next_bank_o <= bank_i;\n"
+              "    cnt_o       <= cnt_i - TagW'(1);\n"
+              "    w_o         <= w_i;\n"
+              "  end\n"
+              "endmodule\n",
+              g->prefix, MXF_FQ_CODEW, mxf_fq_tag_bits(c));
+    return gen_save_rtl(g, "mxf_fq_wlink", &b, err);
 }

@@ -130,8 +130,7 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"codew", MXF_FQ_CODEW, "decoded weight code width (signed, -4..3)"},
         {"prod_bits", mxf_fq_prod_bits(), "8 + 3: exact signed product"},
         {"acc_bits", mxf_fq_acc_bits(c), "AW = 11 + clog2(R): exact column sum"},
-        {"tag_bits", mxf_fq_tag_bits(c), "TW = max(1, clog2(G)): cluster-row input"},
-        {"row_bits", mxf_fq_row_bits(c), "clog2(3G): weight-chain countdown"},
+        {"tag_bits", mxf_fq_tag_bits(c), "TW = max(1, clog2(G)): cluster-row input and chain countdown"},
         {"latency_steps", mxf_fq_latency_steps(c), "R + C - 1: activation row in -> row out"},
         {"step_cycles", c->sched == MXF_FQ_MUL ? 1 : c->sched == MXF_FQ_LOCK ? MXF_FQ_MAXMAG : 0,
          "cycles per step (0: data-dependent, elastic)"},
@@ -161,6 +160,7 @@ static int emit(gen_ctx *g, mxf_err *err)
 {
     const int temporal = fq(&g->cfg)->sched != MXF_FQ_MUL;
     return gen_emit_delay(g, err) || gen_emit_delay_en(g, err) || emit_fq_dec(g, err) ||
+                   emit_fq_wlink(g, err) ||
                    (temporal ? emit_fq_pe(g, err) : emit_fq_mul_pe(g, err)) ||
                    emit_fq_array(g, err)
                ? -1

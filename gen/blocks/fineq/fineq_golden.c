@@ -57,7 +57,6 @@ int mxf_fq_tag_bits(const mxf_fq_cfg *c)
     int b = mxf_clog2(mxf_fq_groups(c));
     return b < 1 ? 1 : b;
 }
-int mxf_fq_row_bits(const mxf_fq_cfg *c) { return mxf_clog2(3L * mxf_fq_groups(c)); }
 int mxf_fq_latency_steps(const mxf_fq_cfg *c) { return c->rows + c->cols - 1; }
 int mxf_fq_mag(int q) { return q < 0 ? -q : q; }
 

@@ -59,8 +59,7 @@ int mxf_fq_groups(const mxf_fq_cfg *c);    /* G = ceil(R/3): cluster rows per ti
 int mxf_fq_full_groups(const mxf_fq_cfg *c); /* floor(R/3): cluster rows with three PE rows */
 int mxf_fq_prod_bits(void);                /* 8 + 3: exact product a * q */
 int mxf_fq_acc_bits(const mxf_fq_cfg *c);  /* 11 + clog2(R): exact column sum */
-int mxf_fq_tag_bits(const mxf_fq_cfg *c);  /* max(1, clog2(G)): cluster-row input w_row_i */
-int mxf_fq_row_bits(const mxf_fq_cfg *c);  /* clog2(3G): weight-chain countdown 3g+2 .. 0 */
+int mxf_fq_tag_bits(const mxf_fq_cfg *c);  /* max(1, clog2(G)): w_row_i and the chain countdown */
 int mxf_fq_latency_steps(const mxf_fq_cfg *c); /* L = R + C - 1 steps: act row in -> row out */
 int mxf_fq_mag(int q);                     /* |q|: pulses of one MAC */
 

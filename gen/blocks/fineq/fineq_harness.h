@@ -13,6 +13,7 @@ extern const mxf_sim_cmd mxf_fq_cmds[MXF_FQ_N_CMDS];
 
 /* Emitters (one module per file). */
 int emit_fq_dec(gen_ctx *g, mxf_err *err);    /* rtl/mxf_fq_dec.sv */
+int emit_fq_wlink(gen_ctx *g, mxf_err *err);  /* rtl/mxf_fq_wlink.sv (weight-chain stage) */
 int emit_fq_pe(gen_ctx *g, mxf_err *err);     /* rtl/mxf_fq_pe.sv (temporal-coded) */
 int emit_fq_mul_pe(gen_ctx *g, mxf_err *err); /* rtl/mxf_fq_mul_pe.sv (baseline) */
 int emit_fq_array(gen_ctx *g, mxf_err *err);  /* rtl/mxf_fq_array.sv */
