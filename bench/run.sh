@@ -9,6 +9,15 @@ make -s sim-config ARRAY="$arr" WBITS=8 >/dev/null
 dir=build/$(build/bin/mxfgen name --array "$arr" --wbits 8)
 m=$((arr * 16)) k=$((arr * 16)) n=$((arr * 16))
 "$dir/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
+echo "== FineQ arrays: RTL co-simulation throughput, ARRAY=$arr (weight-MACs per second)"
+for spec in "ARCH=fineq SCHED=lock" "ARCH=fineq SCHED=elastic" "ARCH=fineq-mul"; do
+    # shellcheck disable=SC2086
+    make -s sim-config $spec ARRAY="$arr" >/dev/null
+    # shellcheck disable=SC2046
+    d=build/$(build/bin/mxfgen name $(sed 's/ARCH=/--arch /; s/SCHED=/--sched /' <<<"$spec") --array "$arr")
+    "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
+done
+if command -v yosys >/dev/null; then bash bench/fineq.sh; fi
 for b in build/bin/bench_*; do
     [[ -x "$b" ]] || continue
     echo "== $(basename "$b")"

@@ -10,6 +10,9 @@ REFS=(
     "ws-a4-w8: --arch ws --array 4 --wbits 8"
     "ws-a16-w8: --arch ws --array 16 --wbits 8"
     "ws-r8c4-w4: --arch ws --rows 8 --cols 4 --wbits 4"
+    "fineq-a6-lock: --arch fineq --array 6 --sched lock"
+    "fineq-a16-elastic: --arch fineq --array 16 --sched elastic"
+    "fineq-mul-a16: --arch fineq-mul --array 16"
 )
 mode=${1:-check}
 g=build/bin/mxfgen
