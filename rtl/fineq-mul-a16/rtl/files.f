@@ -1,0 +1,6 @@
+mxf_delay.sv
+mxf_delay_en.sv
+mxf_fq_dec.sv
+mxf_fq_wlink.sv
+mxf_fq_mul_pe.sv
+mxf_fq_array.sv
