@@ -20,12 +20,14 @@ g=build/bin/mxfgen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bad=0
+# one version tag for every reference (the first rewrite would make the tree dirty)
+tag_now=$(git describe --tags --always --dirty 2>/dev/null || echo unversioned)
 for line in "${REFS[@]}"; do
     name=${line%%:*}
     args=${line#*: }
     case $mode in
     update)
-        tag=$(git describe --tags --always --dirty 2>/dev/null || echo unversioned)
+        tag=$tag_now
         rm -rf "rtl/$name"
         # shellcheck disable=SC2086
         $g rtl $args --tag "$tag" --out "rtl/$name" >/dev/null
