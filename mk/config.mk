@@ -33,13 +33,20 @@ CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -We
           $(INC) -Itb -I$(CFG_DIR)
 LIBS := build/lib/libmxfhw.a build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lz -lm
 
-.PHONY: sim lint
+# The C++ optimisation level the model was built with: a build at another level rebuilds it
+# (the suites build big configs at -O0 to save compile time; make bench must not reuse those).
+OPT_STAMP := $(CFG_DIR)/.opt-fast$(SUFFIX)
+
+.PHONY: sim lint FORCE
 sim: $(SIM)
+
+$(OPT_STAMP): FORCE
+	@[[ -f $@ && "$$(cat $@)" == "$(OPT_FAST)" ]] || echo "$(OPT_FAST)" > $@
 
 lint:
 	@cd $(CFG_DIR)/rtl && verilator --lint-only -Wall --top-module $(TOP) -f files.f && echo "lint clean: $(CFG_DIR)"
 
-$(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f
+$(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f $(OPT_STAMP)
 	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
 	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(TRACEFLAGS) --Mdir $(OBJ) $(RTL)
 	$(Q)$(MAKE) -s -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
