@@ -265,14 +265,24 @@ bi_help() {
 }
 for t in "$MXQ" "$ZOO" "$SR"; do run "badinput/help-$(basename "$t")" bi_help "$t"; done
 
-# Every row is in the table of docs/bad-input.md, and the table has at least 60 rows.
+# Every row is in the table of docs/bad-input.md with the exit code the suite checked and a
+# message holding the text the suite matched ($BD written as such), and the table has at least
+# 60 rows.
 bi_doc_complete() {
-    local n ok=0 rows
+    local n code pat ok=0 rows line dmsg rest dcode
     rows=$(wc -l <"$BI_TABLE")
     echo "$rows rows"
     ((rows >= 60)) || { echo "fewer than 60 rows"; ok=1; }
-    while IFS=$'\t' read -r n _; do
-        grep -q "^| \`$n\` |" docs/bad-input.md || { echo "row $n missing from docs/bad-input.md"; ok=1; }
+    while IFS=$'\t' read -r n code pat _; do
+        line=$(grep -m1 "^| \`$n\` |" docs/bad-input.md) || { echo "row $n missing from docs/bad-input.md"; ok=1; continue; }
+        dmsg=${line% |}
+        dmsg=${dmsg##* | }
+        rest=${line% | *}
+        dcode=${rest##* | }
+        [[ $dcode == "$code" ]] || { echo "row $n: docs/bad-input.md says exit $dcode, the suite checks $code"; ok=1; }
+        pat=${pat//$BD/\$BD}
+        grep -qF -- "$pat" <<<"$dmsg" ||
+            { echo "row $n: docs/bad-input.md message $dmsg does not hold the checked text: $pat"; ok=1; }
     done <"$BI_TABLE"
     return $ok
 }

@@ -175,8 +175,8 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
     if (late)
         vb_printf(&b,
                   "  // FAULT late-valid: whole output row (values and valid) one cycle late\n"
-                  "  %smxf_delay #(.Width(%d), .Depth(1), .CtrlWidth(1)) u_ylate (\n"
-                  "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n"
+                  "  %smxf_delay_en #(.Width(%d), .Depth(1), .CtrlWidth(1)) u_ylate (\n"
+                  "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n    .en_i  (1'b1),\n"
                   "    .d_i   ({yv_q & stepped_q, y_q}),\n    .q_o   ({y_valid_o, y_o})\n  );\n",
                   P, C * AW + 1);
     else

@@ -159,7 +159,7 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
 static int emit(gen_ctx *g, mxf_err *err)
 {
     const int temporal = fq(&g->cfg)->sched != MXF_FQ_MUL;
-    return gen_emit_delay(g, err) || gen_emit_delay_en(g, err) || emit_fq_dec(g, err) ||
+    return gen_emit_delay_en(g, err) || emit_fq_dec(g, err) ||
                    emit_fq_wlink(g, err) ||
                    (temporal ? emit_fq_pe(g, err) : emit_fq_mul_pe(g, err)) ||
                    emit_fq_array(g, err)
