@@ -1,4 +1,3 @@
-mxf_delay.sv
 mxf_delay_en.sv
 mxf_fq_dec.sv
 mxf_fq_wlink.sv
