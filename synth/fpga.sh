@@ -58,10 +58,11 @@ done < <("$sr" manifest "$cfg/manifest.json")
 # measured iCE40 runs of this array (docs/fpga.md), rows and cols from the manifest.
 field() { sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\"\{0,1\}\([0-9]*\)\"\{0,1\},\{0,1\}$/\1/p" "$cfg/manifest.json" | head -n1; }
 io=$(awk '/"width":/ { gsub(/[^0-9]/, "", $2); s += $2 } END { print s }' "$cfg/manifest.json")
-rows=$(field rows) cols=$(field cols) wbits=$(field wbits)
-[[ -n $rows && -n $cols && -n $wbits ]] || die "$cfg/manifest.json: derived rows/cols/wbits missing"
-per_pe=$((wbits > 4 ? 250 : 125))
-[[ $xilinx == 1 ]] && per_pe=12 # LUTs per PE beside its DSP48E1 (docs/fpga.md)
+# The per-PE figures are the block's own derived parameters (lc_per_pe, dsp_per_pe, lut_per_pe).
+rows=$(field rows) cols=$(field cols) per_pe=$(field lc_per_pe) dsp_pe=$(field dsp_per_pe)
+[[ -n $rows && -n $cols && -n $per_pe && -n $dsp_pe ]] ||
+    die "$cfg/manifest.json: derived rows/cols/lc_per_pe/dsp_per_pe missing (regenerate with make rtl)"
+[[ $xilinx == 1 ]] && per_pe=$(field lut_per_pe)
 lc=$((rows * cols * per_pe))
 ftop=${FPGA_TOP:-auto}
 case $ftop in
@@ -70,12 +71,14 @@ array | stream) ;;
 *) die "FPGA_TOP=$ftop: expected array, stream or auto" ;;
 esac
 if [[ $ftop == stream ]]; then
+    [[ -f $cfg/tb/tb_${top}_stream.sv ]] ||
+        die "$name does not fit $part: SB_IO: the top has $io I/O bits, the package has $pio user I/O pins, and this block has no streaming top (its latency depends on the data)"
     top=${top}_stream
     io=22 # clk, rst, 8 data + valid + ready each way
 fi
 [[ $io -le $pio ]] || die "$name does not fit $part: SB_IO: the top has $io I/O bits, the package has $pio user I/O pins (FPGA_TOP=stream needs 22)"
 if [[ $xilinx == 1 ]]; then
-    [[ $((rows * cols)) -le $pdsp ]] || die "$name does not fit $part: DSP48E1: $((rows * cols)) needed (one per PE), the part has $pdsp"
+    [[ $((rows * cols * dsp_pe)) -le $pdsp ]] || die "$name does not fit $part: DSP48E1: $((rows * cols * dsp_pe)) needed ($dsp_pe per PE), the part has $pdsp"
     [[ $lc -le $plc ]] || die "$name does not fit $part: LUT: about $lc needed, the part has $plc"
 else
     [[ $lc -le $plc ]] || die "$name does not fit $part: ICESTORM_LC: about $lc logic cells needed ($((rows * cols)) PEs x ~$per_pe), the part has $plc"

@@ -21,6 +21,17 @@ fpga_a4() {
     grep -q '"DSP":[[:space:]]*16' "$d/report.json"
 }
 
+# The FineQ temporal array (elastic) on the HX8K: placed, routed, both netlists re-simulated
+# bit-exactly with its data-dependent cycle counts; no DSP on Xilinx (no multiplier).
+fpga_fineq() {
+    local out d=build/fineq-a4-elastic/fpga
+    rm -rf "$d"
+    out=$(make -s fpga ARCH=fineq ARRAY=4 SCHED=elastic) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "Fmax clk_i.*MHz" <<<"$out" && grep -q "gate_sim.generic=icarus: ok" <<<"$out" &&
+        grep -q "gate_sim.ice40=icarus: ok" <<<"$out" && grep -q '"DSP":[[:space:]]*0' "$d/report.json"
+}
+
 fpga_fault() {
     local out rc
     out=$(make -s fpga ARCH=ws ARRAY=4 WBITS=8 FAULT=mul-sign 2>&1)
@@ -50,6 +61,8 @@ fpga_merged() {
 run "fpga/in-synth-report-and-markdown" fpga_merged
 run "fpga/gate-level-catches-mul-sign" fpga_fault
 run "fpga/ws-a4-w4-up5k-streaming-top" fpga_up5k_stream
+run "fpga/fineq-a4-elastic-hx8k" fpga_fineq
+run "fpga/fineq-too-big-no-streaming-top" expect_error "this block has no streaming top" make -s fpga ARCH=fineq ARRAY=16
 # the configs exist first, so the refusal itself must leave build/ alone
 make -s rtl ARCH=ws ARRAY=8 >/dev/null && make -s rtl ARCH=ws ROWS=4 COLS=3 WBITS=4 >/dev/null &&
     make -s rtl ARCH=ws ARRAY=2 >/dev/null

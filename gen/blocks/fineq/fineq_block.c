@@ -134,6 +134,12 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"latency_steps", mxf_fq_latency_steps(c), "R + C - 1: activation row in -> row out"},
         {"step_cycles", c->sched == MXF_FQ_MUL ? 1 : c->sched == MXF_FQ_LOCK ? MXF_FQ_MAXMAG : 0,
          "cycles per step (0: data-dependent, elastic)"},
+        {"lc_per_pe", c->sched == MXF_FQ_MUL ? 90 : 80,
+         "iCE40 logic cells per PE, for make fpga's fit check (synth_ice40 of the PE alone plus "
+         "its share of the chain, README.md)"},
+        {"dsp_per_pe", c->sched == MXF_FQ_MUL ? 1 : 0,
+         "Xilinx DSP48E1 per PE (the temporal PE has no multiplier)"},
+        {"lut_per_pe", c->sched == MXF_FQ_MUL ? 12 : 60, "Xilinx LUTs per PE"},
         {"fault", (long)c->fault, "planted bug (0 = none)"},
     };
     int n = (int)(sizeof all / sizeof all[0]);

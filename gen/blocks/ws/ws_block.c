@@ -82,6 +82,10 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"acc_bits", mxf_ws_acc_bits(c), "AW = 8 + WB + clog2(R): exact column sum"},
         {"cnt_bits", mxf_ws_cnt_bits(c), "CW = max(1, clog2(R)): weight-row countdown tag"},
         {"latency", mxf_ws_latency(c), "R + C - 2: activation row in -> output row out"},
+        {"lc_per_pe", c->wbits > 4 ? 250 : 125,
+         "iCE40 logic cells per PE, for make fpga's fit check (measured, docs/fpga.md)"},
+        {"dsp_per_pe", 1, "Xilinx DSP48E1 per PE (the multiplier)"},
+        {"lut_per_pe", 12, "Xilinx LUTs per PE beside its DSP48E1"},
         {"fault", (long)c->fault, "planted bug (0 = none)"},
     };
     int n = (int)(sizeof all / sizeof all[0]);
