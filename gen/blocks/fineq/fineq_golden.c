@@ -2,7 +2,6 @@
  * fineq_golden.h and README.md in this folder. */
 #include "fineq_golden.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,114 +276,38 @@ void mxf_fq_gemm_naive(const mxf_fq_gemm *g, int64_t *Y)
         }
 }
 
-/* ---- the checker ---- */
+/* ---- the checker: the shared tiled-GEMM checker over this block's golden model ---- */
+static void plan_tile_golden(const void *g, int tile, int64_t *out)
+{
+    mxf_fq_tile_golden(g, tile, out);
+}
+static int64_t plan_output_cycle(const void *g, int tile, int m)
+{
+    return mxf_fq_output_cycle(g, tile, m);
+}
+static void plan_gemm_naive(const void *g, int64_t *Y)
+{
+    mxf_fq_gemm_naive(g, Y);
+}
+
 int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, mxf_err *err)
 {
-    memset(k, 0, sizeof *k);
-    k->g = g;
-    k->seed = seed;
-    k->expect = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->cfg.cols);
-    k->gemm = calloc((size_t)g->M * (size_t)g->N, sizeof(int64_t));
-    if (!k->expect || !k->gemm) {
-        mxf_fq_checker_free(k);
-        return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
-    }
-    mxf_fq_tile_golden(g, 0, k->expect);
-    return 0;
+    const mxf_tile_plan p = {g,    g->M,             g->N,              g->cfg.cols,    g->KT,
+                             g->T, plan_tile_golden, plan_output_cycle, plan_gemm_naive};
+    return mxf_tile_checker_init(k, &p, seed, err);
 }
 
-void mxf_fq_checker_free(mxf_fq_checker *k)
-{
-    free(k->expect);
-    free(k->gemm);
-    free(k->y);
-    k->expect = k->gemm = NULL;
-    k->y = NULL;
-}
-
-static int fail(mxf_fq_checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(mxf_fq_checker *k, const char *fmt, ...)
-{
-    if (!k->failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(k->first_failure, sizeof k->first_failure, fmt, ap);
-        va_end(ap);
-    }
-    k->failed = 1;
-    return -1;
-}
-
+void mxf_fq_checker_free(mxf_fq_checker *k) { mxf_tile_checker_free(k); }
 int mxf_fq_checker_push(mxf_fq_checker *k, int64_t cycle, const int64_t *y)
 {
-    const mxf_fq_gemm *g = k->g;
-    const int C = g->cfg.cols;
-    if (k->failed) return -1;
-    if (k->tile >= g->T)
-        return fail(k, "MISMATCH extra output at cycle=%lld after all %d tiles seed=%llu",
-                    (long long)cycle, g->T, (unsigned long long)k->seed);
-    const int t = k->tile, m = k->m, nt = t / g->KT, kt = t % g->KT;
-    const int64_t want = mxf_fq_output_cycle(g, t, m);
-    for (int c = 0; c < C; c++) {
-        int64_t e = k->expect[(size_t)m * C + c];
-        if (y[c] != e)
-            return fail(k,
-                        "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=%d cycle=%lld expected=%lld "
-                        "got=%lld seed=%llu",
-                        t, kt, nt, m, c, (long long)cycle, (long long)e, (long long)y[c],
-                        (unsigned long long)k->seed);
-    }
-    if (cycle != want)
-        return fail(k,
-                    "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=0 cycle=%lld: output expected on "
-                    "cycle %lld, got on cycle %lld seed=%llu",
-                    t, kt, nt, m, (long long)cycle, (long long)want, (long long)cycle,
-                    (unsigned long long)k->seed);
-    for (int c = 0; c < C; c++) {
-        int n = nt * C + c;
-        if (n >= g->N) continue;
-        k->gemm[(size_t)m * g->N + n] += y[c];
-        if (k->wstep)
-            k->y[(size_t)m * g->N + n] +=
-                k->ascale[m] * (k->wstep[(size_t)kt * g->N + n] * (double)y[c]);
-    }
-    k->outputs++;
-    if (++k->m == g->M) {
-        k->m = 0;
-        if (++k->tile < g->T) mxf_fq_tile_golden(g, k->tile, k->expect);
-    }
-    return 0;
+    return mxf_tile_checker_push(k, cycle, y);
 }
-
 int mxf_fq_checker_finish(mxf_fq_checker *k, int64_t last_cycle)
 {
-    const mxf_fq_gemm *g = k->g;
-    if (k->failed) return -1;
-    if (k->tile < g->T)
-        return fail(k,
-                    "MISMATCH tile=%d row=%d: output expected on cycle %lld never appeared "
-                    "(simulated through cycle %lld) seed=%llu",
-                    k->tile, k->m, (long long)mxf_fq_output_cycle(g, k->tile, k->m),
-                    (long long)last_cycle, (unsigned long long)k->seed);
-    int64_t *Y = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->N);
-    if (!Y) return fail(k, "checker: out of memory");
-    mxf_fq_gemm_naive(g, Y);
-    for (size_t i = 0; i < (size_t)g->M * g->N; i++)
-        if (Y[i] != k->gemm[i]) {
-            fail(k, "MISMATCH gemm row=%zu col=%zu expected=%lld got=%lld seed=%llu", i / g->N,
-                 i % g->N, (long long)Y[i], (long long)k->gemm[i], (unsigned long long)k->seed);
-            break;
-        }
-    free(Y);
-    return k->failed ? -1 : 0;
+    return mxf_tile_checker_finish(k, last_cycle);
 }
-
 int mxf_fq_checker_set_scales(mxf_fq_checker *k, const double *wstep, const double *ascale,
                               mxf_err *err)
 {
-    const mxf_fq_gemm *g = k->g;
-    k->y = calloc((size_t)g->M * (size_t)g->N, sizeof(double));
-    if (!k->y) return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
-    k->wstep = wstep, k->ascale = ascale;
-    return 0;
+    return mxf_tile_checker_set_scales(k, wstep, ascale, err);
 }

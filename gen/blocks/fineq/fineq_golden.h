@@ -16,6 +16,7 @@
 
 #include "block.h"
 #include "err.h"
+#include "tilecheck.h"
 
 #define MXF_FQ_MIN_DIM 3
 #define MXF_FQ_MAX_DIM 128
@@ -108,25 +109,15 @@ void mxf_fq_tile_golden(const mxf_fq_gemm *g, int tile, int64_t *out);
 /* Naive GEMM from the cluster bytes (decoded with the format's codec, independent of tiling). */
 void mxf_fq_gemm_naive(const mxf_fq_gemm *g, int64_t *Y);
 
-typedef struct mxf_fq_checker {
-    const mxf_fq_gemm *g;
-    uint64_t seed;
-    int tile, m;
-    int64_t *expect; /* current tile's golden, M x C */
-    int64_t *gemm;   /* assembled from the observed tile outputs, M x N */
-    int64_t outputs;
-    /* optional post-processing: per (K tile, column) weight step and per-row activation scale */
-    const double *wstep; /* KT x N */
-    const double *ascale;
-    double *y; /* M x N (when wstep is set) */
-    int failed;
-    char first_failure[512];
-} mxf_fq_checker;
+/* The shared tiled-GEMM checker (gen/core/tilecheck.h). */
+typedef mxf_tile_checker mxf_fq_checker;
 
 int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, mxf_err *err);
 void mxf_fq_checker_free(mxf_fq_checker *k);
 int mxf_fq_checker_push(mxf_fq_checker *k, int64_t cycle, const int64_t *y);
 int mxf_fq_checker_finish(mxf_fq_checker *k, int64_t last_cycle);
+/* Post-processing: wstep[kt * N + n] (copied), the step of K tile kt's group in column n, and the
+ * per-row activation scales (kept by reference). */
 int mxf_fq_checker_set_scales(mxf_fq_checker *k, const double *wstep, const double *ascale,
                               mxf_err *err);
 

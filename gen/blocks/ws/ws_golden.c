@@ -228,108 +228,34 @@ void mxf_ws_gemm_naive(const mxf_ws_gemm *g, int64_t *Y)
         }
 }
 
+static void plan_tile_golden(const void *g, int tile, int64_t *out)
+{
+    mxf_ws_tile_golden(g, tile, out);
+}
+static int64_t plan_output_cycle(const void *g, int tile, int m)
+{
+    return mxf_ws_output_cycle(g, tile, m);
+}
+static void plan_gemm_naive(const void *g, int64_t *Y)
+{
+    mxf_ws_gemm_naive(g, Y);
+}
+
 int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, mxf_err *err)
 {
-    memset(k, 0, sizeof *k);
-    k->g = g;
-    k->seed = seed;
-    k->expect = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->cfg.cols);
-    k->gemm = calloc((size_t)g->M * (size_t)g->N, sizeof(int64_t));
-    if (!k->expect || !k->gemm) {
-        mxf_ws_checker_free(k);
-        return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
-    }
-    mxf_ws_tile_golden(g, 0, k->expect);
-    return 0;
+    const mxf_tile_plan p = {g,      g->M,       g->N,           g->cfg.cols,      g->KT,
+                             g->n_tiles, plan_tile_golden, plan_output_cycle, plan_gemm_naive};
+    return mxf_tile_checker_init(k, &p, seed, err);
 }
 
-void mxf_ws_checker_free(mxf_ws_checker *k)
-{
-    free(k->expect);
-    free(k->gemm);
-    free(k->y);
-    k->expect = k->gemm = NULL;
-    k->y = NULL;
-}
-
-static int fail(mxf_ws_checker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(mxf_ws_checker *k, const char *fmt, ...)
-{
-    if (!k->failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(k->first_failure, sizeof k->first_failure, fmt, ap);
-        va_end(ap);
-    }
-    k->failed = 1;
-    return -1;
-}
-
+void mxf_ws_checker_free(mxf_ws_checker *k) { mxf_tile_checker_free(k); }
 int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y)
 {
-    const mxf_ws_gemm *g = k->g;
-    const int C = g->cfg.cols;
-    if (k->failed) return -1;
-    if (k->tile >= g->n_tiles)
-        return fail(k, "MISMATCH extra output at cycle=%lld after all %d tiles seed=%llu",
-                    (long long)cycle, g->n_tiles, (unsigned long long)k->seed);
-    int t = k->tile, m = k->m;
-    int nt = t / g->KT, kt = t % g->KT;
-    int64_t want = mxf_ws_output_cycle(g, t, m);
-    for (int c = 0; c < C; c++) {
-        int64_t e = k->expect[(long)m * C + c];
-        if (y[c] != e)
-            return fail(k,
-                        "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=%d cycle=%lld expected=%lld "
-                        "got=%lld seed=%llu",
-                        t, kt, nt, m, c, (long long)cycle, (long long)e, (long long)y[c],
-                        (unsigned long long)k->seed);
-    }
-    if (cycle != want)
-        return fail(k,
-                    "MISMATCH tile=%d (kt=%d nt=%d) row=%d col=0 cycle=%lld: output expected on "
-                    "cycle %lld, got on cycle %lld seed=%llu",
-                    t, kt, nt, m, (long long)cycle, (long long)want, (long long)cycle,
-                    (unsigned long long)k->seed);
-    for (int c = 0; c < C; c++) {
-        int n = nt * C + c;
-        if (n >= g->N) continue;
-        k->gemm[(long)m * g->N + n] += y[c];
-        if (k->sc) {
-            int kb = kt * g->kh / k->sc->block;
-            k->y[(long)m * g->N + n] +=
-                k->sc->a[m] * (k->sc->w[(long)kb * g->N + n] * (double)y[c]);
-        }
-    }
-    k->outputs++;
-    if (++k->m == g->M) {
-        k->m = 0;
-        if (++k->tile < g->n_tiles) mxf_ws_tile_golden(g, k->tile, k->expect);
-    }
-    return 0;
+    return mxf_tile_checker_push(k, cycle, y);
 }
-
 int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle)
 {
-    const mxf_ws_gemm *g = k->g;
-    if (k->failed) return -1;
-    if (k->tile < g->n_tiles)
-        return fail(k,
-                    "MISMATCH tile=%d row=%d: output expected on cycle %lld never appeared "
-                    "(simulated through cycle %lld) seed=%llu",
-                    k->tile, k->m, (long long)mxf_ws_output_cycle(g, k->tile, k->m),
-                    (long long)last_cycle, (unsigned long long)k->seed);
-    int64_t *Y = malloc(sizeof(int64_t) * (size_t)g->M * (size_t)g->N);
-    if (!Y) return fail(k, "checker: out of memory");
-    mxf_ws_gemm_naive(g, Y);
-    for (long i = 0; i < (long)g->M * g->N; i++)
-        if (Y[i] != k->gemm[i]) {
-            fail(k, "MISMATCH gemm row=%ld col=%ld expected=%lld got=%lld seed=%llu", i / g->N,
-                 i % g->N, (long long)Y[i], (long long)k->gemm[i], (unsigned long long)k->seed);
-            break;
-        }
-    free(Y);
-    return k->failed ? -1 : 0;
+    return mxf_tile_checker_finish(k, last_cycle);
 }
 
 void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, int N, int8_t *A,
@@ -350,12 +276,16 @@ void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, in
 
 int mxf_ws_checker_set_scales(mxf_ws_checker *k, const mxf_ws_scales *sc, mxf_err *err)
 {
-    const mxf_ws_gemm *g = k->g;
+    const mxf_ws_gemm *g = k->p.g;
     if (sc->block < g->kh || sc->block % g->kh)
         return mxf_fail(err, "scale block %d is not a multiple of the K-tile height %d", sc->block,
                         g->kh);
-    k->y = calloc((size_t)g->M * (size_t)g->N, sizeof(double));
-    if (!k->y) return mxf_fail(err, "checker: out of memory for M=%d N=%d", g->M, g->N);
-    k->sc = sc;
-    return 0;
+    double *w = malloc(sizeof(double) * (size_t)g->KT * (size_t)g->N);
+    if (!w) return mxf_fail(err, "checker: out of memory for N=%d", g->N);
+    for (int kt = 0; kt < g->KT; kt++) /* each K tile's block */
+        for (int n = 0; n < g->N; n++)
+            w[(size_t)kt * g->N + n] = sc->w[(size_t)(kt * g->kh / sc->block) * g->N + n];
+    int rc = mxf_tile_checker_set_scales(k, w, sc->a, err);
+    free(w);
+    return rc;
 }

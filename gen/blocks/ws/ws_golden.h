@@ -12,6 +12,7 @@
 
 #include "block.h"
 #include "err.h"
+#include "tilecheck.h"
 
 #define MXF_WS_MIN_DIM 2
 #define MXF_WS_MAX_DIM 128
@@ -118,19 +119,9 @@ void mxf_ws_tile_golden(const mxf_ws_gemm *g, int tile, int64_t *out);
 /* Naive full GEMM (independent of tiling): Y[m*N+n]. */
 void mxf_ws_gemm_naive(const mxf_ws_gemm *g, int64_t *Y);
 
-/* Streaming checker of observed outputs against the golden model and schedule. */
-typedef struct mxf_ws_checker {
-    const mxf_ws_gemm *g;
-    uint64_t seed;
-    int tile, m;             /* next expected output */
-    int64_t *expect;         /* current tile's golden, M x C */
-    int64_t *gemm;           /* accumulated GEMM result from observed tiles, M x N */
-    int64_t outputs;         /* output rows seen */
-    const mxf_ws_scales *sc; /* optional post-processing */
-    double *y;               /* M x N scaled outputs from the observed tile outputs (sc set) */
-    int failed;
-    char first_failure[512];
-} mxf_ws_checker;
+/* Streaming checker of observed outputs against the golden model and schedule (the shared
+ * tiled-GEMM checker, gen/core/tilecheck.h). */
+typedef mxf_tile_checker mxf_ws_checker;
 
 int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, mxf_err *err);
 void mxf_ws_checker_free(mxf_ws_checker *k);
