@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 
 void mxf_acts_int8(const float *X, int M, int K, int64_t ld, int8_t *A, double *s)
 {
@@ -31,4 +32,38 @@ void mxf_window_pick(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, lon
 double mxf_qresult_sqnr_db(const mxf_qresult *r)
 {
     return r->noise > 0 ? 10 * log10(r->sig / r->noise) : INFINITY;
+}
+
+int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const double *Wd, int M,
+                      int K, int N, int KT, const float *X, int64_t ldx, const float *Wf,
+                      int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
+                      mxf_qresult *res)
+{
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            double ref = 0, mag = 0, fl = 0;
+            for (int k = 0; k < K; k++) {
+                double t = (as[m] * A[(size_t)m * K + k]) * Wd[(size_t)k * N + n];
+                ref += t;
+                mag += fabs(t);
+                if (Wf) fl += (double)X[m * ldx + k] * (double)Wf[(int64_t)n * ldw + k];
+            }
+            double yv = y[(size_t)m * N + n];
+            double bound = (K + KT + 4) * 0x1p-53 * mag;
+            if (fabs(yv - ref) > bound) {
+                snprintf(failure, cap,
+                         "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the "
+                         "decoded-weight reference is %.17g: |diff| %.3g exceeds the bound %.3g "
+                         "seed=%llu",
+                         label, m, n, yv, ref, fabs(yv - ref), bound, (unsigned long long)seed);
+                return 1;
+            }
+            if (mag > 0 && fabs(yv - ref) / mag > res->max_rel_bound)
+                res->max_rel_bound = fabs(yv - ref) / mag;
+            if (Wf) {
+                res->sig += fl * fl;
+                res->noise += (yv - fl) * (yv - fl);
+            }
+        }
+    return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef MXF_QRUN_H
 #define MXF_QRUN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rng.h"
@@ -22,5 +23,16 @@ typedef struct mxf_qresult {
     double max_rel_bound; /* largest |y - decoded reference| / sum |a w| seen */
 } mxf_qresult;
 double mxf_qresult_sqnr_db(const mxf_qresult *r); /* +inf when exact */
+
+/* Judges the dequantized outputs y (M x N, from a checker's post-processing stage) against a
+ * double reference over the decoded weights Wd (K x N: each code times its scale) and the
+ * activations as[m] * A[m][k]: |y - ref| <= (K + KT + 4) * 2^-53 * sum_k |a_k w_k| (K additions
+ * in the reference, KT scaled additions after the array). With Wf (N x K, row stride ldw) the
+ * error against the float layer X Wf^T (X: M x K, stride ldx) is added to res. Returns 0, or 1
+ * with a MISMATCH line (row, col, both values, the bound, seed) in failure. */
+int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const double *Wd, int M,
+                      int K, int N, int KT, const float *X, int64_t ldx, const float *Wf,
+                      int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
+                      mxf_qresult *res);
 
 #endif

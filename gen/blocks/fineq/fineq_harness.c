@@ -321,7 +321,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const 
     const int K = w->K, N = w->N, gh = gh_for_group(c, w->group);
     int8_t *A = malloc((size_t)M * K);
     double *as = malloc(sizeof(double) * (size_t)M);
-    double *tstep = NULL;
+    double *tstep = NULL, *Wd = NULL;
     int rc = -1;
     fq_job s;
     memset(&s, 0, sizeof s);
@@ -343,37 +343,23 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const 
     if (mxf_fq_checker_set_scales(&s.k, tstep, as, err)) goto out;
     rc = ctx->run(ctx, &j, label, err);
     if (rc || ctx->stim_only) goto out;
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double ref = 0, mag = 0, fl = 0;
-            for (int k = 0; k < K; k++) {
-                double wd = (double)s.g.q[(size_t)k * N + n] * w->step[(size_t)(k / w->group) * N + n];
-                double t = (as[m] * A[(size_t)m * K + k]) * wd;
-                ref += t;
-                mag += fabs(t);
-                if (Wf) fl += (double)X[m * ldx + k] * (double)Wf[(int64_t)n * ldw + k];
-            }
-            double y = s.k.y[(size_t)m * N + n];
-            double bound = (K + s.g.KT + 4) * 0x1p-53 * mag;
-            if (fabs(y - ref) > bound) {
-                snprintf(ctx->failure, sizeof ctx->failure,
-                         "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the "
-                         "decoded-weight reference is %.17g: |diff| %.3g exceeds the bound %.3g "
-                         "seed=%llu",
-                         label, m, n, y, ref, fabs(y - ref), bound, (unsigned long long)seed);
-                rc = 1;
-                goto out;
-            }
-            if (mag > 0 && fabs(y - ref) / mag > res->max_rel_bound)
-                res->max_rel_bound = fabs(y - ref) / mag;
-            if (Wf) {
-                res->sig += fl * fl;
-                res->noise += (y - fl) * (y - fl);
-            }
-        }
+    Wd = malloc(sizeof(double) * (size_t)K * N);
+    if (!Wd) {
+        rc = -1;
+        mxf_fail(err, "%s: out of memory", label);
+        goto out;
+    }
+    for (int k = 0; k < K; k++)
+        for (int n = 0; n < N; n++)
+            Wd[(size_t)k * N + n] =
+                (double)s.g.q[(size_t)k * N + n] * w->step[(size_t)(k / w->group) * N + n];
+    rc = mxf_dequant_judge(s.k.y, A, as, Wd, M, K, N, s.g.KT, X, ldx, Wf, ldw, label, seed,
+                           ctx->failure, sizeof ctx->failure, res);
+    if (rc) goto out;
     log_job(ctx, &s, label);
 out:
     job_close(&s);
+    free(Wd);
     free(tstep);
     free(A);
     free(as);

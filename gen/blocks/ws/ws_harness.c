@@ -259,7 +259,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
 {
     const int K = w->K, N = w->N;
     int8_t *A = malloc((size_t)M * K);
-    double *as = malloc(sizeof(double) * (size_t)M);
+    double *as = malloc(sizeof(double) * (size_t)M), *Wd = NULL;
     int rc = -1;
     ws_job s;
     memset(&s, 0, sizeof s);
@@ -275,37 +275,21 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
     if (mxf_ws_checker_set_scales(&s.k, &sc, err)) goto out;
     rc = ctx->run(ctx, &j, label, err);
     if (rc || ctx->stim_only) goto out;
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double ref = 0, mag = 0, fl = 0;
-            for (int k = 0; k < K; k++) {
-                double wd =
-                    (double)w->W[(size_t)k * N + n] * w->wscale[(size_t)(k / w->block) * N + n];
-                double t = (as[m] * A[(size_t)m * K + k]) * wd;
-                ref += t;
-                mag += fabs(t);
-                if (Wf) fl += (double)X[m * ldx + k] * (double)Wf[(int64_t)n * ldw + k];
-            }
-            double y = s.k.y[(size_t)m * N + n];
-            double bound = (K + s.g.KT + 4) * 0x1p-53 * mag;
-            if (fabs(y - ref) > bound) {
-                snprintf(
-                    ctx->failure, sizeof ctx->failure,
-                    "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the decoded-weight "
-                    "reference is %.17g: |diff| %.3g exceeds the bound %.3g seed=%llu",
-                    label, m, n, y, ref, fabs(y - ref), bound, (unsigned long long)seed);
-                rc = 1;
-                goto out;
-            }
-            if (mag > 0 && fabs(y - ref) / mag > res->max_rel_bound)
-                res->max_rel_bound = fabs(y - ref) / mag;
-            if (Wf) {
-                res->sig += fl * fl;
-                res->noise += (y - fl) * (y - fl);
-            }
-        }
+    Wd = malloc(sizeof(double) * (size_t)K * N);
+    if (!Wd) {
+        rc = -1;
+        mxf_fail(err, "%s: out of memory", label);
+        goto out;
+    }
+    for (int k = 0; k < K; k++)
+        for (int n = 0; n < N; n++)
+            Wd[(size_t)k * N + n] =
+                (double)w->W[(size_t)k * N + n] * w->wscale[(size_t)(k / w->block) * N + n];
+    rc = mxf_dequant_judge(s.k.y, A, as, Wd, M, K, N, s.g.KT, X, ldx, Wf, ldw, label, seed,
+                           ctx->failure, sizeof ctx->failure, res);
 out:
     mxf_ws_checker_free(&s.k);
+    free(Wd);
     free(A);
     free(as);
     return rc;
