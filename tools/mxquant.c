@@ -25,7 +25,7 @@ typedef struct opts {
     const char *formats[MAXF];
     int nformats;
     const char *model, *in, *out, *json, *csv, *layers, *tensors, *ref;
-    const char *seed_s, *tokens_s, *calib, *calib_tokens_s;
+    const char *seed_s, *tokens_s, *calib, *calib_tokens_s, *eval;
     const char *pos[4];
     int npos;
 } opts;
@@ -58,7 +58,7 @@ static const struct option ALL_OPTS[] = {
     {"layers", required_argument, NULL, 'l'},       {"tensors", required_argument, NULL, 't'},
     {"ref", required_argument, NULL, 'r'},          {"seed", required_argument, NULL, 's'},
     {"tokens", required_argument, NULL, 'T'},       {"calib", required_argument, NULL, 'C'},
-    {"calib-tokens", required_argument, NULL, 'K'},
+    {"calib-tokens", required_argument, NULL, 'K'}, {"eval", required_argument, NULL, 'E'},
 };
 #define NALL ((int)(sizeof ALL_OPTS / sizeof ALL_OPTS[0]))
 
@@ -131,6 +131,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
             break;
         case 'K':
             o->calib_tokens_s = v;
+            break;
+        case 'E':
+            o->eval = v;
             break;
         default: {
             char m[300];
@@ -341,47 +344,58 @@ static float *wsrc_load(const char *cmd, wsrc *w, int i, int *rc)
     return W;
 }
 
-/* Calibration activations for weight i (formats with mxf_qformat_needs_calib): the --calib
- * tensor named after the layer's input (w->act[i]), else the file's only 2-D tensor; without
- * --calib, seeded synthetic activations: token sample 1 of the layer input, whose tokens are
- * independent of the evaluation sample 0 that `report` measures on. */
-static int calib_load(const char *cmd, const wsrc *w, int i, float **X, int64_t *T, int64_t *xc)
+/* Activations for weight i from a safetensors file (--calib or --eval; `what` says which): the
+ * tensor named after the layer's input (w->act[i]), else the file's only 2-D tensor; it must be
+ * tokens x in_features of the weight. */
+static int st_acts(const char *cmd, const wsrc *w, int i, const mxf_st *st, const char *path,
+                   const char *what, float **X, int64_t *T, int64_t *xc)
 {
     *X = NULL;
     *T = *xc = 0;
     mxf_err e;
     char m[1400];
-    if (w->cal_path) {
-        int k = mxf_st_find(&w->cal, w->act[i]);
-        if (k < 0) {
-            int n2 = 0;
-            for (int j = 0; j < w->cal.n; j++)
-                if (w->cal.t[j].ndim == 2) n2++, k = j;
-            if (n2 != 1) {
-                snprintf(m, sizeof m,
-                         "%s: no calibration tensor '%s' (and not exactly one 2-D "
-                         "tensor to use instead)",
-                         w->cal_path, w->act[i]);
-                return die(cmd, m);
-            }
-        }
-        const mxf_st_tensor *t = &w->cal.t[k];
-        if (t->ndim != 2) {
-            snprintf(m, sizeof m, "%s: calibration tensor '%s': %d-D, expected tokens x features",
-                     w->cal_path, t->name, t->ndim);
+    int k = mxf_st_find(st, w->act[i]);
+    if (k < 0) {
+        int n2 = 0;
+        for (int j = 0; j < st->n; j++)
+            if (st->t[j].ndim == 2) n2++, k = j;
+        if (n2 != 1) {
+            snprintf(m, sizeof m, "%s: no %s tensor '%s' (and not exactly one 2-D tensor to use instead)",
+                     path, what, w->act[i]);
             return die(cmd, m);
         }
-        *T = t->shape[0];
-        *xc = t->shape[1];
-        *X = malloc(sizeof(float) * (size_t)(*T * *xc) + 1);
-        if (!*X) return die(cmd, "out of memory");
-        if (mxf_st_read_f32(&w->cal, k, *X, &e)) {
-            free(*X);
-            *X = NULL;
-            return die(cmd, e.msg);
-        }
-        return 0;
     }
+    const mxf_st_tensor *t = &st->t[k];
+    if (t->ndim != 2) {
+        snprintf(m, sizeof m, "%s: %s tensor '%s': %d-D, expected tokens x features", path, what,
+                 t->name, t->ndim);
+        return die(cmd, m);
+    }
+    if (t->shape[1] != w->cols[i]) {
+        snprintf(m, sizeof m,
+                 "%s: %s tensor '%s': %lld features, the weight '%s' has %lld inputs", path, what,
+                 t->name, (long long)t->shape[1], w->name[i], (long long)w->cols[i]);
+        return die(cmd, m);
+    }
+    *T = t->shape[0];
+    *xc = t->shape[1];
+    *X = malloc(sizeof(float) * (size_t)(*T * *xc) + 1);
+    if (!*X) return die(cmd, "out of memory");
+    if (mxf_st_read_f32(st, k, *X, &e)) {
+        free(*X);
+        *X = NULL;
+        return die(cmd, e.msg);
+    }
+    return 0;
+}
+
+/* Calibration activations for weight i (formats with mxf_qformat_needs_calib): from --calib
+ * (st_acts); without it, seeded synthetic activations: token sample 1 of the layer input, whose
+ * tokens are independent of the evaluation sample 0 that `report` measures on. */
+static int calib_load(const char *cmd, const wsrc *w, int i, float **X, int64_t *T, int64_t *xc)
+{
+    mxf_err e;
+    if (w->cal_path) return st_acts(cmd, w, i, &w->cal, w->cal_path, "calibration", X, T, xc);
     *T = w->cal_tokens;
     *xc = w->cols[i];
     *X = malloc(sizeof(float) * (size_t)(*T * *xc));
@@ -392,6 +406,21 @@ static int calib_load(const char *cmd, const wsrc *w, int i, float **X, int64_t 
         return die(cmd, e.msg);
     }
     return 0;
+}
+
+/* Real weights with a format that calibrates but no --calib: say that the calibration is
+ * synthetic (the quantizer would otherwise look as if it had used the model's activations). */
+static void note_synthetic_calib(const char *cmd, const opts *o, const mxf_qformat *F, int nf)
+{
+    if (!o->in || o->calib) return;
+    for (int f = 0; f < nf; f++)
+        if (mxf_qformat_needs_calib(&F[f])) {
+            fprintf(stderr,
+                    "mxquant %s: note: no --calib given: the Hessian mode calibrates on seeded "
+                    "synthetic activations, not on this model's\n",
+                    cmd);
+            return;
+        }
 }
 
 /* Quantizes weight i with calibration X (NULL when its format needs none); target (optional)
@@ -442,6 +471,7 @@ static int cmd_quantize(int argc, char **argv)
         wsrc_free(&w);
         return rc;
     }
+    note_synthetic_calib(C, &o, &f, 1);
     mxf_qtensor *q = calloc((size_t)w.n, sizeof *q);
     if (!q) {
         wsrc_free(&w);
@@ -713,13 +743,67 @@ static void put_num(cJSON *o, const char *k, double v)
         cJSON_AddNullToObject(o, k);
 }
 
+/* The activations `report` measures output SQNR on, for weight i (Xe: Te x cols), and the
+ * calibration the Hessian mode uses (Xc: Tc x cols, when a format needs it):
+ *  - --eval FILE: that file's tokens; calibration from --calib (all tokens) or synthetic;
+ *  - --calib FILE alone: its tokens are split, the first half calibrates and the second half
+ *    (held out) is measured on, so the Hessian mode is never judged on its own calibration set;
+ *  - neither: seeded synthetic activations (sample 0, `tokens` tokens) and synthetic calibration
+ *    (sample 1). */
+static int report_acts(const char *C, const wsrc *w, int i, const mxf_st *ev, const char *ev_path,
+                       long tokens, int need_cal, float **Xe, int64_t *Te, float **Xc, int64_t *Tc)
+{
+    int64_t xc;
+    mxf_err e;
+    *Xe = *Xc = NULL;
+    *Te = *Tc = 0;
+    if (ev_path) {
+        int rc = st_acts(C, w, i, ev, ev_path, "evaluation", Xe, Te, &xc);
+        if (!rc && need_cal) rc = calib_load(C, w, i, Xc, Tc, &xc);
+        return rc;
+    }
+    if (w->cal_path) {
+        float *X;
+        int64_t T;
+        int rc = st_acts(C, w, i, &w->cal, w->cal_path, "calibration", &X, &T, &xc);
+        if (rc) return rc;
+        if (T < 2) {
+            free(X);
+            char m[900];
+            snprintf(m, sizeof m,
+                     "%s: calibration tensor for '%s' has %lld token(s): at least 2 are needed to "
+                     "hold out half for evaluation (or give --eval FILE)",
+                     w->cal_path, w->name[i], (long long)T);
+            return die(C, m);
+        }
+        *Tc = T / 2;
+        *Te = T - *Tc;
+        *Xe = malloc(sizeof(float) * (size_t)(*Te * xc));
+        if (!*Xe) {
+            free(X);
+            return die(C, "out of memory");
+        }
+        memcpy(*Xe, X + *Tc * xc, sizeof(float) * (size_t)(*Te * xc));
+        if (need_cal)
+            *Xc = X;
+        else
+            free(X);
+        return 0;
+    }
+    *Te = tokens;
+    *Xe = malloc(sizeof(float) * (size_t)(tokens * w->cols[i]) + 1);
+    if (!*Xe) return die(C, "out of memory");
+    if (mxf_synth_acts(&w->sp, w->seed, w->act[i], tokens, w->cols[i], *Xe, &e)) return die(C, e.msg);
+    return need_cal ? calib_load(C, w, i, Xc, Tc, &xc) : 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     const char *C = "report";
     opts o;
-    int pr =
-        parse_opts(C, argc, argv,
-                   " format model in seed layers tensors tokens json csv calib calib-tokens ", &o);
+    int pr = parse_opts(
+        C, argc, argv, " format model in seed layers tensors tokens json csv calib calib-tokens eval ",
+        &o);
     if (pr) return pr < 0 ? 0 : pr;
     if (o.npos) return die(C, "unexpected argument");
     int nf = o.nformats ? o.nformats : 5;
@@ -729,37 +813,62 @@ static int cmd_report(int argc, char **argv)
     for (int i = 0; i < nf; i++)
         if (mxf_qformat_parse(fs[i], &F[i], &e)) return die(C, e.msg);
     long tokens = 128;
+    if (o.tokens_s && (o.eval || o.calib))
+        return die(C, "--tokens sets synthetic evaluation tokens; with --calib or --eval the "
+                      "file's tokens are used");
     if (o.tokens_s && mxf_parse_int(o.tokens_s, "--tokens", 1, 65536, &tokens, &e))
         return die(C, e.msg);
     if (check_out(C, o.json) || check_out(C, o.csv)) return EX_INPUT;
     if (o.json && o.csv && !strcmp(o.json, o.csv))
         return die(C, "--json and --csv name the same file");
+    int need_cal = 0;
+    for (int f = 0; f < nf; f++) need_cal |= mxf_qformat_needs_calib(&F[f]);
     wsrc w;
     int rc = wsrc_open(C, &o, &w);
+    mxf_st ev;
+    memset(&ev, 0, sizeof ev);
+    if (!rc && o.eval && mxf_st_open(o.eval, &ev, &e)) rc = die(C, e.msg);
     if (rc) {
         wsrc_free(&w);
         return rc;
     }
+    note_synthetic_calib(C, &o, F, nf);
+    char evsrc[700], calsrc[700];
+    if (o.eval)
+        snprintf(evsrc, sizeof evsrc, "%s (every token, --eval)", o.eval);
+    else if (o.calib)
+        snprintf(evsrc, sizeof evsrc, "%s, held-out second half of each tensor's tokens", o.calib);
+    else
+        snprintf(evsrc, sizeof evsrc, "synthetic, seed %llu, %ld tokens per layer",
+                 (unsigned long long)w.seed, tokens);
+    if (!need_cal)
+        snprintf(calsrc, sizeof calsrc, "none (no format calibrates)");
+    else if (o.calib)
+        snprintf(calsrc, sizeof calsrc, "%s, %s", o.calib,
+                 o.eval ? "every token" : "first half of each tensor's tokens");
+    else
+        snprintf(calsrc, sizeof calsrc, "synthetic, seed %llu, %ld tokens per layer",
+                 (unsigned long long)w.seed, w.cal_tokens);
     row *rows = calloc((size_t)(w.n * nf), sizeof *rows);
     if (!rows) {
         wsrc_free(&w);
+        mxf_st_close(&ev);
         return die(C, "out of memory");
     }
     int nr = 0;
+    long tok_eval = 0;
     for (int i = 0; i < w.n && !rc; i++) {
         float *W = wsrc_load(C, &w, i, &rc);
         if (!W) break;
-        float *X = tokens ? malloc(sizeof(float) * (size_t)(tokens * w.cols[i])) : NULL;
         float *D = malloc(sizeof(float) * (size_t)(w.rows[i] * w.cols[i]));
-        if ((tokens && !X) || !D)
+        float *X = NULL, *Xc = NULL;
+        int64_t Te = 0, Tc = 0;
+        const int64_t xcc = w.cols[i];
+        if (!D)
             rc = die(C, "out of memory");
-        else if (tokens && mxf_synth_acts(&w.sp, w.seed, w.act[i], tokens, w.cols[i], X, &e))
-            rc = die(C, e.msg);
-        /* calibration, loaded once for every format of this tensor that uses it */
-        float *Xc = NULL;
-        int64_t Tc = 0, xcc = 0;
-        for (int f = 0; f < nf && !rc && !Xc; f++)
-            if (mxf_qformat_needs_calib(&F[f])) rc = calib_load(C, &w, i, &Xc, &Tc, &xcc);
+        else
+            rc = report_acts(C, &w, i, &ev, o.eval, tokens, need_cal, &X, &Te, &Xc, &Tc);
+        tok_eval += (long)Te;
         for (int f = 0; f < nf && !rc; f++) {
             mxf_qtensor q;
             row *r = &rows[nr];
@@ -768,7 +877,7 @@ static int cmd_report(int argc, char **argv)
                 break;
             mxf_msq_stats ms;
             if (mxf_dequantize(&q, D, &e) ||
-                mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, tokens, &r->m, &e) ||
+                mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, Te, &r->m, &e) ||
                 (F[f].family == MXF_QF_MSQ &&
                  mxf_msq_meta_stats((int)q.rows, (int)q.cols, q.meta, q.meta_len, &ms, &e))) {
                 char m[900];
@@ -796,6 +905,7 @@ static int cmd_report(int argc, char **argv)
         free(D);
         free(W);
     }
+    mxf_st_close(&ev);
     if (rc) {
         free(rows);
         wsrc_free(&w);
@@ -824,7 +934,10 @@ static int cmd_report(int argc, char **argv)
                  (unsigned long long)w.seed);
     else
         snprintf(src, sizeof src, "%s", o.in);
-    printf("accuracy report: %s, %d tensors, %ld calibration tokens\n\n", src, w.n, tokens);
+    printf("accuracy report: %s, %d tensors\n"
+           "  output SQNR measured on: %s (%ld tokens in all)\n"
+           "  Hessian-mode calibration: %s\n\n",
+           src, w.n, evsrc, tok_eval, calsrc);
     /* "stored" counts every byte of both sections; "uB out" and "EBW" (the MicroScopiQ paper's
      * convention, Eq. 4) only exist for MicroScopiQ formats. */
     printf("%-46s %-12s %12s %9s %9s %8s %8s %7s %7s\n", "tensor", "format", "weight MSE", "W SQNR",
@@ -857,6 +970,9 @@ static int cmd_report(int argc, char **argv)
     if (o.json) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "source", src);
+        cJSON_AddStringToObject(root, "eval_activations", evsrc);
+        cJSON_AddNumberToObject(root, "eval_tokens", (double)tok_eval);
+        cJSON_AddStringToObject(root, "calib_activations", calsrc);
         if (w.model) {
             cJSON_AddStringToObject(root, "model", w.model->name);
             cJSON_AddNumberToObject(root, "seed", (double)w.seed);
@@ -963,11 +1079,13 @@ static const command CMDS[] = {
      "the reference and compare byte for byte. Exit 1 and MISMATCH naming the first violation "
      "(tensor, row, col, block, decoded, source, bound) or differing byte."},
     {"report", cmd_report,
-     "report [--format SPEC]... (--model NAME [--seed S] [--layers L] | --in FILE) [--tokens T] "
-     "[--json F] [--csv F]",
-     "Per tensor and format: weight MSE/SQNR, output SQNR of X W^T on seeded calibration "
-     "activations (T tokens, default 128), bits per weight; default formats mxfp4, mxint4, "
-     "mxint2/128, nxfp4, fineq."},
+     "report [--format SPEC]... (--model NAME [--seed S] [--layers L] | --in FILE) "
+     "[--tokens T | --calib F [--eval F] | --eval F] [--calib-tokens T] [--json F] [--csv F]",
+     "Per tensor and format: weight MSE/SQNR, output SQNR of X W^T, bits per weight; default "
+     "formats mxfp4, mxint4, mxint2/128, nxfp4, fineq. The activations X: --eval F (every "
+     "token); else with --calib F the held-out second half of each calibration tensor's tokens "
+     "(the first half calibrates the Hessian mode); else seeded synthetic ones (T tokens, "
+     "default 128). The report says which it used."},
     {"help", cmd_help, "help [COMMAND]", "Show this list, or one command's usage."},
 };
 #define NCMDS ((int)(sizeof CMDS / sizeof CMDS[0]))

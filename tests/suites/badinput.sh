@@ -108,6 +108,9 @@ printf '{"weight_map":{"w":"good.safetensors","v":"good.safetensors"}}' >$BD/mis
 printf '{"weight_map":{}}' >$BD/empty.index.json
 printf '{"weight_map":{"w":"nope.safetensors"}}' >$BD/noshard.index.json
 bi_st $BD/cal3d.safetensors '{"x":{"dtype":"F32","shape":[1,1,2],"data_offsets":[0,8]}}' "$F8"
+bi_st $BD/feat8.safetensors '{"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' "$F8"
+bi_st $BD/tok1.safetensors '{"w":{"dtype":"F32","shape":[1,64],"data_offsets":[0,256]}}' \
+    "$(for i in $(seq 64); do printf '\\x00\\x00\\x80\\x3f'; done)"
 printf 'garbage\tweights\n' >$BD/w.tsv
 echo '{ "name": "x", "top": "t" }' >$BD/manifest-nope.json
 echo '{ "name": "x", ' >$BD/manifest-trunc.json
@@ -203,6 +206,11 @@ bi_noout st-missing 2 "nope.safetensors: cannot open" $O $MXQ quantize --format 
 bi_noout calib-missing 2 "nope.safetensors: cannot open" $O $MXQ quantize --format microscopiq2 --model opt-125m --calib $BD/nope.safetensors --out $O
 bi_noout calib-overflow 2 "overflow.safetensors: tensor 'w': shape too large" $O $MXQ quantize --format microscopiq2 --in $BD/good.safetensors --calib $BD/overflow.safetensors --out $O
 bi_noout calib-not-2d 2 "no calibration tensor 'w'" $O $MXQ quantize --format microscopiq2:mode=gptq --in $BD/good.safetensors --calib $BD/cal3d.safetensors --out $O
+bi_noout calib-features 2 "calibration tensor 'w': 2 features, the weight 'w' has 64 inputs" $O $MXQ quantize --format microscopiq2:mode=gptq --in $BD/good.safetensors --calib $BD/feat8.safetensors --out $O
+bi_noout report-eval-features 2 "evaluation tensor 'w': 2 features, the weight 'w' has 64 inputs" $BD/r.json $MXQ report --in $BD/good.safetensors --format mxint4 --eval $BD/feat8.safetensors --json $BD/r.json
+bi_noout report-eval-missing 2 "nope.safetensors: cannot open" $BD/r.json $MXQ report --in $BD/good.safetensors --format mxint4 --eval $BD/nope.safetensors --json $BD/r.json
+bi_noout report-calib-one-token 2 "has 1 token(s): at least 2 are needed to hold out half" $BD/r.json $MXQ report --in $BD/good.safetensors --format mxint4 --calib $BD/tok1.safetensors --json $BD/r.json
+bi_noout report-tokens-with-calib 2 "--tokens sets synthetic evaluation tokens" $BD/r.json $MXQ report --in $BD/good.safetensors --format mxint4 --calib $BD/good.safetensors --tokens 8 --json $BD/r.json
 # ---- sharded index ----
 bi_noout index-invalid-json 2 "invalid JSON or no \"weight_map\" object" $O $MXQ quantize --format mxfp4 --in $BD/badjson.index.json --out $O
 bi_noout index-shard-path 2 "weight_map['w']: not a file name in the index's directory" $O $MXQ quantize --format mxfp4 --in $BD/slash.index.json --out $O

@@ -124,6 +124,59 @@ q_report() {
         grep -q '^mxint2/128 ' "$QD/r.txt"
 }
 
+# mkst FILE NAME:ROWSxCOLS[:SEED] ...: a safetensors file of F32 tensors with seeded values in
+# +-[0.5, 2) (awk writes the bytes), for the report tests.
+mkst() {
+    local f=$1 off=0 hdr='' spec name r c seed
+    shift
+    : >"$f.data"
+    for spec in "$@"; do
+        IFS=: read -r name dims seed <<<"$spec"
+        r=${dims%x*} c=${dims#*x}
+        LC_ALL=C awk -v n=$((r * c)) -v s="${seed:-1}" 'BEGIN { srand(s); for (i = 0; i < n; i++)
+            printf "%c%c%c%c", int(rand() * 256), int(rand() * 256), int(rand() * 128), (rand() < 0.5 ? 63 : 191) }' >>"$f.data"
+        hdr+="${hdr:+,}\"$name\":{\"dtype\":\"F32\",\"shape\":[$r,$c],\"data_offsets\":[$off,$((off + 4 * r * c))]}"
+        off=$((off + 4 * r * c))
+    done
+    hdr="{$hdr}"
+    local n=${#hdr}
+    {
+        printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))"
+        printf '%s' "$hdr"
+        cat "$f.data"
+    } >"$f"
+    rm -f "$f.data"
+}
+
+# The report measures output SQNR on the activations it says: synthetic without files; the
+# held-out second half of each --calib tensor (the first half calibrates); every token of --eval.
+# The token counts in the header and the JSON come from the files, and the Hessian mode on real
+# weights without --calib says it calibrates on synthetic activations.
+q_report_acts() {
+    local out err
+    mkst "$QD/rw.safetensors" "l1:64x96:1" "l2:32x64:2" &&
+        mkst "$QD/rc.safetensors" "l1:40x96:3" "l2:40x64:4" &&
+        mkst "$QD/re.safetensors" "l1:24x96:5" "l2:24x64:6" || return 1
+    out=$($MXQ report --in "$QD/rw.safetensors" --format mxint4 --format microscopiq2:mode=gptq 2>"$QD/re.err") &&
+        grep -q "output SQNR measured on: synthetic, seed 1, 128 tokens per layer (256 tokens in all)" <<<"$out" &&
+        grep -q "note: no --calib given: the Hessian mode calibrates on seeded synthetic activations" "$QD/re.err" || { echo "$out"; return 1; }
+    out=$($MXQ report --in "$QD/rw.safetensors" --calib "$QD/rc.safetensors" --format mxint4 \
+        --format microscopiq2:mode=gptq --json "$QD/rc.json" 2>"$QD/re.err") &&
+        grep -q "held-out second half of each tensor's tokens (40 tokens in all)" <<<"$out" &&
+        grep -q "Hessian-mode calibration: $QD/rc.safetensors, first half" <<<"$out" &&
+        grep -q '"eval_tokens":[[:space:]]*40' "$QD/rc.json" && ! grep -q note "$QD/re.err" || { echo "$out"; return 1; }
+    out=$($MXQ report --in "$QD/rw.safetensors" --calib "$QD/rc.safetensors" --eval "$QD/re.safetensors" \
+        --format microscopiq2:mode=gptq) &&
+        grep -q "measured on: $QD/re.safetensors (every token, --eval) (48 tokens in all)" <<<"$out" &&
+        grep -q "Hessian-mode calibration: $QD/rc.safetensors, every token" <<<"$out" || { echo "$out"; return 1; }
+    # the measured SQNR is the held-out one: it differs from the synthetic run's
+    local a b
+    a=$($MXQ report --in "$QD/rw.safetensors" --format mxint4 | awk '/^l1 /{print $5}')
+    b=$($MXQ report --in "$QD/rw.safetensors" --format mxint4 --calib "$QD/rc.safetensors" | awk '/^l1 /{print $5}')
+    echo "l1 mxint4 Y SQNR: synthetic $a, held-out $b"
+    [[ -n $a && -n $b && $a != "$b" ]]
+}
+
 # NxFP4 must beat MXFP4's weight MSE on synthetic opt-1.3b (every linear of layer 0).
 q_nxfp_beats_mxfp() {
     $MXQ report --model opt-1.3b --tokens 1 --format mxfp4 --format nxfp4 --csv "$QD/n.csv" \
@@ -152,6 +205,7 @@ for f in mxfp8_e4m3 mxfp8_e5m2 mxfp6_e2m3 mxfp6_e3m2 mxfp4 mxfp4:round=away mxin
 done
 run "quant/same-seed-same-bytes" q_same_seed_same_bytes
 run "quant/report" q_report
+run "quant/report-says-which-activations" q_report_acts
 run "quant/nxfp4-beats-mxfp4-opt-1.3b" q_nxfp_beats_mxfp
 run "quant/check-mismatch" expect_mismatch $MXQ check "$QD/rt-fineq.img" --model opt-125m --seed 4
 
