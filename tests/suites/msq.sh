@@ -118,7 +118,7 @@ run "msq/calib-file-quantize" msq_calib_ok
 
 echo "== MicroScopiQ bad input"
 O=$MD/out.img
-run "msq/calib-wrong-width" expect_error_noout "calibration width 768 != layer in_features 3072" "$O" \
+run "msq/calib-wrong-width" expect_error_noout "768 features, the weight 'model.decoder.layers.0.fc2.weight' has 3072 inputs" "$O" \
     $MXQ quantize --format microscopiq2:mode=gptq --model opt-125m \
     --calib "$MD/calib768.safetensors" --out "$O"
 run "msq/calib-missing" expect_error_noout "nope.safetensors" "$O" \
