@@ -18,8 +18,8 @@ void mxf_acts_int8(const float *X, int M, int K, int64_t ld, int8_t *A, double *
     }
 }
 
-void mxf_window_pick(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win,
-                     int64_t *k0, int *Ks, int64_t *n0, int *Ns)
+void mxf_window_pick(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win, int64_t *k0,
+                     int *Ks, int64_t *n0, int *Ns)
 {
     int64_t KT = (K + kstep - 1) / kstep, NT = (N + nstep - 1) / nstep;
     int64_t wk = win < KT ? win : KT, wn = win < NT ? win : NT;

@@ -14,8 +14,8 @@ void mxf_acts_int8(const float *X, int M, int K, int64_t ld, int8_t *A, double *
 
 /* The sampled window of one layer: `win` K tiles of kstep and N tiles of nstep at a random
  * offset (the whole dimension when it has fewer tiles). */
-void mxf_window_pick(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win,
-                     int64_t *k0, int *Ks, int64_t *n0, int *Ns);
+void mxf_window_pick(mxf_rng *r, int64_t K, int64_t N, int kstep, int nstep, long win, int64_t *k0,
+                     int *Ks, int64_t *n0, int *Ns);
 
 /* Output error against the float layer, summed over windows. */
 typedef struct mxf_qresult {

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mxf_tile_checker_init(mxf_tile_checker *k, const mxf_tile_plan *p, uint64_t seed,
-                          mxf_err *err)
+int mxf_tile_checker_init(mxf_tile_checker *k, const mxf_tile_plan *p, uint64_t seed, mxf_err *err)
 {
     memset(k, 0, sizeof *k);
     k->p = *p;

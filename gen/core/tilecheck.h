@@ -34,8 +34,7 @@ typedef struct mxf_tile_checker {
     char first_failure[512];
 } mxf_tile_checker;
 
-int mxf_tile_checker_init(mxf_tile_checker *k, const mxf_tile_plan *p, uint64_t seed,
-                          mxf_err *err);
+int mxf_tile_checker_init(mxf_tile_checker *k, const mxf_tile_plan *p, uint64_t seed, mxf_err *err);
 void mxf_tile_checker_free(mxf_tile_checker *k);
 /* One observed output row (the strobe was high on `cycle`): 0, or -1 on the first mismatch. */
 int mxf_tile_checker_push(mxf_tile_checker *k, int64_t cycle, const int64_t *y);

@@ -21,27 +21,28 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
                              : "FineQ multiplier-array baseline top: skewed activations, cluster "
                                "decoders, PE grid, de-skewed outputs.");
     gen_top_ports(&b, g);
-    vb_printf(&b,
-              "  localparam int Rows  = %d;  // R: reduction lanes\n"
-              "  localparam int Cols  = %d;  // C: output lanes\n"
-              "  localparam int ActW  = %d;  // activation bits\n"
-              "  localparam int CodeW = %d;  // decoded weight code bits\n"
-              "  localparam int AccW  = %d; // partial-sum bits\n"
-              "  localparam int TagW  = %d;  // cluster-row / chain countdown bits\n"
-              "  localparam int Groups = %d; // cluster groups: rows 3g .. 3g+2\n\n"
-              "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
-              "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above; weight-chain\n"
-              "  // link g*Cols + c (g = 0..Groups) enters group g's stage of column c.\n"
-              "  logic [Rows*(Cols+1)-1:0]          h_valid, h_bank;\n"
-              "  logic [Rows*(Cols+1)*ActW-1:0]     h_act;\n"
-              "  logic [(Rows+1)*Cols*AccW-1:0]     v_psum;\n"
-              "  logic [(Groups+1)*Cols-1:0]        l_valid, l_bank;\n"
-              "  logic [(Groups+1)*Cols*TagW-1:0]   l_cnt;\n"
-              "  logic [(Groups+1)*Cols*3*CodeW-1:0] l_w;\n"
-              "  logic [Groups*Cols-1:0]            g_we, g_bank;   // stage -> its PEs\n"
-              "  logic [Groups*Cols*3*CodeW-1:0]    g_code;\n"
-              "  logic                              step, stepped_q;\n\n",
-              R, C, MXF_FQ_ABITS, CODEW, AW, TW, G);
+    vb_printf(
+        &b,
+        "  localparam int Rows  = %d;  // R: reduction lanes\n"
+        "  localparam int Cols  = %d;  // C: output lanes\n"
+        "  localparam int ActW  = %d;  // activation bits\n"
+        "  localparam int CodeW = %d;  // decoded weight code bits\n"
+        "  localparam int AccW  = %d; // partial-sum bits\n"
+        "  localparam int TagW  = %d;  // cluster-row / chain countdown bits\n"
+        "  localparam int Groups = %d; // cluster groups: rows 3g .. 3g+2\n\n"
+        "  // Links between PEs: horizontal link r*(Cols+1) + c (c = 0..Cols) enters PE (r, c);\n"
+        "  // vertical link r*Cols + c (r = 0..Rows) enters PE (r, c) from above; weight-chain\n"
+        "  // link g*Cols + c (g = 0..Groups) enters group g's stage of column c.\n"
+        "  logic [Rows*(Cols+1)-1:0]          h_valid, h_bank;\n"
+        "  logic [Rows*(Cols+1)*ActW-1:0]     h_act;\n"
+        "  logic [(Rows+1)*Cols*AccW-1:0]     v_psum;\n"
+        "  logic [(Groups+1)*Cols-1:0]        l_valid, l_bank;\n"
+        "  logic [(Groups+1)*Cols*TagW-1:0]   l_cnt;\n"
+        "  logic [(Groups+1)*Cols*3*CodeW-1:0] l_w;\n"
+        "  logic [Groups*Cols-1:0]            g_we, g_bank;   // stage -> its PEs\n"
+        "  logic [Groups*Cols*3*CodeW-1:0]    g_code;\n"
+        "  logic                              step, stepped_q;\n\n",
+        R, C, MXF_FQ_ABITS, CODEW, AW, TW, G);
 
     /* The step controller. */
     if (temporal) vb_printf(&b, "  logic [Rows*Cols-1:0] busy;  // per PE: pulses left\n");
@@ -67,12 +68,11 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
                       : "  assign step = ~|busy;\n");
     else
         vb_printf(&b, "  // Multiplier PEs: a step every cycle.\n  assign step = 1'b1;\n");
-    vb_printf(&b,
-              "  assign act_ready_o = step;\n"
-              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
-              "    if (!rst_ni) stepped_q <= 1'b0;\n"
-              "    else         stepped_q <= step;\n"
-              "  end\n\n");
+    vb_printf(&b, "  assign act_ready_o = step;\n"
+                  "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+                  "    if (!rst_ni) stepped_q <= 1'b0;\n"
+                  "    else         stepped_q <= step;\n"
+                  "  end\n\n");
 
     /* Left edge: row r's activations are delayed r steps. */
     vb_printf(&b, "  // Activation skew: row r delayed by r steps.\n");
@@ -195,8 +195,8 @@ int emit_fq_array(gen_ctx *g, mxf_err *err)
                   MXF_FQ_ABITS);
         first = 0;
     }
-    vb_printf(&b, ", l_valid[%d +: %d], l_bank[%d +: %d], l_cnt[%d +: %d], l_w[%d +: %d]",
-              G * C, C, G * C, C, G * C * TW, C * TW, G * C * 3 * CODEW, C * 3 * CODEW);
+    vb_printf(&b, ", l_valid[%d +: %d], l_bank[%d +: %d], l_cnt[%d +: %d], l_w[%d +: %d]", G * C, C,
+              G * C, C, G * C * TW, C * TW, G * C * 3 * CODEW, C * 3 * CODEW);
     /* codes of the last group's missing rows (R not a multiple of 3) */
     for (int c = 0; c < C && R % 3; c++)
         vb_printf(&b, ", g_code[%d +: %d]", ((G - 1) * C + c) * 3 * CODEW + (R % 3) * CODEW,

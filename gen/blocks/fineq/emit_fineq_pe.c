@@ -145,39 +145,41 @@ int emit_fq_pe(gen_ctx *g, mxf_err *err)
                            ? "  // FAULT cnt-short: the counter starts one pulse short\n"
                              "  assign cnt_load = (mag > MagW'(1)) ? CntW'(mag - MagW'(2)) : '0;\n"
                            : "  assign cnt_load = CntW'(mag - MagW'(1));\n";
-    const char *neg = c->fault == MXF_FQ_FAULT_ADDSUB
-                          ? "  // FAULT addsub: negative codes add\n  assign neg = 1'b0 & (step_i ? "
-                            "w_sel[CodeW-1] : neg_q);\n"
-                          : "  assign neg     = step_i ? w_sel[CodeW-1] : neg_q;\n";
-    vb_printf(&b,
-              "  localparam int MagW = CodeW;      // |q| <= 4\n"
-              "  localparam int CntW = CodeW - 1;  // pulses left after the first: <= 3\n\n"
-              "  logic [MagW-1:0] mag;\n"
-              "  logic [CntW-1:0] cnt_q, cnt_load;\n"
-              "  logic            neg_q, neg, neg_g, fire, pulse, step_en;\n"
-              "  logic [ActW-1:0] a_sel, a_g;\n"
-              "  logic [AccW-1:0] base, term;\n"
-              "  logic [AccW:0]   sum1;\n\n"
-              "  assign step_en = step_i;\n"
-              "  assign mag     = w_sel[CodeW-1] ? MagW'(-w_sel) : w_sel;\n"
-              "  // a MAC starts on a step whose activation is valid, non-zero and meets q != 0\n"
-              "  assign fire    = a_valid_i && (mag != '0) && (a_i != '0);\n"
-              "%s"
-              "  assign pulse   = step_i ? fire : (cnt_q != '0);\n"
-              "%s"
-              "  assign a_sel   = step_i ? a_i : a_o;\n"
-              "  assign base    = step_i ? psum_i : psum_o;\n"
-              "  // One adder: base + a, base - a (= base + ~a + 1) or base + 0. The activation is\n"
-              "  // gated and inverted at 8 bits, then sign-extended; the +1 enters as the carry\n"
-              "  // out of a low guard bit, so no separate negation or second adder is needed.\n"
-              "  assign a_g     = pulse ? a_sel : '0;\n"
-              "  assign neg_g   = pulse & neg;\n"
-              "  assign term    = {{(AccW-ActW){a_g[ActW-1] ^ neg_g}}, a_g ^ {ActW{neg_g}}};\n"
-              "  assign sum1    = {base, 1'b1} + {term, neg_g};\n"
-              "  logic unused_guard;\n"
-              "  assign unused_guard = sum1[0];\n"
-              "  assign busy_o  = (cnt_q != '0);\n\n",
-              load, neg);
+    const char *neg =
+        c->fault == MXF_FQ_FAULT_ADDSUB
+            ? "  // FAULT addsub: negative codes add\n  assign neg = 1'b0 & (step_i ? "
+              "w_sel[CodeW-1] : neg_q);\n"
+            : "  assign neg     = step_i ? w_sel[CodeW-1] : neg_q;\n";
+    vb_printf(
+        &b,
+        "  localparam int MagW = CodeW;      // |q| <= 4\n"
+        "  localparam int CntW = CodeW - 1;  // pulses left after the first: <= 3\n\n"
+        "  logic [MagW-1:0] mag;\n"
+        "  logic [CntW-1:0] cnt_q, cnt_load;\n"
+        "  logic            neg_q, neg, neg_g, fire, pulse, step_en;\n"
+        "  logic [ActW-1:0] a_sel, a_g;\n"
+        "  logic [AccW-1:0] base, term;\n"
+        "  logic [AccW:0]   sum1;\n\n"
+        "  assign step_en = step_i;\n"
+        "  assign mag     = w_sel[CodeW-1] ? MagW'(-w_sel) : w_sel;\n"
+        "  // a MAC starts on a step whose activation is valid, non-zero and meets q != 0\n"
+        "  assign fire    = a_valid_i && (mag != '0) && (a_i != '0);\n"
+        "%s"
+        "  assign pulse   = step_i ? fire : (cnt_q != '0);\n"
+        "%s"
+        "  assign a_sel   = step_i ? a_i : a_o;\n"
+        "  assign base    = step_i ? psum_i : psum_o;\n"
+        "  // One adder: base + a, base - a (= base + ~a + 1) or base + 0. The activation is\n"
+        "  // gated and inverted at 8 bits, then sign-extended; the +1 enters as the carry\n"
+        "  // out of a low guard bit, so no separate negation or second adder is needed.\n"
+        "  assign a_g     = pulse ? a_sel : '0;\n"
+        "  assign neg_g   = pulse & neg;\n"
+        "  assign term    = {{(AccW-ActW){a_g[ActW-1] ^ neg_g}}, a_g ^ {ActW{neg_g}}};\n"
+        "  assign sum1    = {base, 1'b1} + {term, neg_g};\n"
+        "  logic unused_guard;\n"
+        "  assign unused_guard = sum1[0];\n"
+        "  assign busy_o  = (cnt_q != '0);\n\n",
+        load, neg);
     pe_ctrl(&b, c->fault == MXF_FQ_FAULT_NORESET, "      cnt_q     <= '0;\n",
             "      if (step_i)              cnt_q <= fire ? cnt_load : '0;\n"
             "      else if (cnt_q != '0)    cnt_q <= cnt_q - CntW'(1);\n");

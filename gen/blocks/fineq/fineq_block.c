@@ -40,8 +40,8 @@ static const mxf_block_opt opts_mul[N_OPTS - 1] = {
                    "plant a known bug the checkers must catch: dec-slot | mul-sign | late-valid"},
 };
 
-static const char *const faults_fq[] = {"none",   "dec-slot", "dec-sext",   "cnt-short", "addsub",
-                                        "busy",   "late-valid", "noreset", NULL};
+static const char *const faults_fq[] = {"none", "dec-slot",   "dec-sext", "cnt-short", "addsub",
+                                        "busy", "late-valid", "noreset",  NULL};
 static const char *const faults_mul[] = {"none", "dec-slot", "mul-sign", "late-valid", NULL};
 
 static int parse_fault(const char *s, const char *const *list, mxf_fq_fault *out, mxf_err *err)
@@ -83,11 +83,11 @@ static int configure_fq(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)
     else if (!strcmp(v[OPT_SCHED], "elastic"))
         c.sched = MXF_FQ_ELASTIC;
     else
-        return mxf_fail(err, "SCHED=%s: unknown schedule (expected lock or elastic)",
-                        v[OPT_SCHED]);
+        return mxf_fail(err, "SCHED=%s: unknown schedule (expected lock or elastic)", v[OPT_SCHED]);
     if (v[OPT_FAULT] && parse_fault(v[OPT_FAULT], faults_fq, &c.fault, err)) return -1;
     if (c.fault == MXF_FQ_FAULT_BUSY && c.sched != MXF_FQ_ELASTIC)
-        return mxf_fail(err, "FAULT=busy: only the elastic schedule has a busy tree (SCHED=elastic)");
+        return mxf_fail(err,
+                        "FAULT=busy: only the elastic schedule has a busy tree (SCHED=elastic)");
     if (mxf_fq_cfg_validate(&c, err)) return -1;
     memcpy(cfg->blob, &c, sizeof c);
     return 0;
@@ -130,9 +130,13 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"codew", MXF_FQ_CODEW, "decoded weight code width (signed, -4..3)"},
         {"prod_bits", mxf_fq_prod_bits(), "8 + 3: exact signed product"},
         {"acc_bits", mxf_fq_acc_bits(c), "AW = 11 + clog2(R): exact column sum"},
-        {"tag_bits", mxf_fq_tag_bits(c), "TW = max(1, clog2(G)): cluster-row input and chain countdown"},
+        {"tag_bits", mxf_fq_tag_bits(c),
+         "TW = max(1, clog2(G)): cluster-row input and chain countdown"},
         {"latency_steps", mxf_fq_latency_steps(c), "R + C - 1: activation row in -> row out"},
-        {"step_cycles", c->sched == MXF_FQ_MUL ? 1 : c->sched == MXF_FQ_LOCK ? MXF_FQ_MAXMAG : 0,
+        {"step_cycles",
+         c->sched == MXF_FQ_MUL    ? 1
+         : c->sched == MXF_FQ_LOCK ? MXF_FQ_MAXMAG
+                                   : 0,
          "cycles per step (0: data-dependent, elastic)"},
         {"lc_per_pe", c->sched == MXF_FQ_MUL ? 90 : 80,
          "iCE40 logic cells per PE, for make fpga's fit check (synth_ice40 of the PE alone plus "
@@ -165,10 +169,8 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
 static int emit(gen_ctx *g, mxf_err *err)
 {
     const int temporal = fq(&g->cfg)->sched != MXF_FQ_MUL;
-    return gen_emit_delay_en(g, err) || emit_fq_dec(g, err) ||
-                   emit_fq_wlink(g, err) ||
-                   (temporal ? emit_fq_pe(g, err) : emit_fq_mul_pe(g, err)) ||
-                   emit_fq_array(g, err)
+    return gen_emit_delay_en(g, err) || emit_fq_dec(g, err) || emit_fq_wlink(g, err) ||
+                   (temporal ? emit_fq_pe(g, err) : emit_fq_mul_pe(g, err)) || emit_fq_array(g, err)
                ? -1
                : 0;
 }

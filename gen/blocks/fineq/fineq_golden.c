@@ -8,8 +8,8 @@
 #include "fineq.h"
 
 static const char *const fault_names[MXF_FQ_FAULT_COUNT] = {
-    "none",     "dec-slot",  "dec-sext",   "cnt-short", "addsub",
-    "busy",     "mul-sign",  "late-valid", "noreset",
+    "none", "dec-slot", "dec-sext",   "cnt-short", "addsub",
+    "busy", "mul-sign", "late-valid", "noreset",
 };
 
 const char *mxf_fq_fault_name(mxf_fq_fault f)
@@ -47,17 +47,35 @@ void mxf_fq_cfg_name(const mxf_fq_cfg *c, char *buf, size_t cap)
         snprintf(buf, cap, "fineq-%s-%s%s", dims, mxf_fq_sched_name(c->sched), f);
 }
 
-int mxf_fq_groups(const mxf_fq_cfg *c) { return (c->rows + 2) / 3; }
-int mxf_fq_full_groups(const mxf_fq_cfg *c) { return c->rows / 3; }
-int mxf_fq_prod_bits(void) { return MXF_FQ_ABITS + MXF_FQ_CODEW; }
-int mxf_fq_acc_bits(const mxf_fq_cfg *c) { return mxf_fq_prod_bits() + mxf_clog2(c->rows); }
+int mxf_fq_groups(const mxf_fq_cfg *c)
+{
+    return (c->rows + 2) / 3;
+}
+int mxf_fq_full_groups(const mxf_fq_cfg *c)
+{
+    return c->rows / 3;
+}
+int mxf_fq_prod_bits(void)
+{
+    return MXF_FQ_ABITS + MXF_FQ_CODEW;
+}
+int mxf_fq_acc_bits(const mxf_fq_cfg *c)
+{
+    return mxf_fq_prod_bits() + mxf_clog2(c->rows);
+}
 int mxf_fq_tag_bits(const mxf_fq_cfg *c)
 {
     int b = mxf_clog2(mxf_fq_groups(c));
     return b < 1 ? 1 : b;
 }
-int mxf_fq_latency_steps(const mxf_fq_cfg *c) { return c->rows + c->cols - 1; }
-int mxf_fq_mag(int q) { return q < 0 ? -q : q; }
+int mxf_fq_latency_steps(const mxf_fq_cfg *c)
+{
+    return c->rows + c->cols - 1;
+}
+int mxf_fq_mag(int q)
+{
+    return q < 0 ? -q : q;
+}
 
 /* ---- the schedule ---- */
 typedef struct grow {
@@ -292,12 +310,22 @@ static void plan_gemm_naive(const void *g, int64_t *Y)
 
 int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, mxf_err *err)
 {
-    const mxf_tile_plan p = {g,    g->M,             g->N,              g->cfg.cols,    g->KT,
-                             g->T, plan_tile_golden, plan_output_cycle, plan_gemm_naive};
+    const mxf_tile_plan p = {g,
+                             g->M,
+                             g->N,
+                             g->cfg.cols,
+                             g->KT,
+                             g->T,
+                             plan_tile_golden,
+                             plan_output_cycle,
+                             plan_gemm_naive};
     return mxf_tile_checker_init(k, &p, seed, err);
 }
 
-void mxf_fq_checker_free(mxf_fq_checker *k) { mxf_tile_checker_free(k); }
+void mxf_fq_checker_free(mxf_fq_checker *k)
+{
+    mxf_tile_checker_free(k);
+}
 int mxf_fq_checker_push(mxf_fq_checker *k, int64_t cycle, const int64_t *y)
 {
     return mxf_tile_checker_push(k, cycle, y);

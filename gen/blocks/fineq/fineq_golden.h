@@ -56,13 +56,13 @@ int mxf_fq_cfg_validate(const mxf_fq_cfg *c, mxf_err *err);
 /* "fineq-a16-lock", "fineq-r12c8-elastic", "fineq-mul-a16", "...-fcnt-short". */
 void mxf_fq_cfg_name(const mxf_fq_cfg *c, char *buf, size_t cap);
 
-int mxf_fq_groups(const mxf_fq_cfg *c);    /* G = ceil(R/3): cluster rows per tile load */
+int mxf_fq_groups(const mxf_fq_cfg *c);      /* G = ceil(R/3): cluster rows per tile load */
 int mxf_fq_full_groups(const mxf_fq_cfg *c); /* floor(R/3): cluster rows with three PE rows */
-int mxf_fq_prod_bits(void);                /* 8 + 3: exact product a * q */
-int mxf_fq_acc_bits(const mxf_fq_cfg *c);  /* 11 + clog2(R): exact column sum */
-int mxf_fq_tag_bits(const mxf_fq_cfg *c);  /* max(1, clog2(G)): w_row_i and the chain countdown */
+int mxf_fq_prod_bits(void);                  /* 8 + 3: exact product a * q */
+int mxf_fq_acc_bits(const mxf_fq_cfg *c);    /* 11 + clog2(R): exact column sum */
+int mxf_fq_tag_bits(const mxf_fq_cfg *c);    /* max(1, clog2(G)): w_row_i and the chain countdown */
 int mxf_fq_latency_steps(const mxf_fq_cfg *c); /* L = R + C - 1 steps: act row in -> row out */
-int mxf_fq_mag(int q);                     /* |q|: pulses of one MAC */
+int mxf_fq_mag(int q);                         /* |q|: pulses of one MAC */
 
 /* A GEMM Y[M][N] = A[M][K] * Q[K][N] with Q given as FineQ cluster bytes along K:
  * Wc[kc * N + n] holds weights k = 3kc .. 3kc+2 of column n (K padded to 3 * KC with zeros).

@@ -138,9 +138,9 @@ typedef enum fill {
     FILL_COUNT
 } fill;
 
-static const char *const fill_names[FILL_COUNT] = {
-    "random operands",        "all-outlier clusters",  "all-zero clusters",
-    "extreme codes and acts", "a column of |q| = 4",   "all-zero activations"};
+static const char *const fill_names[FILL_COUNT] = {"random operands",     "all-outlier clusters",
+                                                   "all-zero clusters",   "extreme codes and acts",
+                                                   "a column of |q| = 4", "all-zero activations"};
 
 static uint8_t outlier_byte(mxf_rng *r, int a, int b)
 {
@@ -206,8 +206,8 @@ out:
 
 static int cmd_gemm(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
-    return verdict(run_gemm(ctx, fq(cfg), (int)o->m, (int)o->k, (int)o->n, o->seed, FILL_RANDOM, 1,
-                            err));
+    return verdict(
+        run_gemm(ctx, fq(cfg), (int)o->m, (int)o->k, (int)o->n, o->seed, FILL_RANDOM, 1, err));
 }
 
 /* Random shapes covering every schedule case: one tile, M below and above the reload distance,
@@ -232,8 +232,7 @@ static int cmd_random(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts
 
 /* The directed worst cases, each on a shape with several K and N tiles that fills every
  * column. */
-static int cmd_directed(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
-                        mxf_err *err)
+static int cmd_directed(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_fq_cfg *c = fq(cfg);
     const int M = c->rows + 2, K = 2 * 3 * mxf_fq_full_groups(c), N = 2 * c->cols;

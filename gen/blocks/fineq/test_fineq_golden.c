@@ -87,10 +87,10 @@ typedef struct wstage { /* a weight-chain stage's output registers (one per grou
 
 typedef struct rl_model {
     mxf_fq_cfg c;
-    pe *p;                   /* R x C */
-    wstage *ws;              /* G x C */
-    int (*askew)[3];         /* per row: a ring of r stages of {valid, bank, act} */
-    int64_t *yq;             /* per column: C - c de-skew stages */
+    pe *p;           /* R x C */
+    wstage *ws;      /* G x C */
+    int (*askew)[3]; /* per row: a ring of r stages of {valid, bank, act} */
+    int64_t *yq;     /* per column: C - c de-skew stages */
     int yv, stepped, slot;
     int aw;
 } rl_model;
@@ -196,7 +196,8 @@ static void rl_tick(rl_model *m, const mxf_fq_stim *s, int *y_valid, int64_t *y)
     int yv_in = m->p[(R - 1) * C + C - 1].av;
     if (step) {
         for (int r = 1; r < R; r++) {
-            for (int i = r - 1; i > 0; i--) memcpy(m->askew[r * R + i], m->askew[r * R + i - 1], sizeof m->askew[0]);
+            for (int i = r - 1; i > 0; i--)
+                memcpy(m->askew[r * R + i], m->askew[r * R + i - 1], sizeof m->askew[0]);
             m->askew[r * R][0] = s->act_valid, m->askew[r * R][1] = s->act_bank;
             m->askew[r * R][2] = s->act[r];
         }
@@ -258,12 +259,14 @@ static void register_model_agrees_with_golden_schedule(void **state)
                     int64_t y[MXF_FQ_MAX_DIM];
                     rl_tick(&m, &s, &yv, y);
                     if (yv) {
-                        if (mxf_fq_checker_push(&k, cyc, y)) fprintf(stderr, "%s\n", k.first_failure);
+                        if (mxf_fq_checker_push(&k, cyc, y))
+                            fprintf(stderr, "%s\n", k.first_failure);
                         assert_false(k.failed);
                         last = cyc;
                     }
                 }
-                if (mxf_fq_checker_finish(&k, g.total + 11)) fprintf(stderr, "%s\n", k.first_failure);
+                if (mxf_fq_checker_finish(&k, g.total + 11))
+                    fprintf(stderr, "%s\n", k.first_failure);
                 assert_false(k.failed);
                 assert_int_equal(last, g.total - 1);
                 rl_free(&m);
