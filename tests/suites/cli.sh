@@ -7,6 +7,13 @@ run "cli/array-abc" expect_error "ARRAY=abc: not an integer" make -s rtl ARRAY=a
 run "cli/array-4096" expect_error "ARRAY=4096: out of range" make -s rtl ARRAY=4096
 run "cli/wbits-3" expect_error "WBITS=3: unsupported" make -s rtl WBITS=3
 run "cli/rows-1" expect_error "ROWS=1: out of range" make -s rtl ROWS=1
+# the FineQ blocks' own knobs
+run "cli/fineq-rows-2" expect_error "ROWS=2: out of range (expected 3..128)" make -s rtl ARCH=fineq ROWS=2
+run "cli/fineq-sched-bogus" expect_error "SCHED=bogus: unknown schedule" make -s rtl ARCH=fineq SCHED=bogus
+run "cli/fineq-busy-needs-elastic" expect_error "FAULT=busy: only the elastic schedule" make -s rtl ARCH=fineq FAULT=busy
+run "cli/fineq-fault-of-other-block" expect_error "FAULT=mul-sign: unknown fault for this block" make -s rtl ARCH=fineq FAULT=mul-sign
+run "cli/fineq-mul-no-sched" expect_error "SCHED=lock: not a knob of block fineq-mul" make -s rtl ARCH=fineq-mul SCHED=lock
+run "cli/ws-no-sched" expect_error "SCHED=lock: not a knob of block ws" make -s rtl ARCH=ws SCHED=lock
 run "cli/trace-bad" expect_error "TRACE=yes: expected 0, 1" make -s rtl TRACE=yes
 run "cli/xprop-bad" expect_error "XPROP=2: expected 0 or 1" make -s rtl XPROP=2
 run "cli/fault-unknown" expect_error "FAULT=nope: unknown fault" make -s rtl FAULT=nope
