@@ -12,6 +12,15 @@ failed=()
 passed=()
 
 # run NAME CMD... : one step, output kept in build/test-logs/NAME.log, shown on failure.
+# st_header JSON: a safetensors file's first bytes (the JSON length as u64 little endian, then
+# the JSON); the suites append the tensor data.
+st_header() {
+    local n=${#1}
+    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) \
+        $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))"
+    printf '%s' "$1"
+}
+
 run() {
     local name=$1
     shift

@@ -62,14 +62,8 @@ bi_noout() {
 }
 
 # ---- generated bad files ----
-bi_st() { # FILE JSON [DATA]: safetensors from a JSON header (length as u64 LE) and data bytes
-    local f=$1 js=$2 n=${#2}
-    {
-        printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) \
-            $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))"
-        printf '%s' "$js"
-        printf "${3:-}"
-    } >"$f"
+bi_st() { # FILE JSON [DATA]: safetensors from a JSON header and data bytes
+    { st_header "$2" && printf "${3:-}"; } >"$1"
 }
 bi_poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 F8='\x00\x00\x80\x3f\x00\x00\x00\x40'

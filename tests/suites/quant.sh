@@ -138,13 +138,7 @@ mkst() {
         hdr+="${hdr:+,}\"$name\":{\"dtype\":\"F32\",\"shape\":[$r,$c],\"data_offsets\":[$off,$((off + 4 * r * c))]}"
         off=$((off + 4 * r * c))
     done
-    hdr="{$hdr}"
-    local n=${#hdr}
-    {
-        printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))"
-        printf '%s' "$hdr"
-        cat "$f.data"
-    } >"$f"
+    { st_header "{$hdr}" && cat "$f.data"; } >"$f"
     rm -f "$f.data"
 }
 
