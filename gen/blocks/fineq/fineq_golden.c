@@ -321,21 +321,3 @@ int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, 
                              plan_gemm_naive};
     return mxf_tile_checker_init(k, &p, seed, err);
 }
-
-void mxf_fq_checker_free(mxf_fq_checker *k)
-{
-    mxf_tile_checker_free(k);
-}
-int mxf_fq_checker_push(mxf_fq_checker *k, int64_t cycle, const int64_t *y)
-{
-    return mxf_tile_checker_push(k, cycle, y);
-}
-int mxf_fq_checker_finish(mxf_fq_checker *k, int64_t last_cycle)
-{
-    return mxf_tile_checker_finish(k, last_cycle);
-}
-int mxf_fq_checker_set_scales(mxf_fq_checker *k, const double *wstep, const double *ascale,
-                              mxf_err *err)
-{
-    return mxf_tile_checker_set_scales(k, wstep, ascale, err);
-}

@@ -112,13 +112,7 @@ void mxf_fq_gemm_naive(const mxf_fq_gemm *g, int64_t *Y);
 /* The shared tiled-GEMM checker (gen/core/tilecheck.h). */
 typedef mxf_tile_checker mxf_fq_checker;
 
+/* The checker over this GEMM; push, finish, set_scales and free are mxf_tile_checker_*. */
 int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, mxf_err *err);
-void mxf_fq_checker_free(mxf_fq_checker *k);
-int mxf_fq_checker_push(mxf_fq_checker *k, int64_t cycle, const int64_t *y);
-int mxf_fq_checker_finish(mxf_fq_checker *k, int64_t last_cycle);
-/* Post-processing: wstep[kt * N + n] (copied), the step of K tile kt's group in column n, and the
- * per-row activation scales (kept by reference). */
-int mxf_fq_checker_set_scales(mxf_fq_checker *k, const double *wstep, const double *ascale,
-                              mxf_err *err);
 
 #endif

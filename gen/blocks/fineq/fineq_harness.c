@@ -65,12 +65,12 @@ static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
     int64_t y[MXF_FQ_MAX_DIM];
     for (int col = 0; col < s->g.cfg.cols; col++)
         y[col] = mxf_pv_get(out, FQ_P_y_o, s->AW * col, s->AW, 1);
-    return mxf_fq_checker_push(&s->k, cycle, y);
+    return mxf_tile_checker_push(&s->k, cycle, y);
 }
 
 static int job_finish(mxf_job *j, int64_t last_cycle)
 {
-    return mxf_fq_checker_finish(&((fq_job *)j->state)->k, last_cycle);
+    return mxf_tile_checker_finish(&((fq_job *)j->state)->k, last_cycle);
 }
 
 static const char *job_failure(const mxf_job *j)
@@ -89,7 +89,7 @@ static const mxf_job_ops fq_job_ops = {job_cycles, job_stim,    job_push,
 
 static void job_close(fq_job *s)
 {
-    mxf_fq_checker_free(&s->k);
+    mxf_tile_checker_free(&s->k);
     mxf_fq_gemm_free(&s->g);
 }
 
@@ -339,7 +339,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const 
     for (int kt = 0; kt < s.g.KT; kt++)
         for (int n = 0; n < N; n++)
             tstep[(size_t)kt * N + n] = w->step[(size_t)(kt * 3 * gh / w->group) * N + n];
-    if (mxf_fq_checker_set_scales(&s.k, tstep, as, err)) goto out;
+    if (mxf_tile_checker_set_scales(&s.k, tstep, as, err)) goto out;
     rc = ctx->run(ctx, &j, label, err);
     if (rc || ctx->stim_only) goto out;
     Wd = malloc(sizeof(double) * (size_t)K * N);

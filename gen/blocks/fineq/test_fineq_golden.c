@@ -259,18 +259,18 @@ static void register_model_agrees_with_golden_schedule(void **state)
                     int64_t y[MXF_FQ_MAX_DIM];
                     rl_tick(&m, &s, &yv, y);
                     if (yv) {
-                        if (mxf_fq_checker_push(&k, cyc, y))
+                        if (mxf_tile_checker_push(&k, cyc, y))
                             fprintf(stderr, "%s\n", k.first_failure);
                         assert_false(k.failed);
                         last = cyc;
                     }
                 }
-                if (mxf_fq_checker_finish(&k, g.total + 11))
+                if (mxf_tile_checker_finish(&k, g.total + 11))
                     fprintf(stderr, "%s\n", k.first_failure);
                 assert_false(k.failed);
                 assert_int_equal(last, g.total - 1);
                 rl_free(&m);
-                mxf_fq_checker_free(&k);
+                mxf_tile_checker_free(&k);
                 mxf_fq_gemm_free(&g);
                 free(A);
                 free(Wc);
@@ -373,25 +373,25 @@ static void checker_reports_first_failure(void **state)
     assert_int_equal(mxf_fq_checker_init(&k, &g, 77, &err), 0);
     int64_t T[4 * 4];
     mxf_fq_tile_golden(&g, 0, T);
-    assert_int_equal(mxf_fq_checker_push(&k, mxf_fq_output_cycle(&g, 0, 0), T), 0);
+    assert_int_equal(mxf_tile_checker_push(&k, mxf_fq_output_cycle(&g, 0, 0), T), 0);
     int64_t bad[4];
     memcpy(bad, T + 4, sizeof bad);
     bad[2] += 1;
-    assert_int_equal(mxf_fq_checker_push(&k, mxf_fq_output_cycle(&g, 0, 1), bad), -1);
+    assert_int_equal(mxf_tile_checker_push(&k, mxf_fq_output_cycle(&g, 0, 1), bad), -1);
     assert_non_null(strstr(k.first_failure, "MISMATCH tile=0"));
     assert_non_null(strstr(k.first_failure, "row=1 col=2"));
     assert_non_null(strstr(k.first_failure, "seed=77"));
-    mxf_fq_checker_free(&k);
+    mxf_tile_checker_free(&k);
     /* right values on the wrong cycle */
     assert_int_equal(mxf_fq_checker_init(&k, &g, 78, &err), 0);
-    assert_int_equal(mxf_fq_checker_push(&k, mxf_fq_output_cycle(&g, 0, 0) + 1, T), -1);
+    assert_int_equal(mxf_tile_checker_push(&k, mxf_fq_output_cycle(&g, 0, 0) + 1, T), -1);
     assert_non_null(strstr(k.first_failure, "expected on cycle"));
-    mxf_fq_checker_free(&k);
+    mxf_tile_checker_free(&k);
     /* a missing output */
     assert_int_equal(mxf_fq_checker_init(&k, &g, 79, &err), 0);
-    assert_int_equal(mxf_fq_checker_finish(&k, 100), -1);
+    assert_int_equal(mxf_tile_checker_finish(&k, 100), -1);
     assert_non_null(strstr(k.first_failure, "never appeared"));
-    mxf_fq_checker_free(&k);
+    mxf_tile_checker_free(&k);
     mxf_fq_gemm_free(&g);
 }
 
