@@ -11,7 +11,7 @@
 #include "block.h"
 #include "err.h"
 
-#define MXF_PORT_MAX_WORDS 128 /* 4096-bit ports */
+#define MXF_PORT_MAX_WORDS 320 /* 10240-bit ports */
 #define MXF_SIM_SLACK 8        /* cycles simulated past the expected end: late outputs are caught */
 
 typedef struct mxf_portvals {

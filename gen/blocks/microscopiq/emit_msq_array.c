@@ -1,0 +1,264 @@
+/* mxf_msq_array: the MicroScopiQ array's top: activation skew (one register per row and step),
+ * the instruction buffer (per row and bank, one ReCoN word per uB slice), the PE grid, the ReCoN
+ * units (one per row, or U shared ones behind the arbiter and step controller) and the output
+ * row. The timing contract is in README.md in this folder. */
+#include "gen.h"
+#include "msq_golden.h"
+#include "msq_harness.h"
+
+int emit_msq_array(gen_ctx *g, mxf_err *err)
+{
+    vbuf b;
+    vb_init(&b);
+    const mxf_msq_cfg *c = (const mxf_msq_cfg *)(const void *)g->cfg.blob;
+    const int R = c->rows, C = c->cols, P = mxf_msq_ports(c), L = mxf_msq_lanes(c),
+              G = mxf_msq_slices(c), AW = mxf_msq_acc_bits(c), SHW = mxf_msq_shift_bits(c),
+              WW = mxf_msq_word_bits(c), U = mxf_msq_units(c), RK = mxf_msq_rank_bits(c);
+    const int shared = c->units != MXF_MSQ_UNITS_ROW;
+    const char *P_ = g->prefix;
+    gen_file_header(&b, g, "mxf_msq_array",
+                    shared ? "MicroScopiQ array top: activation skew, instruction buffer, "
+                             "multi-precision PE grid, shared ReCoN units behind a bottom-first "
+                             "arbiter and the step controller (stalls on contention)."
+                           : "MicroScopiQ array top: activation skew, instruction buffer, "
+                             "multi-precision PE grid, one ReCoN unit per PE row.");
+    gen_top_ports(&b, g);
+    vb_printf(&b,
+              "  localparam int Rows   = %d;  // R: reduction lanes\n"
+              "  localparam int Cols   = %d;  // C: PE columns\n"
+              "  localparam int Lanes  = %d;  // outputs per PE (MODE %s)\n"
+              "  localparam int Ports  = %d;  // P = Cols * Lanes outputs per row\n"
+              "  localparam int Slices = %d;  // uB slices: P / 8\n"
+              "  localparam int AccW   = %d;  // partial-sum bits\n"
+              "  localparam int ResW   = %d;  // product bits\n"
+              "  localparam int ShW    = %d;  // alignment-shift bits\n"
+              "  localparam int WordW  = %d;  // PE word bits\n"
+              "  localparam int BW     = AccW + ResW + 2;  // bundle bits\n"
+              "  localparam int CfgW   = 96 + ShW;  // instruction-buffer word\n"
+              "  localparam int ActW   = 8;\n",
+              R, C, L, L == 2 ? "2b" : "4b", P, G, AW, MXF_MSQ_RESW, SHW, WW);
+    if (shared) vb_printf(&b, "  localparam int RankW  = %d;  // clog2(Rows + 1)\n", RK);
+    vb_printf(&b, "\n");
+
+    /* Activation skew: row r sees the row sampled r + 1 step ends ago. */
+    vb_printf(&b,
+              "  logic              step_end;            // last cycle of the step: sample\n"
+              "  logic [Rows-1:0]   en;                  // row r updates this cycle\n"
+              "  logic [Rows-1:0]   r_valid, r_bank;     // what row r works on this step\n"
+              "  logic [Rows*ActW-1:0] r_act;\n"
+              "  assign act_ready_o = step_end;\n"
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_skew\n"
+              "    %smxf_delay_en #(.Width(ActW + 2), .Depth(r + 1), .CtrlWidth(1)) u_askew (\n"
+              "      .clk_i (clk_i),\n"
+              "      .rst_ni(rst_ni),\n"
+              "      .en_i  (step_end),\n"
+              "      .d_i   ({act_valid_i, act_bank_i, act_i[ActW*r +: ActW]}),\n"
+              "      .q_o   ({r_valid[r], r_bank[r], r_act[ActW*r +: ActW]})\n"
+              "    );\n"
+              "  end\n\n",
+              P_);
+
+    /* The instruction buffer. */
+    const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK;
+    vb_printf(&b,
+              "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
+              "reset)%s.\n"
+              "  logic [Rows*Slices*CfgW-1:0] ib0_q, ib1_q;\n"
+              "  always_ff @(posedge clk_i) begin\n"
+              "    for (int r = 0; r < Rows; r++)\n"
+              "      for (int s = 0; s < Slices; s++)\n"
+              "        if (c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s)) begin\n"
+              "          if (%sc_bank_i) ib1_q[(r*Slices + s)*CfgW +: CfgW] <= c_i;\n"
+              "          else ib0_q[(r*Slices + s)*CfgW +: CfgW] <= c_i;\n"
+              "        end\n"
+              "  end\n\n",
+              cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "",
+              mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_clog2(G) < 1 ? 1 : mxf_clog2(G),
+              cfgbank ? "!" : "");
+
+    /* The PE grid. */
+    vb_printf(&b,
+              "  // v_psum[(r*Ports + p)*AccW]: output p of row r-1 into row r (row 0: zero)\n"
+              "  logic [(Rows+1)*Ports*AccW-1:0] v_psum;\n"
+              "  logic [Rows*Ports*AccW-1:0]     pd;      // each row's result\n"
+              "  logic [Rows*Ports*BW-1:0]       bundle;  // each row's bundles\n"
+              "  logic [Rows*Ports-1:0]          half;\n"
+              "  logic [Rows*Ports*AccW-1:0]     iacc;\n"
+              "  assign v_psum[0 +: Ports*AccW] = '0;\n"
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_row\n"
+              "    for (genvar j = 0; j < Cols; j++) begin : gen_col\n"
+              "      logic [Lanes-1:0] sgn;\n"
+              "      logic [Lanes*ResW-1:0] res;\n"
+              "      %smxf_msq_pe u_pe (\n"
+              "        .clk_i   (clk_i),\n"
+              "        .en_i    (en[r]),\n"
+              "        .a_i     (r_act[ActW*r +: ActW]),\n"
+              "        .bank_i  (r_bank[r]),\n"
+              "        .psum_i  (v_psum[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
+              "        .w_we_i  (w_valid_i && w_row_i == %d'(r)),\n"
+              "        .w_bank_i(w_bank_i),\n"
+              "        .w_i     (w_i[WordW*j +: WordW]),\n"
+              "        .half_o  (half[r*Ports + j*Lanes +: Lanes]),\n"
+              "        .sgn_o   (sgn),\n"
+              "        .res_o   (res),\n"
+              "        .iacc_o  (iacc[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
+              "        .psum_d_i(pd[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
+              "        .psum_o  (v_psum[((r+1)*Ports + j*Lanes)*AccW +: Lanes*AccW])\n"
+              "      );\n"
+              "      for (genvar l = 0; l < Lanes; l++) begin : gen_lane\n"
+              "        assign bundle[(r*Ports + j*Lanes + l)*BW +: BW] =\n"
+              "            {1'b1, sgn[l], res[l*ResW +: ResW], iacc[(r*Ports + j*Lanes + l)*AccW +: AccW]};\n"
+              "      end\n"
+              "    end\n"
+              "  end\n\n",
+              P_, mxf_clog2(R) < 1 ? 1 : mxf_clog2(R));
+
+    /* Per row: which slices hold halves, the request, its configuration. */
+    vb_printf(&b,
+              "  logic [Rows*Slices-1:0]      sl_en;  // slice holds outlier halves\n"
+              "  logic [Rows-1:0]             req;    // row holds a token and halves\n"
+              "  logic [Rows*Slices*CfgW-1:0] r_cfg;  // the row's words, its token's bank\n"
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_req\n"
+              "    for (genvar s = 0; s < Slices; s++) begin : gen_sl\n"
+              "      assign sl_en[r*Slices + s] = |half[r*Ports + s*8 +: 8];\n"
+              "    end\n"
+              "    assign req[r] = r_valid[r] && (|sl_en[r*Slices +: Slices]);\n"
+              "    assign r_cfg[r*Slices*CfgW +: Slices*CfgW] =\n"
+              "        r_bank[r] ? ib1_q[r*Slices*CfgW +: Slices*CfgW] : ib0_q[r*Slices*CfgW +: "
+              "Slices*CfgW];\n"
+              "  end\n\n");
+
+    if (!shared) {
+        vb_printf(&b,
+                  "  // One ReCoN unit per row: every step is one cycle.\n"
+                  "  assign step_end = 1'b1;\n"
+                  "  assign en = '1;\n"
+                  "  for (genvar r = 0; r < Rows; r++) begin : gen_unit\n"
+                  "    logic [Ports*AccW-1:0] routed;\n"
+                  "    %smxf_msq_recon u_recon (\n"
+                  "      .cfg_i(r_cfg[r*Slices*CfgW +: Slices*CfgW]),\n"
+                  "      .en_i (sl_en[r*Slices +: Slices]),\n"
+                  "      .act_i(r_act[ActW*r +: ActW]),\n"
+                  "      .in_i (bundle[r*Ports*BW +: Ports*BW]),\n"
+                  "      .out_o(routed)\n"
+                  "    );\n"
+                  "    assign pd[r*Ports*AccW +: Ports*AccW] =\n"
+                  "        req[r] ? routed : iacc[r*Ports*AccW +: Ports*AccW];\n"
+                  "  end\n\n",
+                  P_);
+    } else {
+        const int arb = c->fault == MXF_MSQ_FAULT_ARB;
+        vb_printf(&b,
+                  "  // Shared ReCoN units. A step serves its m requesting rows bottom first, U "
+                  "per\n"
+                  "  // cycle: row r updates on in-step cycle min(floor(rank_r / U), L - 1), rank_r = the\n"
+                  "  // requesting rows below r, so every row reads the row above before it "
+                  "changes.\n"
+                  "  localparam int Units = %d;\n"
+                  "  localparam int BaseW = %d;          // holds (cycle + 1) * Units\n"
+                  "  logic [RankW-1:0] cyc_q, cyc_d;     // cycle within the step\n"
+                  "  logic [Rows*RankW-1:0] rank;        // rank[r]: requesting rows below r\n"
+                  "  logic [RankW-1:0] rank_acc;\n"
+                  "  logic [BaseW-1:0] base, m_req;      // first rank served this cycle; m\n"
+                  "  always_comb begin\n"
+                  "    rank_acc = '0;\n"
+                  "    for (int r = Rows - 1; r >= 0; r--) begin\n"
+                  "      rank[r*RankW +: RankW] = rank_acc;\n"
+                  "      rank_acc = rank_acc + RankW'(req[r]);\n"
+                  "    end\n"
+                  "  end\n"
+                  "  assign m_req = BaseW'(rank_acc);\n"
+                  "  assign base = BaseW'(cyc_q) * BaseW'(Units);\n"
+                  "  assign step_end = m_req <= base + BaseW'(Units);\n"
+                  "  for (genvar r = 0; r < Rows; r++) begin : gen_en\n"
+                  "    logic [BaseW-1:0] rk;\n"
+                  "    assign rk = BaseW'(rank[r*RankW +: RankW]);\n"
+                  "    // rows above the last requester update on the step's last cycle\n"
+                  "    assign en[r] = (rk >= base) && ((rk < base + BaseW'(Units%s)) || step_end);\n"
+                  "  end\n"
+                  "  assign cyc_d = step_end ? '0 : cyc_q + RankW'(1);\n"
+                  "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+                  "    if (!rst_ni) cyc_q <= '0;\n"
+                  "    else         cyc_q <= cyc_d;\n"
+                  "  end\n\n",
+                  U, RK + mxf_clog2(U + 1) + 1, arb ? " - 1" : "");
+        if (arb)
+            vb_printf(&b, "  // FAULT arb: each grant window is one row short\n");
+        vb_printf(&b,
+                  "  // Unit u takes the requesting row whose rank is base + u.\n"
+                  "  logic [Units*Rows-1:0] sel;\n"
+                  "  logic [Units*Ports*AccW-1:0] u_out;\n"
+                  "  for (genvar u = 0; u < Units; u++) begin : gen_unit\n"
+                  "    logic [Slices*CfgW-1:0] cfg;\n"
+                  "    logic [Slices-1:0]      sen;\n"
+                  "    logic [ActW-1:0]        act;\n"
+                  "    logic [Ports*BW-1:0]    in;\n"
+                  "    for (genvar r = 0; r < Rows; r++) begin : gen_sel\n"
+                  "      assign sel[u*Rows + r] = req[r] && en[r] &&\n"
+                  "          (BaseW'(rank[r*RankW +: RankW]) == base + BaseW'(u));\n"
+                  "    end\n"
+                  "    always_comb begin\n"
+                  "      cfg = '0;\n      sen = '0;\n      act = '0;\n      in = '0;\n"
+                  "      for (int r = 0; r < Rows; r++)\n"
+                  "        if (sel[u*Rows + r]) begin\n"
+                  "          cfg = cfg | r_cfg[r*Slices*CfgW +: Slices*CfgW];\n"
+                  "          sen = sen | sl_en[r*Slices +: Slices];\n"
+                  "          act = act | r_act[ActW*r +: ActW];\n"
+                  "          in  = in | bundle[r*Ports*BW +: Ports*BW];\n"
+                  "        end\n"
+                  "    end\n"
+                  "    %smxf_msq_recon u_recon (\n"
+                  "      .cfg_i(cfg),\n"
+                  "      .en_i (sen),\n"
+                  "      .act_i(act),\n"
+                  "      .in_i (in),\n"
+                  "      .out_o(u_out[u*Ports*AccW +: Ports*AccW])\n"
+                  "    );\n"
+                  "  end\n"
+                  "  for (genvar r = 0; r < Rows; r++) begin : gen_pd\n"
+                  "    logic [Ports*AccW-1:0] got;\n"
+                  "    always_comb begin\n"
+                  "      got = '0;\n"
+                  "      for (int u = 0; u < Units; u++)\n"
+                  "        if (sel[u*Rows + r]) got = got | u_out[u*Ports*AccW +: Ports*AccW];\n"
+                  "    end\n"
+                  "    assign pd[r*Ports*AccW +: Ports*AccW] = req[r] ? got : iacc[r*Ports*AccW +: "
+                  "Ports*AccW];\n"
+                  "  end\n\n",
+                  P_);
+    }
+
+    /* The output row. */
+    const int late = c->fault == MXF_MSQ_FAULT_LATE_VALID;
+    const int norst = c->fault == MXF_MSQ_FAULT_NORESET;
+    vb_printf(&b,
+              "  // Output: the bottom row's partial sums; valid on the cycle it updated.\n"
+              "  logic yv_q, upd_q;\n"
+              "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+              "    if (!rst_ni) upd_q <= 1'b0;\n"
+              "    else         upd_q <= en[Rows-1];\n"
+              "  end\n");
+    if (norst)
+        vb_printf(&b, "  // FAULT noreset: the output row's valid bit has no reset\n"
+                      "  always_ff @(posedge clk_i) begin\n"
+                      "    if (en[Rows-1]) yv_q <= r_valid[Rows-1];\n"
+                      "  end\n");
+    else
+        vb_printf(&b, "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+                      "    if (!rst_ni)          yv_q <= 1'b0;\n"
+                      "    else if (en[Rows-1])  yv_q <= r_valid[Rows-1];\n"
+                      "  end\n");
+    if (late)
+        vb_printf(&b,
+                  "  // FAULT late-valid: whole output row (values and valid) one cycle late\n"
+                  "  %smxf_delay_en #(.Width(Ports*AccW + 1), .Depth(1), .CtrlWidth(1)) u_ylate (\n"
+                  "    .clk_i (clk_i),\n    .rst_ni(rst_ni),\n    .en_i  (1'b1),\n"
+                  "    .d_i   ({yv_q & upd_q, v_psum[Rows*Ports*AccW +: Ports*AccW]}),\n"
+                  "    .q_o   ({y_valid_o, y_o})\n  );\n",
+                  P_);
+    else
+        vb_printf(&b, "  assign y_valid_o = yv_q & upd_q;\n"
+                      "  assign y_o       = v_psum[Rows*Ports*AccW +: Ports*AccW];\n");
+    vb_printf(&b, "endmodule\n");
+    return gen_save_rtl(g, "mxf_msq_array", &b, err);
+}

@@ -1,0 +1,148 @@
+/* The MicroScopiQ array's leaf modules: the multi-precision multiplier built from four 4b x 2b
+ * multipliers (MODE 2b: two lane products; MODE 4b: one product) and the PE (double-buffered
+ * words, the multiplier, the alignment shifter, the inlier adder, the bundle it hands to ReCoN and
+ * its partial-sum register). README.md in this folder has the datapath. */
+#include "gen.h"
+#include "msq_golden.h"
+#include "msq_harness.h"
+
+static const mxf_msq_cfg *msq(const gen_ctx *g)
+{
+    return (const mxf_msq_cfg *)(const void *)g->cfg.blob;
+}
+
+int emit_msq_mul(gen_ctx *g, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(g);
+    vbuf b;
+    vb_init(&b);
+    gen_file_header(&b, g, "mxf_msq_mul",
+                    "Multi-precision multiplier: an 8-bit signed activation split into two 4-bit "
+                    "halves times a 4-bit weight word split into two 2-bit halves, four 4b x 2b "
+                    "partial products; MODE 2b: two sign-magnitude 2-bit weights (two products), "
+                    "MODE 4b: one sign-magnitude 4-bit weight.");
+    vb_printf(&b,
+              "module %smxf_msq_mul #(\n"
+              "  parameter int ResW = %d  // product bits (signed)\n"
+              ") (\n"
+              "  input  logic [7:0]        a_i,     // activation (signed)\n"
+              "  input  logic [3:0]        w_i,     // weight word (sign-magnitude codes)\n"
+              "  input  logic              mode2_i, // 1: MODE 2b (lanes w_i[1:0], w_i[3:2])\n"
+              "  output logic [2*ResW-1:0] p_o      // lane products; MODE 4b: lane 0 only\n"
+              ");\n"
+              "  localparam int PhW = 7;  // signed high-nibble partial products\n"
+              "  localparam int PlW = 6;  // unsigned low-nibble partial products\n"
+              "  localparam int ActHalf = 4;  // activation half shift\n"
+              "  localparam int WHalf   = 2;  // weight half shift\n\n"
+              "  logic [1:0] w_h, w_l;  // weight halves fed to the multipliers\n"
+              "  assign w_h = {1'b0, w_i[2]};\n"
+              "  assign w_l = mode2_i ? {1'b0, w_i[0]} : w_i[1:0];\n\n"
+              "  // the four 4b x 2b multipliers\n"
+              "  logic signed [PhW-1:0] p_hh, p_hl;\n"
+              "  logic        [PlW-1:0] p_lh, p_ll;\n"
+              "  assign p_hh = PhW'($signed(a_i[7:4]) * $signed({1'b0, w_h}));\n"
+              "  assign p_hl = PhW'($signed(a_i[7:4]) * $signed({1'b0, w_l}));\n"
+              "  assign p_lh = PlW'(a_i[3:0] * w_h);\n"
+              "  assign p_ll = PlW'(a_i[3:0] * w_l);\n\n"
+              "  logic signed [ResW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
+              "  assign t_hh = {{(ResW-PhW){p_hh[PhW-1]}}, p_hh};\n"
+              "  assign t_hl = {{(ResW-PhW){p_hl[PhW-1]}}, p_hl};\n"
+              "  assign t_lh = {{(ResW-PlW){1'b0}}, p_lh};\n"
+              "  assign t_ll = {{(ResW-PlW){1'b0}}, p_ll};\n\n"
+              "  logic signed [ResW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
+              g->prefix, MXF_MSQ_RESW);
+    if (c->fault == MXF_MSQ_FAULT_MUL_4B)
+        vb_printf(&b, "  // FAULT mul-4b: the high-act x low-weight product shifted by 2, not 4\n"
+                      "  assign mag4 = (t_hh <<< (ActHalf + WHalf)) + (t_hl <<< WHalf) +\n"
+                      "                (t_lh <<< WHalf) + t_ll;\n");
+    else
+        vb_printf(&b, "  assign mag4 = (t_hh <<< (ActHalf + WHalf)) + (t_hl <<< ActHalf) +\n"
+                      "                (t_lh <<< WHalf) + t_ll;\n");
+    vb_printf(&b, "  assign mag_l0 = (t_hl <<< ActHalf) + t_ll;\n");
+    if (c->fault == MXF_MSQ_FAULT_MUL_2B)
+        vb_printf(&b, "  // FAULT mul-2b: lane 1 combines its high product with lane 0's low one\n"
+                      "  assign mag_l1 = (t_hh <<< ActHalf) + t_ll;\n");
+    else
+        vb_printf(&b, "  assign mag_l1 = (t_hh <<< ActHalf) + t_lh;\n");
+    vb_printf(&b, "  assign prod4   = w_i[3] ? -mag4 : mag4;\n"
+                  "  assign prod_l0 = w_i[1] ? -mag_l0 : mag_l0;\n"
+                  "  assign prod_l1 = w_i[3] ? -mag_l1 : mag_l1;\n"
+                  "  assign p_o = mode2_i ? {prod_l1, prod_l0} : {{ResW{1'b0}}, prod4};\n"
+                  "endmodule\n");
+    return gen_save_rtl(g, "mxf_msq_mul", &b, err);
+}
+
+int emit_msq_pe(gen_ctx *g, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(g);
+    vbuf b;
+    vb_init(&b);
+    const int lanes = mxf_msq_lanes(c);
+    gen_file_header(&b, g, "mxf_msq_pe",
+                    "MicroScopiQ PE: two weight-word banks, the multi-precision multiplier, per "
+                    "lane the alignment shift and the inlier adder or, for an outlier half, the "
+                    "bundle {sign, product, incoming partial sum} for ReCoN; the partial-sum "
+                    "register takes the row's result (ReCoN or bypass) when the row is enabled.");
+    vb_printf(&b,
+              "module %smxf_msq_pe #(\n"
+              "  parameter int Lanes = %d,  // outputs per PE: 2 in MODE 2b, 1 in MODE 4b\n"
+              "  parameter int AccW  = %d, // partial-sum bits\n"
+              "  parameter int ShW   = %d,  // alignment-shift bits\n"
+              "  parameter int ResW  = %d  // product bits\n"
+              ") (\n"
+              "  input  logic                  clk_i,\n"
+              "  input  logic                  en_i,      // the row updates this cycle\n"
+              "  input  logic [7:0]            a_i,       // the row's activation (broadcast)\n"
+              "  input  logic                  bank_i,    // its weight bank\n"
+              "  input  logic [Lanes*AccW-1:0] psum_i,    // from the PE above\n"
+              "  input  logic                  w_we_i,\n"
+              "  input  logic                  w_bank_i,\n"
+              "  input  logic [ShW+5:0]        w_i,       // {shift, half[1:0], code[3:0]}\n"
+              "  output logic [Lanes-1:0]      half_o,    // lane holds an outlier half\n"
+              "  output logic [Lanes-1:0]      sgn_o,     // bundle: the half's sign\n"
+              "  output logic [Lanes*ResW-1:0] res_o,     // bundle: raw product (halves), else 0\n"
+              "  output logic [Lanes*AccW-1:0] iacc_o,    // bundle: psum_i (halves), psum_i +\n"
+              "                                           // (product <<< shift) (inliers)\n"
+              "  input  logic [Lanes*AccW-1:0] psum_d_i,  // the row's result for this PE\n"
+              "  output logic [Lanes*AccW-1:0] psum_o\n"
+              ");\n"
+              "  localparam int CodeW = 4;\n"
+              "  localparam int Bb    = 4 / Lanes;  // code bits per lane\n"
+              "  localparam int WordW = ShW + 2 + CodeW;\n\n"
+              "  logic [WordW-1:0] w0_q, w1_q, w_sel;  // weight-word banks\n"
+              "  logic [Lanes*AccW-1:0] psum_q;\n"
+              "  logic [2*ResW-1:0] prod;\n"
+              "  logic [ShW-1:0]    sh;\n"
+              "  logic [1:0]        half;\n\n"
+              "  assign w_sel = bank_i ? w1_q : w0_q;\n"
+              "  assign sh    = w_sel[WordW-1 -: ShW];\n"
+              "  assign half  = w_sel[CodeW +: 2];\n\n"
+              "  %smxf_msq_mul #(.ResW(ResW)) u_mul (\n"
+              "    .a_i    (a_i),\n"
+              "    .w_i    (w_sel[CodeW-1:0]),\n"
+              "    .mode2_i(Lanes == 2),\n"
+              "    .p_o    (prod)\n"
+              "  );\n\n"
+              "  for (genvar l = 0; l < Lanes; l++) begin : gen_lane\n"
+              "    logic signed [AccW-1:0] aligned;\n"
+              "    assign aligned = {{(AccW-ResW){prod[l*ResW+ResW-1]}}, prod[l*ResW +: ResW]} <<< sh;\n"
+              "    assign half_o[l] = half[l];\n"
+              "    assign sgn_o[l]  = half[l] & w_sel[l*Bb+Bb-1];\n"
+              "    assign res_o[l*ResW +: ResW] = half[l] ? prod[l*ResW +: ResW] : '0;\n"
+              "    assign iacc_o[l*AccW +: AccW] = half[l] ? psum_i[l*AccW +: AccW]\n"
+              "                                            : psum_i[l*AccW +: AccW] + aligned;\n"
+              "  end\n",
+              g->prefix, lanes, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), MXF_MSQ_RESW,
+              g->prefix);
+    if (lanes == 1)
+        vb_printf(&b, "  logic unused_pe;\n  assign unused_pe = ^{half[1], prod[2*ResW-1:ResW]};\n");
+    vb_printf(&b, "\n  // the banks and the partial sum hold data only: no reset\n"
+                  "  always_ff @(posedge clk_i) begin\n"
+                  "    if (w_we_i && !w_bank_i) w0_q <= w_i;\n"
+                  "    if (w_we_i && w_bank_i)  w1_q <= w_i;\n"
+                  "    if (en_i) psum_q <= psum_d_i;\n"
+                  "  end\n"
+                  "  assign psum_o = psum_q;\n"
+                  "endmodule\n");
+    return gen_save_rtl(g, "mxf_msq_pe", &b, err);
+}

@@ -1,0 +1,619 @@
+/* MicroScopiQ array: derived widths, the tensor -> tile mapping, the schedule with ReCoN
+ * arbitration, the datapath golden model and the naive reference. See msq_golden.h and
+ * README.md in this folder. */
+#include "msq_golden.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon.h"
+
+static const char *const fault_names[MXF_MSQ_FAULT_COUNT] = {
+    "none",      "mul-2b",    "mul-4b", "sw-swap",  "sw-split",   "sw-sign",
+    "sw-shift",  "sw-mirror", "arb",    "cfg-bank", "late-valid", "noreset",
+};
+
+const char *mxf_msq_fault_name(mxf_msq_fault f)
+{
+    return f >= 0 && f < MXF_MSQ_FAULT_COUNT ? fault_names[f] : "?";
+}
+
+int mxf_msq_lanes(const mxf_msq_cfg *c)
+{
+    return c->bb == 2 ? 2 : 1;
+}
+int mxf_msq_ports(const mxf_msq_cfg *c)
+{
+    return c->cols * mxf_msq_lanes(c);
+}
+int mxf_msq_slices(const mxf_msq_cfg *c)
+{
+    return mxf_msq_ports(c) / MXF_MSQ_MUB;
+}
+int mxf_msq_shift_bits(const mxf_msq_cfg *c)
+{
+    int b = mxf_clog2(c->align + 1);
+    return b < 1 ? 1 : b;
+}
+int mxf_msq_acc_bits(const mxf_msq_cfg *c)
+{
+    return MXF_MSQ_MERGEW + c->align + mxf_clog2(c->rows);
+}
+int mxf_msq_word_bits(const mxf_msq_cfg *c)
+{
+    return mxf_msq_shift_bits(c) + 2 + MXF_MSQ_CODEW;
+}
+int mxf_msq_units(const mxf_msq_cfg *c)
+{
+    return c->units == MXF_MSQ_UNITS_ROW ? c->rows : c->units;
+}
+int mxf_msq_rank_bits(const mxf_msq_cfg *c)
+{
+    return mxf_clog2(c->rows + 1);
+}
+
+int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
+{
+    if (c->rows < MXF_MSQ_MIN_DIM || c->rows > MXF_MSQ_MAX_DIM)
+        return mxf_fail(err, "ROWS=%d: out of range (expected %d..%d)", c->rows, MXF_MSQ_MIN_DIM,
+                        MXF_MSQ_MAX_DIM);
+    if (c->cols < MXF_MSQ_MIN_DIM || c->cols > MXF_MSQ_MAX_DIM)
+        return mxf_fail(err, "COLS=%d: out of range (expected %d..%d)", c->cols, MXF_MSQ_MIN_DIM,
+                        MXF_MSQ_MAX_DIM);
+    if (c->bb != 2 && c->bb != 4) return mxf_fail(err, "BB=%d: expected 2 or 4", c->bb);
+    if (mxf_msq_ports(c) % MXF_MSQ_MUB)
+        return mxf_fail(err,
+                        "COLS=%d: BB=%d gives %d outputs per row, not a multiple of 8 (a "
+                        "micro-block of 8 outputs must lie in one PE row): use COLS a multiple "
+                        "of %d",
+                        c->cols, c->bb, mxf_msq_ports(c), MXF_MSQ_MUB / mxf_msq_lanes(c));
+    if (c->units != MXF_MSQ_UNITS_ROW && (c->units < 1 || c->units >= c->rows))
+        return mxf_fail(err, "RECON=%d: expected 1..%d shared units (ROWS=%d) or row", c->units,
+                        c->rows - 1, c->rows);
+    if (c->align < 0 || c->align > 15)
+        return mxf_fail(err, "ALIGN=%d: out of range (expected 0..15)", c->align);
+    if (c->fault == MXF_MSQ_FAULT_MUL_2B && c->bb != 2)
+        return mxf_fail(err, "FAULT=mul-2b: needs BB=2");
+    if (c->fault == MXF_MSQ_FAULT_MUL_4B && c->bb != 4)
+        return mxf_fail(err, "FAULT=mul-4b: needs BB=4");
+    if (c->fault == MXF_MSQ_FAULT_ARB && c->units == MXF_MSQ_UNITS_ROW)
+        return mxf_fail(err, "FAULT=arb: RECON=row has no arbiter (use RECON=1..%d)", c->rows - 1);
+    return 0;
+}
+
+void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap)
+{
+    char dims[32], u[16] = "", al[16] = "", f[40] = "";
+    if (c->rows == c->cols)
+        snprintf(dims, sizeof dims, "a%d", c->rows);
+    else
+        snprintf(dims, sizeof dims, "r%dc%d", c->rows, c->cols);
+    if (c->units != MXF_MSQ_UNITS_ROW) snprintf(u, sizeof u, "-u%d", c->units);
+    if (c->align != MXF_MSQ_ALIGN_DEFAULT) snprintf(al, sizeof al, "-al%d", c->align);
+    if (c->fault != MXF_MSQ_FAULT_NONE) snprintf(f, sizeof f, "-f%s", mxf_msq_fault_name(c->fault));
+    snprintf(buf, cap, "msq-%s-bb%d%s%s%s", dims, c->bb, u, al, f);
+}
+
+/* ---- the datapath ---- */
+int mxf_msq_product(int a, int code, int bb)
+{
+    const int sign = code >> (bb - 1) & 1, mag = code & ((1 << (bb - 1)) - 1);
+    return sign ? -(a * mag) : a * mag;
+}
+
+void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
+                        int64_t *out)
+{
+    const int M = bb == 2 ? 2 : 4, h = M / 2;
+    mxf_msq_bundle cur[8][2], nxt[8][2]; /* [switch][hi/lo output] */
+    const mxf_msq_bundle empty = {0, 0, 0, 0};
+    for (int s = 0; s < 4; s++) {
+        for (int x = 0; x < 8; x++) {
+            mxf_msq_bundle hi, lo;
+            if (s == 0) {
+                hi = in[x];
+                lo = empty;
+            } else {
+                const int d = 1 << (s - 1), base = x & ~d;
+                /* switch base takes the hi outputs of base and base+d; base+d their lo outputs */
+                const int lane = (x & d) ? 1 : 0;
+                hi = cur[base][lane];
+                lo = cur[base + d][lane];
+            }
+            mxf_msq_bundle oh = empty, ol = empty;
+            const int o = op[s][x];
+            switch (o) {
+            case MXF_RECON_PASS: oh = hi, ol = lo; break;
+            case MXF_RECON_SWAP: oh = lo, ol = hi; break;
+            case MXF_RECON_MERGE_HH:
+            case MXF_RECON_MERGE_HL:
+            case MXF_RECON_MERGE_LH:
+            case MXF_RECON_MERGE_LL: {
+                const mxf_msq_bundle U = o <= MXF_RECON_MERGE_HL ? hi : lo,
+                                     L = o <= MXF_RECON_MERGE_HL ? lo : hi;
+                const int64_t hid = (int64_t)(U.sgn ? -a : a) * (1 << M);
+                const int64_t t = hid + U.res * (1 << h) + L.res;
+                mxf_msq_bundle r = {1, 0, 0, U.iacc + t * ((int64_t)1 << osh)};
+                if (o == MXF_RECON_MERGE_HH || o == MXF_RECON_MERGE_LH)
+                    oh = r;
+                else
+                    ol = r;
+                break;
+            }
+            default: { /* SPLIT_RH / SPLIT_RL: the one valid input */
+                const mxf_msq_bundle b = hi.v ? hi : lo;
+                const mxf_msq_bundle res = {b.v, b.sgn, b.res, 0}, acc = {b.v, 0, 0, b.iacc};
+                if (o == MXF_RECON_SPLIT_RH)
+                    oh = res, ol = acc;
+                else
+                    oh = acc, ol = res;
+            }
+            }
+            nxt[x][0] = oh;
+            nxt[x][1] = ol;
+        }
+        memcpy(cur, nxt, sizeof cur);
+    }
+    for (int x = 0; x < 8; x++) out[x] = cur[x][0].iacc;
+}
+
+/* ---- the mapping ---- */
+static void free_tiles(mxf_msq_gemm *g)
+{
+    if (!g->tile) return;
+    for (int t = 0; t < g->T; t++) {
+        free(g->tile[t].pew);
+        free(g->tile[t].orow);
+        free(g->tile[t].cw);
+    }
+    free(g->tile);
+    g->tile = NULL;
+}
+
+void mxf_msq_gemm_free(mxf_msq_gemm *g)
+{
+    free_tiles(g);
+    free(g->code);
+    free(g->half);
+    free(g->iunit);
+    free(g->ub);
+    free(g->wd);
+    free(g->step_start);
+    free(g->step_end);
+    free(g->step_inj);
+    free(g->out_cycle);
+    free(g->load_cycle);
+    memset(g, 0, sizeof *g);
+}
+
+/* Reads one MaB's structure from its packed bytes (docs/microscopiq-format.md), after the
+ * format's decoder has validated them. */
+static void parse_mab(int bb, const uint8_t *w, const uint8_t *meta, int *I_sf, uint8_t *code,
+                      mxf_msq_ubw *ub)
+{
+    const int per = 8 / bb;
+    for (int e = 0; e < MXF_MSQ_MAB; e++)
+        code[e] = (uint8_t)(w[e / per] >> (bb * (e % per)) & ((1 << bb) - 1));
+    *I_sf = meta[0] - 127;
+    const unsigned bitmap = (unsigned)meta[1] | (unsigned)meta[2] << 8;
+    size_t o = 3;
+    for (int j = 0; j < MXF_MSQ_NMUB; j++) {
+        mxf_msq_ubw *u = &ub[j];
+        memset(u, 0, sizeof *u);
+        if (!(bitmap >> j & 1)) continue;
+        const int8_t sc = (int8_t)meta[o];
+        const int L1 = bb == 2 ? sc >> 1 : sc >> 3, uX = bb == 2 ? sc & 1 : sc & 7;
+        const uint32_t perm = (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 |
+                              (uint32_t)meta[o + 3] << 16;
+        o += 4;
+        for (int i = 0; i < MXF_MSQ_MAX_OUT; i++) {
+            int up = perm >> (6 * i + 3) & 7, lo = perm >> (6 * i) & 7;
+            if (up == lo) break;
+            u->upper[u->n] = up;
+            u->lower[u->n] = lo;
+            u->n++;
+        }
+        u->ounit = L1 + uX - *I_sf - (bb == 2 ? 2 : 4);
+    }
+}
+
+static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT,
+              nt = t / g->KT, NU = g->N / 8;
+    mxf_msq_tile *tl = &g->tile[t];
+    tl->pew = calloc((size_t)R * C, sizeof(uint16_t));
+    tl->orow = calloc((size_t)R, 1);
+    tl->cw = calloc((size_t)R * (P / 8) + 1, sizeof(mxf_msq_cfgw));
+    if (!tl->pew || !tl->orow || !tl->cw) return mxf_fail(err, "out of memory for the tiles");
+    /* The tile's unit: the finest of its non-zero inlier slots and its outlier uBs. */
+    int lo = INT32_MAX, hi = INT32_MIN;
+    for (int r = 0; r < R; r++) {
+        const int k = kt * R + r;
+        if (k >= g->K) break;
+        for (int p = 0; p < P; p++) {
+            const int n = nt * P + p;
+            if (n >= g->N) break;
+            const size_t i = (size_t)k * g->N + n;
+            if (!g->half[i] && (g->code[i] & ((1 << (c->bb - 1)) - 1))) {
+                if (g->iunit[i] < lo) lo = g->iunit[i];
+                if (g->iunit[i] > hi) hi = g->iunit[i];
+            }
+            if (p % 8 == 0 && g->ub[(size_t)k * NU + n / 8].n) {
+                const int ou = g->ub[(size_t)k * NU + n / 8].ounit;
+                if (ou < lo) lo = ou;
+                if (ou > hi) hi = ou;
+            }
+        }
+    }
+    if (lo == INT32_MAX) lo = hi = 0;
+    if (hi - lo > c->align)
+        return mxf_fail(err,
+                        "K tile %d, N tile %d: its inlier and outlier units span %d binades "
+                        "(2^%d .. 2^%d), more than the array aligns (ALIGN=%d)",
+                        kt, nt, hi - lo, lo, hi, c->align);
+    tl->uref = lo;
+    tl->max_shift = hi - lo;
+    for (int r = 0; r < R; r++) {
+        const int k = kt * R + r;
+        if (k >= g->K) break;
+        for (int j = 0; j < C; j++) {
+            int word = 0, sh = 0;
+            for (int l = 0; l < lanes; l++) {
+                const int n = nt * P + j * lanes + l;
+                if (n >= g->N) continue;
+                const size_t i = (size_t)k * g->N + n;
+                word |= g->code[i] << (c->bb * l);
+                word |= g->half[i] << (MXF_MSQ_CODEW + l);
+                if (g->half[i]) tl->orow[r] = 1;
+                sh = g->iunit[i] - lo; /* both lanes lie in one MaB */
+            }
+            if (sh < 0) sh = 0;
+            if (sh > c->align) sh = c->align; /* a slot of zeros only: any shift */
+            tl->pew[(size_t)r * C + j] = (uint16_t)(word | sh << (MXF_MSQ_CODEW + 2));
+        }
+        for (int s = 0; s < P / 8; s++) {
+            const int n = nt * P + 8 * s;
+            if (n >= g->N) break;
+            const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
+            if (!u->n) continue;
+            mxf_recon_cfg rc;
+            if (mxf_recon_route(8, u->n, u->upper, u->lower, &rc, err))
+                return mxf_fail_prefix(err, "k=%d outputs %d..%d: ", k, n, n + 7);
+            mxf_msq_cfgw *w = &tl->cw[tl->ncw++];
+            w->row = r;
+            w->g = s;
+            w->osh = u->ounit - lo;
+            mxf_recon_cfg_pack(&rc, w->word);
+        }
+    }
+    tl->load = tl->ncw > R ? tl->ncw : R;
+    return 0;
+}
+
+/* ---- the schedule ---- */
+static int plan(mxf_msq_gemm *g, mxf_err *err)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int R = c->rows, U = mxf_msq_units(c), T = g->T, M = g->M;
+    const int64_t ntok = (int64_t)T * M;
+    int64_t cap = ntok + 64;
+    g->load_cycle = malloc(sizeof(int64_t) * (size_t)T);
+    g->out_cycle = malloc(sizeof(int64_t) * (size_t)ntok);
+    int64_t *reload = malloc(sizeof(int64_t) * (size_t)T);  /* bank of tile t free from */
+    int64_t *last_step = malloc(sizeof(int64_t) * (size_t)T);
+    if (!g->load_cycle || !g->out_cycle || !reload || !last_step) {
+        free(reload);
+        free(last_step);
+        return mxf_fail(err, "out of memory for the schedule");
+    }
+    for (int t = 0; t < T; t++) reload[t] = last_step[t] = -1;
+    int64_t next_tok = 0, nl = 0, done_prev = -1, outs = 0, last_out = -1;
+    int64_t s = 0, cyc = 0;
+    g->stall_cycles = g->recon_requests = g->busy_steps = 0;
+    for (;; s++) {
+        if (s + 1 >= cap) {
+            cap *= 2;
+            int64_t *a = realloc(g->step_start, sizeof(int64_t) * (size_t)cap);
+            if (a) g->step_start = a;
+            int64_t *b = realloc(g->step_end, sizeof(int64_t) * (size_t)cap);
+            if (b) g->step_end = b;
+            int32_t *d = realloc(g->step_inj, sizeof(int32_t) * (size_t)cap);
+            if (d) g->step_inj = d;
+            if (!a || !b || !d) {
+                free(reload);
+                free(last_step);
+                return mxf_fail(err, "out of memory for the schedule");
+            }
+        }
+        /* requests: row r holds the token sampled at the end of step s - 1 - r */
+        int m = 0;
+        for (int r = 0; r < R; r++) {
+            const int64_t q = s - 1 - r;
+            if (q < 0) break;
+            const int32_t tok = g->step_inj[q];
+            if (tok >= 0 && g->tile[tok / M].orow[r]) m++;
+        }
+        const int L = c->units == MXF_MSQ_UNITS_ROW || m == 0 ? 1 : (m + U - 1) / U;
+        g->recon_requests += m;
+        g->stall_cycles += L - 1;
+        g->step_start[s] = cyc;
+        g->step_end[s] = cyc + L - 1;
+        /* the output of the token sampled at step s - R */
+        if (s >= R && g->step_inj[s - R] >= 0) {
+            const int32_t tok = g->step_inj[s - R];
+            g->out_cycle[tok] = cyc;
+            last_out = cyc;
+            outs++;
+            const int t = tok / M;
+            if (tok % M == M - 1) reload[t] = g->step_end[s];
+        }
+        /* loads: tiles 0 and 1 back to back, tile t >= 2 once tile t - 2's bank is free */
+        while (nl < T && (nl < 2 || reload[nl - 2] >= 0)) {
+            int64_t st = done_prev + 1;
+            if (nl >= 2 && reload[nl - 2] > st) st = reload[nl - 2];
+            g->load_cycle[nl] = st;
+            done_prev = st + g->tile[nl].load - 1;
+            nl++;
+        }
+        /* sample the next token at the step's last cycle if its tile is loaded */
+        int32_t inj = -1;
+        if (next_tok < ntok) {
+            const int t = (int)(next_tok / M);
+            if (t < nl && g->load_cycle[t] + g->tile[t].load - 1 <= g->step_end[s]) {
+                inj = (int32_t)next_tok++;
+                g->busy_steps++;
+                last_step[t] = s;
+            }
+        }
+        g->step_inj[s] = inj;
+        cyc += L;
+        if (outs == ntok) break;
+        if (s > 4 * (ntok + (int64_t)T * (R + 8) * 4 + R * 4) + 1000) {
+            free(reload);
+            free(last_step);
+            return mxf_fail(err, "schedule does not terminate (internal)");
+        }
+    }
+    g->n_steps = s + 1;
+    g->total = last_out + 1;
+    free(reload);
+    free(last_step);
+    return 0;
+}
+
+int64_t mxf_msq_output_cycle(const mxf_msq_gemm *g, int tile, int m)
+{
+    return g->out_cycle[(int64_t)tile * g->M + m];
+}
+
+int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor *q, int64_t n0,
+                      int Nw, int64_t k0, int K, int M, const int8_t *A, mxf_err *err)
+{
+    memset(g, 0, sizeof *g);
+    g->cfg = *cfg;
+    if (q->fmt.family != MXF_QF_MSQ) {
+        char name[64];
+        mxf_qformat_name(&q->fmt, name, sizeof name);
+        return mxf_fail(err, "format %s is not MicroScopiQ (the microscopiq array runs "
+                             "microscopiq2/microscopiq4 images)",
+                        name);
+    }
+    const int bb = q->fmt.msq.bb;
+    if (bb != cfg->bb)
+        return mxf_fail(err, "a microscopiq%d tensor on a BB=%d array (build it with BB=%d)", bb,
+                        cfg->bb, bb);
+    if (n0 % 8 || M < 1 || K < 1 || Nw < 1 || k0 < 0 || k0 + K > q->cols)
+        return mxf_fail(err, "window rows %lld+%d cols %lld+%d does not fit the tensor (%lldx%lld)",
+                        (long long)n0, Nw, (long long)k0, K, (long long)q->rows,
+                        (long long)q->cols);
+    const int64_t nmab = (q->rows + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB;
+    const int N = (Nw + 7) / 8 * 8;
+    if (n0 + N > nmab * MXF_MSQ_MAB) return mxf_fail(err, "window rows beyond the tensor");
+    g->M = M, g->K = K, g->N = N, g->A = A, g->P = mxf_msq_ports(cfg);
+    g->KT = (K + cfg->rows - 1) / cfg->rows;
+    g->NT = (N + g->P - 1) / g->P;
+    g->T = g->KT * g->NT;
+    const size_t KN = (size_t)K * N;
+    g->code = malloc(KN);
+    g->half = calloc(KN, 1);
+    g->iunit = malloc(sizeof(int16_t) * KN);
+    g->ub = calloc((size_t)K * (N / 8), sizeof(mxf_msq_ubw));
+    g->wd = malloc(sizeof(double) * KN);
+    g->tile = calloc((size_t)g->T, sizeof(mxf_msq_tile));
+    const size_t step = (size_t)(g->T * (int64_t)M + 64);
+    g->step_start = malloc(sizeof(int64_t) * step);
+    g->step_end = malloc(sizeof(int64_t) * step);
+    g->step_inj = malloc(sizeof(int32_t) * step);
+    if (!g->code || !g->half || !g->iunit || !g->ub || !g->wd || !g->tile || !g->step_start ||
+        !g->step_end || !g->step_inj) {
+        mxf_msq_gemm_free(g);
+        return mxf_fail(err, "out of memory for a %dx%d window", N, K);
+    }
+    /* Walk the metadata stream (k-major, MaB-minor), decoding the MaBs the window covers. */
+    const size_t wbytes = mxf_msq_weight_bytes(bb);
+    size_t off = 0;
+    float deq[MXF_MSQ_MAB];
+    uint8_t code[MXF_MSQ_MAB];
+    mxf_msq_ubw ub[MXF_MSQ_NMUB];
+    for (int64_t k = 0; k < k0 + K; k++)
+        for (int64_t mb = 0; mb < nmab; mb++) {
+            const int64_t idx = k * nmab + mb;
+            size_t used = 0;
+            if ((size_t)(idx + 1) * wbytes > q->codes_len)
+                return mxf_msq_gemm_free(g), mxf_fail(err, "weights section too short");
+            if (mxf_msq_unpack_mab(bb, q->codes + idx * wbytes, q->meta + off, q->meta_len - off,
+                                   &used, deq, err)) {
+                mxf_msq_gemm_free(g);
+                return mxf_fail_prefix(err, "k=%lld MaB %lld: ", (long long)k, (long long)mb);
+            }
+            const int64_t lo = mb * MXF_MSQ_MAB, hi = lo + MXF_MSQ_MAB;
+            if (k >= k0 && hi > n0 && lo < n0 + N) {
+                int I_sf;
+                parse_mab(bb, q->codes + idx * wbytes, q->meta + off, &I_sf, code, ub);
+                const int kk = (int)(k - k0);
+                for (int e = 0; e < MXF_MSQ_MAB; e++) {
+                    const int64_t n = lo + e - n0;
+                    if (n < 0 || n >= N) continue;
+                    const size_t i = (size_t)kk * N + (size_t)n;
+                    g->code[i] = code[e];
+                    g->iunit[i] = (int16_t)(I_sf - (bb - 2));
+                    g->wd[i] = deq[e];
+                }
+                for (int j = 0; j < MXF_MSQ_NMUB; j++) {
+                    const int64_t n = lo + 8 * j - n0;
+                    if (n < 0 || n >= N) continue;
+                    g->ub[(size_t)kk * (N / 8) + (size_t)n / 8] = ub[j];
+                    for (int i = 0; i < ub[j].n; i++) {
+                        g->half[(size_t)kk * N + (size_t)n + ub[j].upper[i]] = 1;
+                        g->half[(size_t)kk * N + (size_t)n + ub[j].lower[i]] = 1;
+                    }
+                }
+            }
+            off += used;
+        }
+    for (int t = 0; t < g->T; t++)
+        if (tile_build(g, t, err)) {
+            mxf_msq_gemm_free(g);
+            return -1;
+        }
+    if (plan(g, err)) {
+        mxf_msq_gemm_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- stimulus ---- */
+void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, mxf_msq_stim *s)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    memset(s, 0, sizeof *s);
+    while (cur->step < g->n_steps && g->step_end[cur->step] < cycle) cur->step++;
+    if (cur->step < g->n_steps && g->step_end[cur->step] == cycle && g->step_inj[cur->step] >= 0) {
+        const int32_t tok = g->step_inj[cur->step];
+        const int t = tok / g->M, m = tok % g->M, kt = t % g->KT;
+        s->act_valid = 1;
+        s->act_bank = t & 1;
+        for (int r = 0; r < c->rows; r++) {
+            const int k = kt * c->rows + r;
+            s->act[r] = k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+        }
+    }
+    while (cur->tile < g->T && g->load_cycle[cur->tile] + g->tile[cur->tile].load <= cycle)
+        cur->tile++;
+    if (cur->tile < g->T && g->load_cycle[cur->tile] <= cycle) {
+        const mxf_msq_tile *tl = &g->tile[cur->tile];
+        const int64_t i = cycle - g->load_cycle[cur->tile];
+        if (i < c->rows) {
+            s->w_valid = 1;
+            s->w_bank = cur->tile & 1;
+            s->w_row = (int)i;
+            s->w = tl->pew + (size_t)i * c->cols;
+        }
+        if (i < tl->ncw) {
+            s->c_valid = 1;
+            s->c_bank = cur->tile & 1;
+            s->c = &tl->cw[i];
+        }
+    }
+}
+
+/* ---- values ---- */
+void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT;
+    const mxf_msq_tile *tl = &g->tile[t];
+    const int SHW = mxf_msq_shift_bits(c);
+    int64_t psum[2 * MXF_MSQ_MAX_DIM];
+    mxf_msq_bundle b[2 * MXF_MSQ_MAX_DIM];
+    /* the tile's ReCoN configurations by (row, slice) */
+    int *cidx = malloc(sizeof(int) * (size_t)R * (P / 8));
+    if (!cidx) return; /* the caller's buffer keeps its contents: a mismatch, never a pass */
+    for (int i = 0; i < R * (P / 8); i++) cidx[i] = -1;
+    for (int i = 0; i < tl->ncw; i++) cidx[tl->cw[i].row * (P / 8) + tl->cw[i].g] = i;
+    for (int m = 0; m < g->M; m++) {
+        memset(psum, 0, sizeof psum);
+        for (int r = 0; r < R; r++) {
+            const int k = kt * R + r;
+            const int a = k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+            for (int j = 0; j < C; j++) {
+                const int w = tl->pew[(size_t)r * C + j];
+                const int sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
+                for (int l = 0; l < lanes; l++) {
+                    const int p = j * lanes + l;
+                    const int code = w >> (c->bb * l) & ((1 << c->bb) - 1);
+                    const int half = w >> (MXF_MSQ_CODEW + l) & 1;
+                    const int64_t prod = mxf_msq_product(a, code, c->bb);
+                    if (half)
+                        b[p] = (mxf_msq_bundle){1, code >> (c->bb - 1), prod, psum[p]};
+                    else
+                        b[p] = (mxf_msq_bundle){1, 0, 0, psum[p] + prod * ((int64_t)1 << sh)};
+                }
+            }
+            for (int p = 0; p < P; p++) psum[p] = b[p].iacc;
+            if (!tl->orow[r]) continue;
+            for (int s = 0; s < P / 8; s++) {
+                int any = 0;
+                for (int j = 0; j < 8 / lanes; j++)
+                    any |= tl->pew[(size_t)r * C + s * (8 / lanes) + j] >> MXF_MSQ_CODEW & 3;
+                if (!any) continue;
+                const int ci = cidx[r * (P / 8) + s];
+                uint8_t op[4][8] = {{0}};
+                int osh = 0;
+                if (ci >= 0) {
+                    mxf_recon_cfg rc;
+                    mxf_err e;
+                    if (mxf_recon_cfg_unpack(8, tl->cw[ci].word, &rc, &e) == 0)
+                        for (int st = 0; st < 4; st++) memcpy(op[st], rc.op[st], 8);
+                    osh = tl->cw[ci].osh;
+                }
+                mxf_msq_recon_eval(op, c->bb, a, osh, b + 8 * s, psum + 8 * s);
+            }
+        }
+        for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
+    }
+    free(cidx);
+}
+
+void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
+{
+    const int R = g->cfg.rows;
+    memset(Y, 0, sizeof(int64_t) * (size_t)g->M * g->N);
+    for (int m = 0; m < g->M; m++)
+        for (int n = 0; n < g->N; n++) {
+            int64_t y = 0;
+            for (int kt = 0; kt < g->KT; kt++) {
+                const int t = (n / g->P) * g->KT + kt;
+                double s = 0; /* exact: every term is an integer multiple of 2^uref */
+                for (int k = kt * R; k < g->K && k < (kt + 1) * R; k++)
+                    s += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * g->N + n];
+                y += (int64_t)ldexp(s, -g->tile[t].uref);
+            }
+            Y[(size_t)m * g->N + n] = y;
+        }
+}
+
+static void tile_golden_cb(const void *g, int tile, int64_t *out)
+{
+    mxf_msq_tile_golden(g, tile, out);
+}
+static int64_t output_cycle_cb(const void *g, int tile, int m)
+{
+    return mxf_msq_output_cycle(g, tile, m);
+}
+static void naive_cb(const void *g, int64_t *Y)
+{
+    mxf_msq_gemm_naive(g, Y);
+}
+
+int mxf_msq_checker_init(mxf_tile_checker *k, const mxf_msq_gemm *g, uint64_t seed, mxf_err *err)
+{
+    const mxf_tile_plan p = {g, g->M, g->N, g->P, g->KT, g->T, tile_golden_cb, output_cycle_cb,
+                             naive_cb};
+    return mxf_tile_checker_init(k, &p, seed, err);
+}

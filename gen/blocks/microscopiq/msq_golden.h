@@ -1,0 +1,156 @@
+/* MicroScopiQ array (block `microscopiq`): configuration, derived widths, the mapping of a packed
+ * MicroScopiQ tensor onto weight tiles (PE words and ReCoN configurations), the step-level
+ * schedule with ReCoN arbitration and stalls, per-cycle stimulus, golden outputs with their
+ * cycles, and the naive reference. The micro-architecture and its timing contract are in README.md
+ * in this folder; this file is the single source of the formulas the emitters use. */
+#ifndef MXF_MSQ_GOLDEN_H
+#define MXF_MSQ_GOLDEN_H
+
+#include <stdint.h>
+
+#include "block.h"
+#include "err.h"
+#include "microscopiq.h"
+#include "qformat.h"
+#include "tilecheck.h"
+
+#define MXF_MSQ_MIN_DIM 2
+#define MXF_MSQ_MAX_DIM 128
+#define MXF_MSQ_ABITS 8    /* activations: signed 8-bit */
+#define MXF_MSQ_CODEW 4    /* a PE's weight word: one 4-bit code or two 2-bit codes */
+#define MXF_MSQ_RESW 11    /* raw product: 8-bit act x 3-bit magnitude, signed */
+#define MXF_MSQ_MERGEW 13  /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
+#define MXF_MSQ_CFGW 96    /* one uB's 8-port ReCoN configuration: 4 stages x 8 switches x 3 */
+#define MXF_MSQ_ALIGN_DEFAULT 7
+#define MXF_MSQ_UNITS_ROW 0 /* RECON=row: one ReCoN per PE row */
+
+typedef enum mxf_msq_fault {
+    MXF_MSQ_FAULT_NONE = 0,
+    MXF_MSQ_FAULT_MUL_2B,     /* PE, 2b mode: lane 1 combines the wrong partial products */
+    MXF_MSQ_FAULT_MUL_4B,     /* PE, 4b mode: one partial product shifted by 2 instead of 4 */
+    MXF_MSQ_FAULT_SW_SWAP,    /* switch: SWAP passes straight */
+    MXF_MSQ_FAULT_SW_SPLIT,   /* switch: SPLIT_RH sends Res and iAcc to the same lanes as RL */
+    MXF_MSQ_FAULT_SW_SIGN,    /* switch: the merge's hidden-bit term ignores the outlier's sign */
+    MXF_MSQ_FAULT_SW_SHIFT,   /* switch: the merge ignores the outlier-unit shift */
+    MXF_MSQ_FAULT_SW_MIRROR,  /* switch: MERGE_LH takes the Upper half from the hi port */
+    MXF_MSQ_FAULT_ARB,        /* arbiter: a grant window one row short (rows never served) */
+    MXF_MSQ_FAULT_CFG_BANK,   /* configuration path: ReCoN words written to the other bank */
+    MXF_MSQ_FAULT_LATE_VALID, /* output row (values and valid) one cycle late */
+    MXF_MSQ_FAULT_NORESET,    /* the rows' partial-sum valid bits have no reset */
+    MXF_MSQ_FAULT_COUNT
+} mxf_msq_fault;
+
+typedef struct mxf_msq_cfg {
+    int rows, cols;
+    int bb;    /* 2: two 2-bit weights per PE (MODE 2b), 4: one 4-bit weight (MODE 4b) */
+    int units; /* ReCoN units shared by the rows; MXF_MSQ_UNITS_ROW: one per row */
+    int align; /* largest alignment shift (inlier and outlier units within one tile) */
+    mxf_msq_fault fault;
+} mxf_msq_cfg;
+
+const char *mxf_msq_fault_name(mxf_msq_fault f);
+int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err);
+/* "msq-a16-bb2", "msq-r8c12-bb2-u1", "msq-a16-bb4-al5-fsw-swap" */
+void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap);
+
+int mxf_msq_lanes(const mxf_msq_cfg *c);     /* output lanes per PE: 2 (bb = 2) or 1 */
+int mxf_msq_ports(const mxf_msq_cfg *c);     /* P = cols * lanes: outputs per tile */
+int mxf_msq_slices(const mxf_msq_cfg *c);    /* G = P / 8: uB slices of the ReCoN */
+int mxf_msq_shift_bits(const mxf_msq_cfg *c); /* SHW = clog2(align + 1) */
+int mxf_msq_acc_bits(const mxf_msq_cfg *c);  /* AW = 13 + align + clog2(R) */
+int mxf_msq_word_bits(const mxf_msq_cfg *c); /* WW = SHW + 2 + 4: PE word {sh, half[1:0], code} */
+int mxf_msq_units(const mxf_msq_cfg *c);     /* U: units (R for RECON=row) */
+int mxf_msq_rank_bits(const mxf_msq_cfg *c); /* clog2(R + 1) */
+
+/* One uB's outliers as the tile needs them: pairs (Upper slot, Lower slot) and the exponent. */
+typedef struct mxf_msq_ubw {
+    int n;
+    int upper[MXF_MSQ_MAX_OUT], lower[MXF_MSQ_MAX_OUT];
+    int ounit; /* O_sf - M: the unit of the merged term (M = 2 or 4 mantissa bits) */
+} mxf_msq_ubw;
+
+/* One ReCoN configuration write: uB slice g of tile row r. */
+typedef struct mxf_msq_cfgw {
+    int row, g, osh;
+    uint8_t word[MXF_MSQ_CFGW / 8]; /* mxf_recon_cfg_pack of the 8-port configuration */
+} mxf_msq_cfgw;
+
+typedef struct mxf_msq_tile {
+    int uref;        /* unit of the tile's integer outputs: 2^uref */
+    int max_shift;   /* largest alignment shift used */
+    uint16_t *pew;   /* R x cols PE words {sh, half, code} */
+    uint8_t *orow;   /* R: the row holds outlier halves (requests ReCoN) */
+    mxf_msq_cfgw *cw; /* the tile's ReCoN words, in load order */
+    int ncw;
+    int load;        /* load length: max(R, ncw) cycles */
+} mxf_msq_tile;
+
+/* A GEMM Y[M][N] = A[M][K] * W^T over a window of a MicroScopiQ tensor, N a multiple of 8 (the
+ * window's padded slots included), tiles t = nt * KT + kt of R rows and P outputs. */
+typedef struct mxf_msq_gemm {
+    mxf_msq_cfg cfg;
+    int M, K, N, P, KT, NT, T;
+    const int8_t *A;  /* M x K */
+    uint8_t *code;    /* K x N slot codes (bb bits, sign-magnitude) */
+    uint8_t *half;    /* K x N: the slot holds an outlier's Upper or Lower half */
+    int16_t *iunit;   /* K x N: I_sf - (bb - 2), the slot's inlier unit */
+    mxf_msq_ubw *ub;  /* K x N/8 */
+    double *wd;       /* K x N decoded weights (the format's own decoder) */
+    mxf_msq_tile *tile;
+    /* The schedule (mxf_msq_gemm_plan): */
+    int64_t n_steps;
+    int64_t *step_start, *step_end; /* cycles of step s */
+    int32_t *step_inj;              /* token presented (sampled) at the end of step s, or -1 */
+    int64_t *out_cycle;             /* per token t * M + m */
+    int64_t *load_cycle;            /* tile t's first load cycle */
+    int64_t total;                  /* cycles: one past the last output */
+    int64_t stall_cycles;           /* cycles beyond one per step (ReCoN contention) */
+    int64_t recon_requests;         /* (row, step) pairs that used a ReCoN unit */
+    int64_t busy_steps;             /* steps that sampled a token */
+} mxf_msq_gemm;
+
+/* Maps tensor rows [n0, n0 + Nw) x cols [k0, k0 + K) of q (n0 a multiple of 8; Nw is rounded up to
+ * a multiple of 8 within the tensor's padded rows) and plans the run. A: M x K. Fails (bad input)
+ * on a tensor of another format, a bb other than the array's, or a tile whose units span more
+ * than the array's alignment range. */
+int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor *q, int64_t n0,
+                      int Nw, int64_t k0, int K, int M, const int8_t *A, mxf_err *err);
+void mxf_msq_gemm_free(mxf_msq_gemm *g);
+int64_t mxf_msq_output_cycle(const mxf_msq_gemm *g, int tile, int m);
+
+/* Inputs presented on one cycle. */
+typedef struct mxf_msq_stim {
+    int act_valid, act_bank;
+    int8_t act[MXF_MSQ_MAX_DIM];
+    int w_valid, w_bank, w_row;
+    const uint16_t *w; /* cols PE words, or NULL */
+    int c_valid, c_bank;
+    const mxf_msq_cfgw *c;
+} mxf_msq_stim;
+typedef struct mxf_msq_cursor {
+    int64_t step;
+    int tile;
+} mxf_msq_cursor;
+/* Cycles must be asked in increasing order. */
+void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, mxf_msq_stim *s);
+
+/* A ReCoN wire: a bundle {valid, sign, Res, iAcc}. */
+typedef struct mxf_msq_bundle {
+    int v, sgn;
+    int64_t res, iacc;
+} mxf_msq_bundle;
+/* One 8-port uB slice of ReCoN: op[stage][switch] (docs/recon.md codes), the row's activation,
+ * the merge shift; out[x] = the iAcc of output x. */
+void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
+                        int64_t *out);
+/* The PE's product of an 8-bit activation and one bb-bit sign-magnitude code. */
+int mxf_msq_product(int a, int code, int bb);
+
+/* Exact output of one tile, out[m * P + p], through the modelled datapath (PE, ReCoN). */
+void mxf_msq_tile_golden(const mxf_msq_gemm *g, int tile, int64_t *out);
+/* Naive: Y[m][n] = sum over K tiles of sum_k a * wd / 2^uref, from the decoded weights. */
+void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y);
+
+int mxf_msq_checker_init(mxf_tile_checker *k, const mxf_msq_gemm *g, uint64_t seed, mxf_err *err);
+
+#endif

@@ -1,0 +1,569 @@
+/* The microscopiq block's harness glue: how a job drives the port table, random and directed
+ * GEMMs (float weights quantized by the MicroScopiQ quantizer, so the array sees exactly what
+ * images hold), images from mxquant and zoo models. The simulator path (Verilator or Icarus) runs
+ * the cycles; every output row and its cycle is judged by the shared tile checker over the golden
+ * model (msq_golden.c), which also scales each tile's integer outputs by 2^uref. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "image.h"
+#include "models.h"
+#include "msq_golden.h"
+#include "msq_harness.h"
+#include "qformat.h"
+#include "qrun.h"
+#include "rng.h"
+#include "sim.h"
+#include "synthetic.h"
+
+enum {
+#define MXF_PORT(nm, dir, role, width, doc) MSQ_P_##nm,
+#include "microscopiq_ports.def"
+#undef MXF_PORT
+    MSQ_N_PORTS
+};
+
+static const mxf_msq_cfg *msq(const mxf_hwcfg *c)
+{
+    return (const mxf_msq_cfg *)(const void *)c->blob;
+}
+
+/* ---- a job: one tiled GEMM through the array ---- */
+typedef struct msq_job {
+    mxf_msq_gemm g;
+    mxf_tile_checker k;
+    mxf_msq_cursor cur;
+    int AW, WW, CW, GW, SHW;
+} msq_job;
+
+static int64_t job_cycles(const mxf_job *j)
+{
+    return ((const msq_job *)j->state)->g.total;
+}
+
+static void job_stim(const mxf_job *j, int64_t cycle, mxf_portvals *in)
+{
+    msq_job *s = j->state;
+    const mxf_msq_cfg *c = &s->g.cfg;
+    mxf_msq_stim st;
+    mxf_msq_stim_at(&s->g, &s->cur, cycle, &st);
+    mxf_pv_put(in, MSQ_P_act_valid_i, 0, 1, (uint64_t)st.act_valid);
+    mxf_pv_put(in, MSQ_P_act_bank_i, 0, 1, (uint64_t)st.act_bank);
+    for (int r = 0; r < c->rows; r++) mxf_pv_put(in, MSQ_P_act_i, 8 * r, 8, (uint8_t)st.act[r]);
+    mxf_pv_put(in, MSQ_P_w_valid_i, 0, 1, (uint64_t)st.w_valid);
+    mxf_pv_put(in, MSQ_P_w_bank_i, 0, 1, (uint64_t)st.w_bank);
+    mxf_pv_put(in, MSQ_P_w_row_i, 0, s->CW, (uint64_t)st.w_row);
+    for (int col = 0; col < c->cols; col++)
+        mxf_pv_put(in, MSQ_P_w_i, s->WW * col, s->WW, st.w ? st.w[col] : 0);
+    mxf_pv_put(in, MSQ_P_c_valid_i, 0, 1, (uint64_t)st.c_valid);
+    mxf_pv_put(in, MSQ_P_c_bank_i, 0, 1, (uint64_t)st.c_bank);
+    mxf_pv_put(in, MSQ_P_c_row_i, 0, s->CW, st.c ? (uint64_t)st.c->row : 0);
+    mxf_pv_put(in, MSQ_P_c_ub_i, 0, s->GW, st.c ? (uint64_t)st.c->g : 0);
+    for (int i = 0; i < MXF_MSQ_CFGW / 8; i++)
+        mxf_pv_put(in, MSQ_P_c_i, 8 * i, 8, st.c ? st.c->word[i] : 0);
+    mxf_pv_put(in, MSQ_P_c_i, MXF_MSQ_CFGW, s->SHW, st.c ? (uint64_t)st.c->osh : 0);
+}
+
+static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
+{
+    msq_job *s = j->state;
+    int64_t y[2 * MXF_MSQ_MAX_DIM];
+    for (int p = 0; p < s->g.P; p++) y[p] = mxf_pv_get(out, MSQ_P_y_o, s->AW * p, s->AW, 1);
+    return mxf_tile_checker_push(&s->k, cycle, y);
+}
+
+static int job_finish(mxf_job *j, int64_t last_cycle)
+{
+    return mxf_tile_checker_finish(&((msq_job *)j->state)->k, last_cycle);
+}
+
+static const char *job_failure(const mxf_job *j)
+{
+    return ((const msq_job *)j->state)->k.first_failure;
+}
+
+static int64_t job_next_cycle(const mxf_job *j)
+{
+    const msq_job *s = j->state;
+    return s->k.tile < s->g.T ? mxf_msq_output_cycle(&s->g, s->k.tile, s->k.m) : -1;
+}
+
+static const mxf_job_ops msq_job_ops = {job_cycles, job_stim,    job_push,
+                                        job_finish, job_failure, job_next_cycle};
+
+static void job_close(msq_job *s)
+{
+    mxf_tile_checker_free(&s->k);
+    mxf_msq_gemm_free(&s->g);
+}
+
+/* Opens a job over a window of q; with `as` the post-processing scales each tile by 2^uref. */
+static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qtensor *q,
+                    int64_t n0, int Nw, int64_t k0, int K, int M, const int8_t *A, const double *as,
+                    uint64_t seed, mxf_err *err)
+{
+    memset(s, 0, sizeof *s);
+    if (mxf_msq_gemm_init(&s->g, c, q, n0, Nw, k0, K, M, A, err)) return -1;
+    if (mxf_msq_checker_init(&s->k, &s->g, seed, err)) {
+        job_close(s);
+        return -1;
+    }
+    if (as) {
+        const mxf_msq_gemm *g = &s->g;
+        double *ws = malloc(sizeof(double) * (size_t)g->KT * g->N);
+        if (!ws) {
+            job_close(s);
+            return mxf_fail(err, "out of memory");
+        }
+        for (int kt = 0; kt < g->KT; kt++)
+            for (int n = 0; n < g->N; n++)
+                ws[(size_t)kt * g->N + n] = ldexp(1.0, g->tile[(n / g->P) * g->KT + kt].uref);
+        int rc = mxf_tile_checker_set_scales(&s->k, ws, as, err);
+        free(ws);
+        if (rc) {
+            job_close(s);
+            return -1;
+        }
+    }
+    s->AW = mxf_msq_acc_bits(c);
+    s->WW = mxf_msq_word_bits(c);
+    s->SHW = mxf_msq_shift_bits(c);
+    s->CW = mxf_clog2(c->rows) < 1 ? 1 : mxf_clog2(c->rows);
+    s->GW = mxf_clog2(mxf_msq_slices(c)) < 1 ? 1 : mxf_clog2(mxf_msq_slices(c));
+    *j = (mxf_job){&msq_job_ops, s, (double)M * K * Nw, s->g.T, seed};
+    return 0;
+}
+
+static int verdict(int rc)
+{
+    return rc < 0 ? 2 : rc;
+}
+
+/* Figures of one run: cycles, stalls from ReCoN contention, outlier content, utilization. */
+static void log_job(mxf_sim_ctx *ctx, const msq_job *s, const char *label)
+{
+    const mxf_msq_gemm *g = &s->g;
+    const mxf_msq_cfg *c = &g->cfg;
+    int64_t outl = 0, mubs = 0, orows = 0;
+    int maxsh = 0;
+    for (int64_t i = 0; i < (int64_t)g->K * (g->N / 8); i++) {
+        outl += g->ub[i].n;
+        mubs += g->ub[i].n > 0;
+    }
+    for (int t = 0; t < g->T; t++) {
+        for (int r = 0; r < c->rows; r++) orows += g->tile[t].orow[r];
+        if (g->tile[t].max_shift > maxsh) maxsh = g->tile[t].max_shift;
+    }
+    const double pe_cycles = (double)c->rows * g->P * (double)g->total;
+    ctx->log(ctx,
+             "  %s: %lld cycles, %lld steps, %lld stall cycles (ReCoN contention), %lld ReCoN "
+             "row requests; %lld outliers in %lld uBs, %lld of %lld tile rows with outliers, "
+             "largest shift %d; output-lane utilization %.1f%%\n",
+             label, (long long)g->total, (long long)g->n_steps, (long long)g->stall_cycles,
+             (long long)g->recon_requests, (long long)outl, (long long)mubs, (long long)orows,
+             (long long)g->T * c->rows, maxsh,
+             100.0 * (double)g->M * g->K * g->N / pe_cycles);
+}
+
+/* ---- random and directed operands ---- */
+typedef enum fill {
+    FILL_RANDOM = 0, /* Gaussian weights with a few outliers, mixed activations */
+    FILL_FOUR,       /* 4 outliers in every uB */
+    FILL_EVERY,      /* one outlier in every uB: every row requests ReCoN */
+    FILL_NEGZERO,    /* negative outliers of mantissa 0 (the -0 Upper half) */
+    FILL_SHIFT,      /* units spanning exactly ALIGN binades */
+    FILL_EXTREME,    /* 4 negative max-mantissa outliers per uB at the largest shift, acts -128 */
+    FILL_COUNT
+} fill;
+
+static const char *const fill_names[FILL_COUNT] = {
+    "random weights and outliers", "4 outliers in every uB",
+    "an outlier in every uB (every row contends)", "negative outliers with zero mantissa",
+    "largest scale shifts", "extreme operands at the largest shift"};
+
+/* Weights (N x K, out x in), the format spec they are quantized with, and activations. */
+static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, int N, int8_t *A,
+                     float *W, char *spec, size_t cap)
+{
+    mxf_rng r;
+    mxf_rng_seed(&r, seed);
+    for (size_t i = 0; i < (size_t)M * K; i++) {
+        int64_t pick = mxf_rng_range(&r, 0, 15);
+        A[i] = f == FILL_EXTREME ? -128
+               : pick == 0       ? -128
+               : pick == 1       ? 127
+               : pick <= 3       ? 0
+                                 : (int8_t)mxf_rng_range(&r, -128, 127);
+    }
+    /* bb=4 outliers above 2^8 would push L1 out of its 5-bit field: keep them near 2^4 */
+    const double big = ldexp(1.0, c->align - 3); /* E = align - 3 over inliers at 2^-5 */
+    snprintf(spec, cap, "microscopiq%d%s", c->bb,
+             f == FILL_FOUR || f == FILL_EXTREME        ? ":sigma=1"
+             : f == FILL_EVERY || f == FILL_NEGZERO ? ":sigma=2"
+                                                     : "");
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++) {
+            float *w = &W[(size_t)n * K + k];
+            const int slot = n % 8;
+            const double g = mxf_rng_normal(&r);
+            switch (f) {
+            case FILL_RANDOM: {
+                int64_t pick = mxf_rng_range(&r, 0, 99);
+                *w = (float)(0.02 * g * (pick < 4 ? 4 + mxf_rng_range(&r, 0, 12) : 1));
+                /* every MaB holds a weight of typical size, so a MaB of a few real weights does
+                   not put its inlier unit ALIGN binades below its outliers' */
+                if (n % 128 == 0) *w = g < 0 ? -0.04f : 0.04f;
+                break;
+            }
+            case FILL_FOUR:
+                *w = (float)(slot % 2 ? 0.01 * g : (mxf_rng_range(&r, 0, 1) ? 1 : -1) *
+                                                       (1.5 + 0.4 * mxf_rng_uniform(&r)));
+                break;
+            case FILL_EVERY:
+            case FILL_NEGZERO:
+                if (slot == (n / 8 + k) % 8)
+                    *w = f == FILL_NEGZERO ? -0.25f
+                                           : (float)((g < 0 ? -1 : 1) * (0.2 + 0.1 * fabs(g)));
+                else
+                    *w = (float)(0.01 * g);
+                break;
+            case FILL_SHIFT:
+                /* one outlier per MaB near 2^(align-3) and inliers up to just below 2^-4 */
+                if (n % 128 == (k * 37) % 128)
+                    *w = (float)((g < 0 ? -1 : 1) * big * (1.0 + 0.9 * mxf_rng_uniform(&r)));
+                else if (n % 128 == (k * 37 + 64) % 128)
+                    *w = 0.06f;
+                else
+                    *w = (float)(0.01 * g);
+                break;
+            default: /* FILL_EXTREME: outliers in slots 0, 2, 4 (signs -, +, -: each column keeps
+                        one sign along K), the other slots inliers of the largest code */
+                *w = slot % 2 || slot > 4 ? -0.06f : (float)((slot == 2 ? 1 : -1) * big * 1.99);
+            }
+        }
+}
+
+static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N, uint64_t seed,
+                    fill f, int verbose, mxf_err *err)
+{
+    int8_t *A = malloc((size_t)M * K);
+    float *W = malloc(sizeof(float) * (size_t)N * K);
+    mxf_qtensor q = {0};
+    int rc = -1;
+    char spec[64], label[200];
+    if (!A || !W) {
+        mxf_fail(err, "out of memory for M=%d K=%d N=%d", M, K, N);
+        goto out;
+    }
+    operands(seed, f, c, M, K, N, A, W, spec, sizeof spec);
+    mxf_qformat fmt;
+    if (mxf_qformat_parse(spec, &fmt, err) || mxf_quantize(&fmt, W, N, K, &q, err)) goto out;
+    msq_job s;
+    mxf_job j;
+    snprintf(label, sizeof label, "gemm M=%d K=%d N=%d (%s)", M, K, N, fill_names[f]);
+    if (job_open(&s, &j, c, &q, 0, N, 0, K, M, A, NULL, seed, err) == 0) {
+        int maxsh = 0;
+        for (int t = 0; t < s.g.T; t++)
+            if (s.g.tile[t].max_shift > maxsh) maxsh = s.g.tile[t].max_shift;
+        if ((f == FILL_SHIFT || f == FILL_EXTREME) && maxsh != c->align) {
+            rc = -1;
+            mxf_fail(err, "directed '%s': largest shift %d, not ALIGN=%d (internal)",
+                     fill_names[f], maxsh, c->align);
+        } else {
+            rc = ctx->run(ctx, &j, label, err);
+            if (rc == 0 && verbose && !ctx->stim_only) log_job(ctx, &s, label);
+        }
+        job_close(&s);
+    }
+out:
+    mxf_qtensor_free(&q);
+    free(A);
+    free(W);
+    return rc;
+}
+
+static int cmd_gemm(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    return verdict(
+        run_gemm(ctx, msq(cfg), (int)o->m, (int)o->k, (int)o->n, o->seed, FILL_RANDOM, 1, err));
+}
+
+/* Random shapes: one tile, M below and above the reload distance, K and N not multiples of the
+ * tile, many tiles. */
+static int cmd_random(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    const int P = mxf_msq_ports(c);
+    mxf_rng r;
+    mxf_rng_seed(&r, o->seed);
+    for (long i = 0; i < o->count; i++) {
+        int M = (int)mxf_rng_range(&r, 1, 3 * c->rows);
+        int K = (int)mxf_rng_range(&r, 1, 3 * c->rows);
+        int N = (int)mxf_rng_range(&r, 1, 3 * P);
+        if (i == 0) M = 1, K = c->rows, N = P;
+        if (i == 1) K = 5 * c->rows + 1;
+        uint64_t seed = o->seed * 1000003u + (uint64_t)i;
+        int rc = run_gemm(ctx, c, M, K, N, seed, FILL_RANDOM, 0, err);
+        if (rc) return verdict(rc);
+    }
+    return 0;
+}
+
+static int cmd_directed(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    const int P = mxf_msq_ports(c), M = c->rows + 2, K = 2 * c->rows;
+    const int N = 2 * P > 128 ? 2 * P : 128;
+    for (int f = 1; f < FILL_COUNT; f++) {
+        int rc = run_gemm(ctx, c, M, K, N, o->seed + (uint64_t)f, (fill)f, 1, err);
+        if (rc) return verdict(rc);
+    }
+    return 0;
+}
+
+/* Runs one quantized window: bit-exact integer outputs and cycles; the post-processed outputs
+ * within the bound of a double reference over the decoded weights; with Wf the SQNR. */
+static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q, int64_t n0,
+                    int Ns, int64_t k0, int Ks, const float *X, int64_t ldx, int M, const float *Wf,
+                    int64_t ldw, uint64_t seed, const char *label, mxf_qresult *res, mxf_err *err)
+{
+    int8_t *A = malloc((size_t)M * Ks);
+    double *as = malloc(sizeof(double) * (size_t)M);
+    int rc = -1;
+    msq_job s;
+    memset(&s, 0, sizeof s);
+    if (!A || !as) {
+        mxf_fail(err, "%s: out of memory", label);
+        goto out;
+    }
+    mxf_acts_int8(X, M, Ks, ldx, A, as);
+    mxf_job j;
+    if (job_open(&s, &j, c, q, n0, Ns, k0, Ks, M, A, as, seed, err)) {
+        mxf_fail_prefix(err, "%s: ", label);
+        goto out;
+    }
+    rc = ctx->run(ctx, &j, label, err);
+    if (rc || ctx->stim_only) goto out;
+    rc = mxf_dequant_judge(s.k.y, A, as, s.g.wd, M, Ks, s.g.N, s.g.KT, X, ldx,
+                           s.g.N == Ns ? Wf : NULL, ldw, label, seed, ctx->failure,
+                           sizeof ctx->failure, res);
+    if (rc) goto out;
+    log_job(ctx, &s, label);
+out:
+    job_close(&s);
+    free(A);
+    free(as);
+    return rc;
+}
+
+static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    if (!o->image) return mxf_fail(err, "image: --image FILE is required"), 2;
+    mxf_image img;
+    if (mxf_image_read(o->image, &img, err)) return 2;
+    int ti = o->tensor ? mxf_image_find(&img, o->tensor) : 0;
+    if (ti < 0) {
+        mxf_fail(err, "%s: no tensor named '%s'", o->image, o->tensor);
+        mxf_image_free(&img);
+        return 2;
+    }
+    mxf_qtensor q;
+    mxf_image_view(&img, ti, &q);
+    const char *name = img.t[ti].name;
+    int64_t k0 = 0, n0 = 0;
+    int Ks = (int)q.cols, Ns = (int)q.rows;
+    if (o->set_window) {
+        mxf_rng r;
+        mxf_rng_seed(&r, o->seed);
+        mxf_window_pick(&r, q.cols, q.rows, c->rows, mxf_msq_ports(c), o->window, &k0, &Ks, &n0,
+                        &Ns);
+    }
+    const int M = (int)o->m;
+    mxf_synth_params sp;
+    mxf_synth_default_params(&sp);
+    float *X = malloc(sizeof(float) * (size_t)M * (size_t)q.cols);
+    int rc = 2;
+    char label[1200];
+    snprintf(label, sizeof label, "%s %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", o->image,
+             name, (long long)q.rows, (long long)q.cols, (long long)n0, (long long)(n0 + Ns - 1),
+             (long long)k0, (long long)(k0 + Ks - 1));
+    if (!X) {
+        mxf_fail(err, "out of memory");
+    } else if (mxf_synth_acts(&sp, o->seed, name, M, q.cols, X, err) == 0) {
+        mxf_qresult res = {0};
+        rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, q.cols, M, NULL, 0, o->seed,
+                              label, &res, err));
+        if (rc == 0)
+            ctx->log(ctx,
+                     "image: %s, format %s: bit-exact; dequantized outputs within bound (max "
+                     "|diff|/sum|a w| %.2g)\n",
+                     label, img.spec, res.max_rel_bound);
+    }
+    free(X);
+    mxf_image_free(&img);
+    return rc;
+}
+
+static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    const mxf_model *m = mxf_model_find(o->model);
+    if (!m) {
+        char names[256];
+        mxf_model_names(names, sizeof names);
+        mxf_fail(err, "MODEL=%s: unknown model (known: %s)", o->model ? o->model : "", names);
+        return 2;
+    }
+    char dflt[32];
+    snprintf(dflt, sizeof dflt, "microscopiq%d", c->bb);
+    const char *spec = o->format ? o->format : dflt;
+    mxf_qformat f;
+    if (mxf_qformat_parse(spec, &f, err)) return mxf_fail_prefix(err, "FORMAT=%s: ", spec), 2;
+    if (f.family != MXF_QF_MSQ || f.msq.bb != c->bb)
+        return mxf_fail(err, "FORMAT=%s: a BB=%d microscopiq array runs microscopiq%d formats only",
+                        spec, c->bb, c->bb),
+               2;
+    if (mxf_qformat_needs_calib(&f))
+        return mxf_fail(err, "FORMAT=%s: mode=gptq needs calibration; quantize with mxquant and "
+                             "run the image",
+                        spec),
+               2;
+    mxf_synth_params sp;
+    mxf_synth_default_params(&sp);
+    mxf_rng r;
+    mxf_rng_seed(&r, o->seed);
+    const int M = (int)o->tokens, P = mxf_msq_ports(c);
+    ctx->log(ctx,
+             "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d BB=%d, "
+             "%s ReCoN; %d tokens; a %ldx%ld-tile window of every layer\n",
+             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, c->bb,
+             c->units == MXF_MSQ_UNITS_ROW ? "per-row" : "shared", M, o->window, o->window);
+    mxf_qresult tot = {0};
+    for (int L = 0; L < m->n_layers; L++)
+        for (int li = 0; li < m->n_linear; li++) {
+            const mxf_linear *lin = &m->linear[li];
+            const int64_t N = lin->out_features, K = lin->in_features;
+            char wname[256], aname[256], label[512];
+            mxf_model_tensor_name(m, L, li, wname, sizeof wname);
+            mxf_model_act_name(m, L, li, aname, sizeof aname);
+            int64_t k0, n0;
+            int Ks, Ns;
+            mxf_window_pick(&r, K, N, c->rows, P, o->window, &k0, &Ks, &n0, &Ns);
+            float *Wf = malloc(sizeof(float) * (size_t)(N * K));
+            float *X = malloc(sizeof(float) * (size_t)M * (size_t)K);
+            mxf_qtensor q = {0};
+            int rc = 2;
+            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
+                     L, lin->name, (long long)N, (long long)K, (long long)n0,
+                     (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
+            if (!Wf || !X) {
+                mxf_fail(err, "%s: out of memory", wname);
+            } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
+                       mxf_synth_acts(&sp, o->seed, aname, M, K, X, err) ||
+                       mxf_quantize(&f, Wf, N, K, &q, err)) {
+                mxf_fail_prefix(err, "%s: ", label);
+            } else {
+                mxf_qresult res = {0};
+                rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, K, M, Wf + n0 * K + k0,
+                                      K, o->seed, label, &res, err));
+                if (rc == 0) {
+                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
+                             mxf_qresult_sqnr_db(&res));
+                    tot.sig += res.sig;
+                    tot.noise += res.noise;
+                }
+            }
+            mxf_qtensor_free(&q);
+            free(Wf);
+            free(X);
+            if (rc) return rc;
+        }
+    ctx->log(ctx,
+             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
+             "layers, int8 per-token activations)\n",
+             m->name, spec, mxf_qresult_sqnr_db(&tot));
+    return 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* `bench`: the Verilated array (every output checked) against the golden model on one GEMM. */
+static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    const int M = (int)o->m, K = (int)o->k, N = (int)o->n;
+    int8_t *A = malloc((size_t)M * K);
+    float *W = malloc(sizeof(float) * (size_t)N * K);
+    int64_t *tile = malloc(sizeof(int64_t) * (size_t)M * (size_t)mxf_msq_ports(c));
+    mxf_qtensor q = {0};
+    int rc = 2;
+    msq_job s;
+    memset(&s, 0, sizeof s);
+    mxf_job j;
+    char spec[64];
+    mxf_qformat fmt;
+    if (!A || !W || !tile) {
+        mxf_fail(err, "out of memory");
+        goto out;
+    }
+    operands(o->seed, FILL_RANDOM, c, M, K, N, A, W, spec, sizeof spec);
+    if (mxf_qformat_parse(spec, &fmt, err) || mxf_quantize(&fmt, W, N, K, &q, err) ||
+        job_open(&s, &j, c, &q, 0, N, 0, K, M, A, NULL, o->seed, err))
+        goto out;
+    double w0 = ctx->st.wall;
+    rc = verdict(ctx->run(ctx, &j, "bench", err));
+    if (rc) goto out;
+    double rtl_wall = ctx->st.wall - w0;
+    double t0 = now(), sink = 0;
+    int reps = 0;
+    do {
+        for (int t = 0; t < s.g.T; t++) {
+            mxf_msq_tile_golden(&s.g, t, tile);
+            sink += (double)tile[0];
+        }
+        reps++;
+    } while (now() - t0 < 0.5);
+    double gold = (double)M * K * N * reps / (now() - t0);
+    double rtl = j.macs / rtl_wall;
+    ctx->log(ctx,
+             "bench: BB=%d M=%d K=%d N=%d tiles=%d cycles=%lld mismatches=0\n"
+             "bench: rtl    %.0f cycles/s  %.1f M weight-MAC/s (every output checked)\n"
+             "bench: golden %.1f M weight-MAC/s (C model, same GEMM)  golden/rtl = %.1fx%s\n",
+             c->bb, M, K, N, s.g.T, (long long)s.g.total, (double)s.g.total / rtl_wall, rtl / 1e6,
+             gold / 1e6, gold / rtl, sink == 0.12345 ? " " : "");
+    log_job(ctx, &s, "bench");
+out:
+    job_close(&s);
+    mxf_qtensor_free(&q);
+    free(A);
+    free(W);
+    free(tile);
+    return rc;
+}
+
+const mxf_sim_cmd mxf_msq_cmds[MXF_MSQ_N_CMDS] = {
+    {"gemm", "--m M --k K --n N [--seed S]",
+     "one GEMM of seeded random weights (a few outliers) quantized to MicroScopiQ", cmd_gemm, 1},
+    {"random", "[--count N] [--seed S]", "random shapes covering every schedule case", cmd_random,
+     0},
+    {"directed", "[--seed S]",
+     "the worst cases: 4 outliers in every uB, an outlier in every uB (all rows contend), "
+     "negative outliers with zero mantissa, the largest scale shifts, extreme operands",
+     cmd_directed, 0},
+    {"image", "--image FILE [--tensor NAME] [--m M] [--window W] [--seed S]",
+     "a tensor of a MicroScopiQ image from mxquant through the array", cmd_image, 1},
+    {"model", "--model NAME [--format SPEC] [--tokens M] [--window W] [--seed S]",
+     "every linear layer of a zoo model quantized to MicroScopiQ on the fly, a sampled window of "
+     "each; reports output SQNR vs the float layer, cycles and ReCoN stalls",
+     cmd_model, 0},
+    {"bench", "[--m M --k K --n N]", "RTL vs golden-model throughput, side by side", cmd_bench, 0},
+};
