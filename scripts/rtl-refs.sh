@@ -13,6 +13,8 @@ REFS=(
     "fineq-a6-lock: --arch fineq --array 6 --sched lock"
     "fineq-a16-elastic: --arch fineq --array 16 --sched elastic"
     "fineq-mul-a16: --arch fineq-mul --array 16"
+    "msq-a16-bb2: --arch microscopiq --array 16 --bb 2"
+    "msq-a8-bb4-u1: --arch microscopiq --array 8 --bb 4 --recon 1"
 )
 mode=${1:-check}
 g=build/bin/mxfgen

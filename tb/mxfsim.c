@@ -156,8 +156,11 @@ int main(int argc, char **argv)
     if (o.vcd) fprintf(stderr, "mxfsim: waveform written to %s\n", o.vcd);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
     if (rc == 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
-    double peak =
-        (double)ctx.st.cycles * mxf_hwcfg_derived(&cfg, "rows") * mxf_hwcfg_derived(&cfg, "cols");
+    /* peak MACs per cycle: a block whose PEs do more than one (macs_per_cycle) says so */
+    const long mpc = mxf_hwcfg_derived(&cfg, "macs_per_cycle");
+    double peak = (double)ctx.st.cycles * (mpc > 0 ? (double)mpc
+                                                   : (double)mxf_hwcfg_derived(&cfg, "rows") *
+                                                         mxf_hwcfg_derived(&cfg, "cols"));
     printf("%s: config=%s jobs=%" PRId64 " tiles=%" PRId64 " MACs=%.0f cycles=%" PRId64
            " utilization=%.1f%% mismatches=%d wall=%.2fs sim=%.0f cycles/s %.1f MMAC/s\n",
            cmd->name, MXF_CFG_NAME, ctx.st.jobs, ctx.st.tiles, ctx.st.macs, ctx.st.cycles,

@@ -123,6 +123,8 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"prod_bits", MXF_MSQ_RESW, "raw product: 8-bit act x 3-bit magnitude, signed"},
         {"acc_bits", mxf_msq_acc_bits(c), "AW = 13 + align + clog2(R): exact column sum"},
         {"word_bits", mxf_msq_word_bits(c), "WW = SHW + 6: PE word {shift, half[1:0], code}"},
+        {"macs_per_cycle", (long)c->rows * mxf_msq_ports(c),
+         "R * P: peak weight-MACs per cycle (two per PE in MODE 2b)"},
         {"latency_steps", c->rows, "R: activation row sampled -> output row (steps)"},
         {"fault", (long)c->fault, "planted bug (0 = none)"},
     };

@@ -1,0 +1,437 @@
+/* Unit tests of the microscopiq block's golden model (msq_golden.c):
+ * - the multi-precision multiplier's 4b x 2b decomposition (README.md "PE") against the
+ *   sign-magnitude product, exhaustively: every activation, every word, both modes;
+ * - the ReCoN slice against the value contract of docs/recon.md section 2, for every routable
+ *   placement of a uB (all 1..4-outlier placements the router accepts), random bundles;
+ * - the schedule and the tile outputs against an independent register-level model of README.md
+ *   (skew registers, banks written by the stimulus, rank/grant/step controller, the contract
+ *   values), on random images and the shared and per-row ReCoN variants;
+ * - the naive reference (decoded weights) against the tile golden on many shapes;
+ * - the checker's ability to fail (a planted wrong value and a planted wrong cycle). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msq_golden.h"
+#include "qformat.h"
+#include "recon.h"
+#include "rng.h"
+
+/* The PE's multiplier as README.md describes it: a = 16 aH + aL (aH signed, aL unsigned),
+ * weight halves wH = {0, w2}, wL = w[1:0] (MODE 4b) or {0, w0} (MODE 2b). */
+static void mul_model(int a, int w, int mode2, int out[2])
+{
+    const int aH = a >> 4, aL = a & 15; /* arithmetic shift: aH in -8..7 */
+    const int wH = w >> 2 & 1, wL = mode2 ? (w & 1) : (w & 3);
+    const int hh = aH * wH, hl = aH * wL, lh = aL * wH, ll = aL * wL;
+    if (mode2) {
+        int l0 = 16 * hl + ll, l1 = 16 * hh + lh;
+        out[0] = (w >> 1 & 1) ? -l0 : l0;
+        out[1] = (w >> 3 & 1) ? -l1 : l1;
+    } else {
+        int m = 64 * hh + 16 * hl + 4 * lh + ll;
+        out[0] = (w >> 3 & 1) ? -m : m;
+        out[1] = 0;
+    }
+}
+
+static void test_multiplier_exhaustive(void **state)
+{
+    (void)state;
+    for (int a = -128; a <= 127; a++)
+        for (int w = 0; w < 16; w++) {
+            int o[2];
+            mul_model(a, w, 0, o);
+            assert_int_equal(o[0], mxf_msq_product(a, w, 4));
+            assert_true(o[0] >= -896 && o[0] <= 896); /* fits ResW = 11 */
+            mul_model(a, w, 1, o);
+            assert_int_equal(o[0], mxf_msq_product(a, w & 3, 2));
+            assert_int_equal(o[1], mxf_msq_product(a, w >> 2, 2));
+        }
+}
+
+/* docs/recon.md section 2: what every output of a routed uB must be. */
+static void test_recon_contract_every_placement(void **state)
+{
+    (void)state;
+    mxf_rng r;
+    mxf_rng_seed(&r, 7);
+    long routable = 0;
+    for (int n = 1; n <= 4; n++) {
+        /* every ordered choice of n distinct uppers (ascending) and n distinct lowers */
+        for (unsigned um = 0; um < 256; um++) {
+            if (__builtin_popcount(um) != n) continue;
+            int up[4], k = 0;
+            for (int s = 0; s < 8; s++)
+                if (um >> s & 1) up[k++] = s;
+            int lo[4];
+            /* enumerate lowers as n-permutations of the remaining slots */
+            int rest[8], nr = 0;
+            for (int s = 0; s < 8; s++)
+                if (!(um >> s & 1)) rest[nr++] = s;
+            int idx[4] = {0, 0, 0, 0};
+            for (;;) {
+                int ok = 1;
+                for (int i = 0; i < n && ok; i++) {
+                    lo[i] = rest[idx[i]];
+                    for (int j = 0; j < i; j++)
+                        if (idx[j] == idx[i]) ok = 0;
+                }
+                if (ok && mxf_recon_routable(8, n, up, lo)) {
+                    routable++;
+                    mxf_recon_cfg rc;
+                    assert_int_equal(mxf_recon_route(8, n, up, lo, &rc, NULL), 0);
+                    uint8_t op[4][8];
+                    for (int s = 0; s < 4; s++) memcpy(op[s], rc.op[s], 8);
+                    for (int bb = 2; bb <= 4; bb += 2) {
+                        const int M = bb == 2 ? 2 : 4, h = M / 2;
+                        mxf_msq_bundle in[8];
+                        int role[8] = {0}; /* 0 inlier, 1 upper, 2 lower */
+                        for (int i = 0; i < n; i++) role[up[i]] = 1, role[lo[i]] = 2;
+                        const int a = (int)mxf_rng_range(&r, -128, 127),
+                                  osh = (int)mxf_rng_range(&r, 0, 7);
+                        int sgn[8];
+                        for (int x = 0; x < 8; x++) {
+                            sgn[x] = (int)mxf_rng_range(&r, 0, 1);
+                            const int64_t iacc = mxf_rng_range(&r, -100000, 100000);
+                            const int64_t res = role[x] ? mxf_rng_range(&r, -384, 384) : 0;
+                            in[x] = (mxf_msq_bundle){1, role[x] ? sgn[x] : 0, res,
+                                                     role[x] ? iacc : iacc};
+                        }
+                        int64_t out[8];
+                        mxf_msq_recon_eval(op, bb, a, osh, in, out);
+                        for (int x = 0; x < 8; x++) {
+                            int64_t want = in[x].iacc;
+                            if (role[x] == 1) {
+                                int l = -1;
+                                for (int i = 0; i < n; i++)
+                                    if (up[i] == x) l = lo[i];
+                                const int64_t t =
+                                    (int64_t)(sgn[x] ? -a : a) * (1 << M) + in[x].res * (1 << h) +
+                                    in[l].res;
+                                want = in[x].iacc + t * (1 << osh);
+                            }
+                            if (out[x] != want)
+                                fail_msg("n=%d up %d.. lo %d..: output %d = %lld, want %lld", n,
+                                         up[0], lo[0], x, (long long)out[x], (long long)want);
+                        }
+                    }
+                }
+                int i = n - 1;
+                while (i >= 0 && ++idx[i] == nr) idx[i--] = 0;
+                if (i < 0) break;
+            }
+        }
+    }
+    /* docs/recon.md section 4: 48 + 608 + 1984 + 784 routable placements of a uB */
+    assert_int_equal(routable, 48 + 608 + 1984 + 784);
+}
+
+/* ---- an independent register-level model of README.md ---- */
+typedef struct ent {
+    int v, bank;
+    int8_t act[MXF_MSQ_MAX_DIM];
+    int tok;
+} ent;
+
+/* Runs the GEMM's stimulus through the model; returns the number of mismatches against the
+ * golden outputs and cycles (printing the first). */
+static int model_check(const mxf_msq_gemm *g)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int R = c->rows, C = c->cols, P = g->P, L = mxf_msq_lanes(c), U = mxf_msq_units(c);
+    const int SHW = mxf_msq_shift_bits(c), NU = g->N / 8;
+    const int M = c->bb == 2 ? 2 : 4, h = M / 2;
+    uint16_t(*wb)[MXF_MSQ_MAX_DIM][MXF_MSQ_MAX_DIM] = calloc(2, sizeof *wb);
+    ent *skew = calloc((size_t)R * (R + 1), sizeof(ent)); /* skew[r][i], i = 0 newest */
+    int64_t *ps = calloc((size_t)R * P, sizeof(int64_t)), *nx = calloc((size_t)R * P, 8);
+    int64_t *exp = malloc(sizeof(int64_t) * (size_t)g->M * P);
+    assert_non_null(wb);
+    assert_non_null(skew);
+    assert_non_null(ps);
+    assert_non_null(nx);
+    assert_non_null(exp);
+    mxf_msq_cursor cur = {0, 0};
+    int cyc = 0, bad = 0, outs = 0, exp_tile = -1, next_tok = 0;
+    int64_t last_out = -1;
+    for (int64_t x = 0; x < g->total + 8; x++) {
+        mxf_msq_stim st;
+        mxf_msq_stim_at(g, &cur, x, &st);
+        /* the rows' current tokens and requests */
+        int req[MXF_MSQ_MAX_DIM], m = 0;
+        for (int r = 0; r < R; r++) {
+            const ent *e = &skew[(size_t)r * (R + 1) + r];
+            int any = 0;
+            for (int j = 0; j < C; j++) any |= wb[e->bank][r][j] >> MXF_MSQ_CODEW & 3;
+            req[r] = e->v && any;
+            m += req[r];
+        }
+        int en[MXF_MSQ_MAX_DIM] = {0}, step_end;
+        if (c->units == MXF_MSQ_UNITS_ROW) {
+            step_end = 1;
+            for (int r = 0; r < R; r++) en[r] = 1;
+        } else {
+            const int base = cyc * U;
+            step_end = m <= base + U;
+            int below = 0;
+            for (int r = R - 1; r >= 0; r--) {
+                en[r] = below >= base && (below < base + U || step_end);
+                below += req[r];
+            }
+        }
+        /* rows that update compute from the registers' current values */
+        for (int r = 0; r < R; r++) {
+            if (!en[r]) continue;
+            const ent *e = &skew[(size_t)r * (R + 1) + r];
+            const int a = e->act[r];
+            int64_t res[2 * MXF_MSQ_MAX_DIM];
+            int sg[2 * MXF_MSQ_MAX_DIM], hf[2 * MXF_MSQ_MAX_DIM];
+            for (int j = 0; j < C; j++) {
+                const int w = wb[e->bank][r][j], sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
+                for (int l = 0; l < L; l++) {
+                    const int p = j * L + l, code = w >> (c->bb * l) & ((1 << c->bb) - 1);
+                    const int64_t above = r ? ps[(size_t)(r - 1) * P + p] : 0;
+                    const int64_t prod = mxf_msq_product(a, code, c->bb);
+                    hf[p] = w >> (MXF_MSQ_CODEW + l) & 1;
+                    sg[p] = code >> (c->bb - 1) & 1;
+                    res[p] = prod;
+                    nx[(size_t)r * P + p] = hf[p] ? above : above + prod * ((int64_t)1 << sh);
+                }
+            }
+            if (req[r] && e->tok >= 0) { /* the contract: pairs and shift from the image */
+                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT, k = kt * R + r;
+                for (int s = 0; k < g->K && s < P / 8; s++) {
+                    const int n = nt * P + 8 * s;
+                    if (n >= g->N) break;
+                    const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
+                    const int osh = u->ounit - g->tile[t].uref;
+                    for (int i = 0; i < u->n; i++) {
+                        const int pu = 8 * s + u->upper[i], pl = 8 * s + u->lower[i];
+                        const int64_t tt = (int64_t)(sg[pu] ? -a : a) * (1 << M) +
+                                           res[pu] * (1 << h) + res[pl];
+                        nx[(size_t)r * P + pu] += tt * ((int64_t)1 << osh);
+                    }
+                }
+            }
+        }
+        /* the output row: the bottom row updated with a valid token */
+        const ent *bot = &skew[(size_t)(R - 1) * (R + 1) + (R - 1)];
+        if (en[R - 1] && bot->v) {
+            const int t = outs / g->M, mm = outs % g->M;
+            if (t != exp_tile && t < g->T) {
+                mxf_msq_tile_golden(g, t, exp);
+                exp_tile = t;
+            }
+            for (int p = 0; p < P && !bad; p++)
+                if (t >= g->T || nx[(size_t)(R - 1) * P + p] != exp[(size_t)mm * P + p] ||
+                    x != mxf_msq_output_cycle(g, t, mm)) {
+                    print_message("model: output %d (tile %d row %d) col %d cycle %lld: model "
+                                  "%lld, golden %lld at cycle %lld\n",
+                                  outs, t, mm, p, (long long)x,
+                                  (long long)nx[(size_t)(R - 1) * P + p],
+                                  t < g->T ? (long long)exp[(size_t)mm * P + p] : 0LL,
+                                  t < g->T ? (long long)mxf_msq_output_cycle(g, t, mm) : -1LL);
+                    bad++;
+                }
+            outs++;
+            last_out = x;
+        }
+        for (int r = 0; r < R; r++)
+            if (en[r]) memcpy(&ps[(size_t)r * P], &nx[(size_t)r * P], sizeof(int64_t) * P);
+        /* weight and instruction-buffer writes (IB words: the model takes pairs from the image) */
+        if (st.w_valid)
+            for (int j = 0; j < C; j++) wb[st.w_bank][st.w_row][j] = st.w[j];
+        if (step_end) {
+            for (int r = 0; r < R; r++) {
+                ent *row = &skew[(size_t)r * (R + 1)];
+                memmove(row + 1, row, sizeof(ent) * (size_t)r);
+                row[0].v = st.act_valid;
+                row[0].bank = st.act_bank;
+                memcpy(row[0].act, st.act, sizeof st.act);
+                row[0].tok = -1;
+            }
+        }
+        cyc = step_end ? 0 : cyc + 1;
+        /* token ids: the k-th valid sample is token k */
+        if (step_end && st.act_valid) {
+            for (int r = 0; r < R; r++) skew[(size_t)r * (R + 1)].tok = next_tok;
+            next_tok++;
+        }
+    }
+    if (outs != g->T * g->M) {
+        print_message("model: %d outputs, golden %d\n", outs, g->T * g->M);
+        bad++;
+    }
+    if (last_out + 1 != g->total) {
+        print_message("model: last output on cycle %lld, golden total %lld\n",
+                      (long long)last_out, (long long)g->total);
+        bad++;
+    }
+    free(wb);
+    free(skew);
+    free(ps);
+    free(nx);
+    free(exp);
+    return bad;
+}
+
+static void quantize(int bb, const char *extra, int N, int K, uint64_t seed, double pout,
+                     mxf_qtensor *q)
+{
+    float *W = malloc(sizeof(float) * (size_t)N * K);
+    assert_non_null(W);
+    mxf_rng r;
+    mxf_rng_seed(&r, seed);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++) {
+            double g = mxf_rng_normal(&r);
+            W[(size_t)n * K + k] = (float)(0.02 * g * (mxf_rng_uniform(&r) < pout ? 6 : 1));
+            if (n % 128 == 0) W[(size_t)n * K + k] = 0.04f;
+        }
+    char spec[64];
+    snprintf(spec, sizeof spec, "microscopiq%d%s", bb, extra);
+    mxf_qformat f;
+    mxf_err e;
+    assert_int_equal(mxf_qformat_parse(spec, &f, &e), 0);
+    assert_int_equal(mxf_quantize(&f, W, N, K, q, &e), 0);
+    free(W);
+}
+
+static void acts(int M, int K, uint64_t seed, int8_t *A)
+{
+    mxf_rng r;
+    mxf_rng_seed(&r, seed);
+    for (int i = 0; i < M * K; i++) A[i] = (int8_t)mxf_rng_range(&r, -128, 127);
+}
+
+static void test_schedule_and_values_vs_model(void **state)
+{
+    (void)state;
+    const struct {
+        int R, C, bb, units;
+        double pout;
+    } cases[] = {
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05}, {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05},
+        {8, 4, 2, 1, 0.05},                 {8, 4, 2, 1, 0.5},
+        {5, 12, 2, 2, 0.2},                 {7, 16, 4, 3, 0.3},
+        {8, 8, 4, 1, 0.0},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int rep = 0; rep < 3; rep++) {
+            mxf_msq_cfg c = {cases[ci].R, cases[ci].C, cases[ci].bb, cases[ci].units,
+                             MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE};
+            mxf_rng r;
+            mxf_rng_seed(&r, 100 * ci + rep);
+            const int M = (int)mxf_rng_range(&r, 1, 3 * c.rows), K = (int)mxf_rng_range(&r, 1, 3 * c.rows),
+                      N = (int)mxf_rng_range(&r, 1, 3 * mxf_msq_ports(&c));
+            mxf_qtensor q = {0};
+            quantize(c.bb, cases[ci].pout > 0.4 ? ":sigma=1" : "", N, K, 11 + ci * 7 + rep,
+                     cases[ci].pout, &q);
+            int8_t *A = malloc((size_t)M * K);
+            assert_non_null(A);
+            acts(M, K, rep + 5, A);
+            mxf_msq_gemm g;
+            mxf_err e;
+            if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e))
+                fail_msg("case %zu: %s", ci, e.msg);
+            if (model_check(&g)) fail_msg("case %zu rep %d: golden differs from the model", ci, rep);
+            /* naive (decoded weights) = the sum of the tile golden outputs */
+            int64_t *Y = malloc(sizeof(int64_t) * (size_t)M * g.N);
+            int64_t *T = malloc(sizeof(int64_t) * (size_t)M * g.P);
+            int64_t *S = calloc((size_t)M * g.N, sizeof(int64_t));
+            assert_non_null(Y);
+            assert_non_null(T);
+            assert_non_null(S);
+            mxf_msq_gemm_naive(&g, Y);
+            for (int t = 0; t < g.T; t++) {
+                mxf_msq_tile_golden(&g, t, T);
+                for (int mm = 0; mm < M; mm++)
+                    for (int p = 0; p < g.P; p++) {
+                        const int n = (t / g.KT) * g.P + p;
+                        if (n < g.N) S[(size_t)mm * g.N + n] += T[(size_t)mm * g.P + p];
+                    }
+            }
+            for (int i = 0; i < M * g.N; i++) assert_int_equal(S[i], Y[i]);
+            if (c.units != MXF_MSQ_UNITS_ROW && cases[ci].pout > 0.4)
+                assert_true(g.stall_cycles > 0); /* contention happened */
+            free(Y);
+            free(T);
+            free(S);
+            mxf_msq_gemm_free(&g);
+            mxf_qtensor_free(&q);
+            free(A);
+        }
+}
+
+static void test_checker_fails(void **state)
+{
+    (void)state;
+    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE};
+    mxf_qtensor q = {0};
+    quantize(2, "", 8, 4, 3, 0.2, &q);
+    int8_t A[8];
+    acts(2, 4, 1, A);
+    mxf_msq_gemm g;
+    mxf_err e;
+    assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, 8, 0, 4, 2, A, &e), 0);
+    int64_t T[2 * 8];
+    for (int plant = 0; plant < 2; plant++) {
+        mxf_tile_checker k;
+        assert_int_equal(mxf_msq_checker_init(&k, &g, 1, &e), 0);
+        mxf_msq_tile_golden(&g, 0, T);
+        if (plant == 0) T[3] += 1;
+        int rc = mxf_tile_checker_push(&k, mxf_msq_output_cycle(&g, 0, 0) + plant, T);
+        assert_int_equal(rc, -1);
+        assert_non_null(strstr(k.first_failure, "MISMATCH"));
+        mxf_tile_checker_free(&k);
+    }
+    mxf_msq_gemm_free(&g);
+    mxf_qtensor_free(&q);
+}
+
+static void test_bad_inputs(void **state)
+{
+    (void)state;
+    mxf_err e;
+    mxf_msq_cfg c = {8, 12, 4, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE};
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1); /* 12 outputs: not a multiple of 8 */
+    assert_non_null(strstr(e.msg, "multiple of 8"));
+    c.cols = 8;
+    c.units = 8;
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
+    c.units = MXF_MSQ_UNITS_ROW;
+    /* a bb=2 tensor on a BB=4 array */
+    mxf_qtensor q = {0};
+    quantize(2, "", 16, 8, 1, 0.1, &q);
+    int8_t A[8] = {0};
+    mxf_msq_gemm g;
+    assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, 16, 0, 8, 1, A, &e), -1);
+    assert_non_null(strstr(e.msg, "BB=4"));
+    /* units spanning more than ALIGN: ALIGN=0 with outliers present */
+    c.bb = 2;
+    c.align = 0;
+    mxf_qtensor_free(&q);
+    quantize(2, ":sigma=1", 16, 8, 2, 0.5, &q);
+    assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, 16, 0, 8, 1, A, &e), -1);
+    assert_non_null(strstr(e.msg, "ALIGN=0"));
+    mxf_qtensor_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_multiplier_exhaustive),
+        cmocka_unit_test(test_recon_contract_every_placement),
+        cmocka_unit_test(test_schedule_and_values_vs_model),
+        cmocka_unit_test(test_checker_fails),
+        cmocka_unit_test(test_bad_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
