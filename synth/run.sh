@@ -88,6 +88,10 @@ flow ice40 pe_ice40.ys pe-ice40.log
 flow ice40-dsp pe_ice40_dsp.ys pe-ice40-dsp.log
 flow xilinx pe_xilinx.ys pe-xilinx.log
 
+# Yosys 0.23's `stat -json` writes the text hierarchy of modules nested more than one level deep
+# ("    name   count" lines, no quotes) into the JSON's design section; drop those lines.
+sed -i -E '/^[[:space:]]+[^"[:space:]{}]+[[:space:]]+[0-9]+$/d' "$wd/stat.json"
+
 # Readable names for the parameterized modules: Yosys names them "$paramod$<sha1>\mxf_delay"
 # and logs the parameter values just before "Generating RTLIL representation for module ...".
 awk '

@@ -117,7 +117,7 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
               "  assign w_sel = bank_i ? w1_q : w0_q;\n"
               "  assign sh    = w_sel[WordW-1 -: ShW];\n"
               "  assign half  = w_sel[CodeW +: 2];\n\n"
-              "  %smxf_msq_mul #(.ResW(ResW)) u_mul (\n"
+              "  %smxf_msq_mul u_mul (\n"
               "    .a_i    (a_i),\n"
               "    .w_i    (w_sel[CodeW-1:0]),\n"
               "    .mode2_i(Lanes == 2),\n"

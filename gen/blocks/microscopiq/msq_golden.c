@@ -103,17 +103,19 @@ int mxf_msq_product(int a, int code, int bb)
     return sign ? -(a * mag) : a * mag;
 }
 
+/* The network carries only {valid, sign, term} (each column's iAcc stays in place, README.md
+ * "ReCoN"); output x is in[x].iacc + (term arriving at x) << osh. */
 void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
                         int64_t *out)
 {
     const int M = bb == 2 ? 2 : 4, h = M / 2;
-    mxf_msq_bundle cur[8][2], nxt[8][2]; /* [switch][hi/lo output] */
+    mxf_msq_bundle cur[8][2], nxt[8][2]; /* [switch][hi/lo output]; iacc unused */
     const mxf_msq_bundle empty = {0, 0, 0, 0};
     for (int s = 0; s < 4; s++) {
         for (int x = 0; x < 8; x++) {
             mxf_msq_bundle hi, lo;
             if (s == 0) {
-                hi = in[x];
+                hi = (mxf_msq_bundle){in[x].v, in[x].sgn, in[x].res, 0};
                 lo = empty;
             } else {
                 const int d = 1 << (s - 1), base = x & ~d;
@@ -134,21 +136,20 @@ void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mx
                 const mxf_msq_bundle U = o <= MXF_RECON_MERGE_HL ? hi : lo,
                                      L = o <= MXF_RECON_MERGE_HL ? lo : hi;
                 const int64_t hid = (int64_t)(U.sgn ? -a : a) * (1 << M);
-                const int64_t t = hid + U.res * (1 << h) + L.res;
-                mxf_msq_bundle r = {1, 0, 0, U.iacc + t * ((int64_t)1 << osh)};
+                const mxf_msq_bundle r = {1, 0, hid + U.res * (1 << h) + L.res, 0};
                 if (o == MXF_RECON_MERGE_HH || o == MXF_RECON_MERGE_LH)
                     oh = r;
                 else
                     ol = r;
                 break;
             }
-            default: { /* SPLIT_RH / SPLIT_RL: the one valid input */
-                const mxf_msq_bundle b = hi.v ? hi : lo;
-                const mxf_msq_bundle res = {b.v, b.sgn, b.res, 0}, acc = {b.v, 0, 0, b.iacc};
+            default: { /* SPLIT_RH / SPLIT_RL: the one valid input's term to one lane, an empty
+                          term (the column's own iAcc stays in place) to the other */
+                const mxf_msq_bundle b = hi.v ? hi : lo, acc = {b.v, 0, 0, 0};
                 if (o == MXF_RECON_SPLIT_RH)
-                    oh = res, ol = acc;
+                    oh = b, ol = acc;
                 else
-                    oh = acc, ol = res;
+                    oh = acc, ol = b;
             }
             }
             nxt[x][0] = oh;
@@ -156,7 +157,7 @@ void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mx
         }
         memcpy(cur, nxt, sizeof cur);
     }
-    for (int x = 0; x < 8; x++) out[x] = cur[x][0].iacc;
+    for (int x = 0; x < 8; x++) out[x] = in[x].iacc + cur[x][0].res * ((int64_t)1 << osh);
 }
 
 /* ---- the mapping ---- */

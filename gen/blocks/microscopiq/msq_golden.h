@@ -140,7 +140,8 @@ typedef struct mxf_msq_bundle {
     int64_t res, iacc;
 } mxf_msq_bundle;
 /* One 8-port uB slice of ReCoN: op[stage][switch] (docs/recon.md codes), the row's activation,
- * the merge shift; out[x] = the iAcc of output x. */
+ * the merge shift. The network moves only {valid, sign, res} (merges add the hidden-bit term and
+ * the halves' products); out[x] = in[x].iacc + (term arriving at output x) << osh. */
 void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
                         int64_t *out);
 /* The PE's product of an 8-bit activation and one bb-bit sign-magnitude code. */
