@@ -18,6 +18,20 @@ for spec in "ARCH=fineq SCHED=lock" "ARCH=fineq SCHED=elastic" "ARCH=fineq-mul";
     "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
 done
 if command -v yosys >/dev/null; then bash bench/fineq.sh; fi
+echo "== MicroScopiQ array: RTL co-simulation throughput, ARRAY=$arr, BB=2 (weight-MACs per second)"
+for recon in row 1; do
+    make -s sim-config ARCH=microscopiq ARRAY="$arr" RECON=$recon >/dev/null
+    d=build/$(build/bin/mxfgen name --arch microscopiq --array "$arr" --recon $recon)
+    "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
+done
+echo "== MicroScopiQ array: ReCoN contention on opt-1.3b layers (a 2x2-tile window per layer, 16 tokens)"
+for recon in row 4 1; do
+    make -s sim-config ARCH=microscopiq ARRAY=16 RECON=$recon >/dev/null
+    d=build/$(build/bin/mxfgen name --arch microscopiq --array 16 --recon $recon)
+    "$d/mxfsim" model --model opt-1.3b --tokens 16 --window 2 --seed 1 |
+        sed -n 's/.*: \([0-9]*\) cycles, [0-9]* steps, \([0-9]*\) stall cycles.*/\1 \2/p' |
+        awk -v r="$recon" '{ c += $1; s += $2 } END { printf "RECON=%s: %d cycles, %d stall cycles (%.1f%%) over the sampled windows\n", r, c, s, c ? 100 * s / c : 0 }'
+done
 for b in build/bin/bench_*; do
     [[ -x "$b" ]] || continue
     echo "== $(basename "$b")"

@@ -46,10 +46,11 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  logic              step_end;            // last cycle of the step: sample\n"
               "  logic [Rows-1:0]   en;                  // row r updates this cycle\n"
               "  logic [Rows-1:0]   r_valid, r_bank;     // what row r works on this step\n"
-              "  logic [Rows*ActW-1:0] r_act;\n"
+              "  logic [Rows*ActW-1:0] r_act /* verilator split_var */;\n"
               "  assign act_ready_o = step_end;\n"
+              "%s"
               "  for (genvar r = 0; r < Rows; r++) begin : gen_skew\n"
-              "    %smxf_delay_en #(.Width(ActW + 2), .Depth(r + 1), .CtrlWidth(1)) u_askew (\n"
+              "    %smxf_delay_en #(.Width(ActW + 2), .Depth(r + 1), .CtrlWidth(%d)) u_askew (\n"
               "      .clk_i (clk_i),\n"
               "      .rst_ni(rst_ni),\n"
               "      .en_i  (step_end),\n"
@@ -57,34 +58,43 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "      .q_o   ({r_valid[r], r_bank[r], r_act[ActW*r +: ActW]})\n"
               "    );\n"
               "  end\n\n",
-              P_);
+              c->fault == MXF_MSQ_FAULT_NORESET
+                  ? "  // FAULT noreset: the skew registers' valid bits have no reset\n"
+                  : "",
+              P_, c->fault == MXF_MSQ_FAULT_NORESET ? 0 : 1);
 
     /* The instruction buffer. */
     const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK;
     vb_printf(&b,
               "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
               "reset)%s.\n"
-              "  logic [Rows*Slices*CfgW-1:0] ib0_q, ib1_q;\n"
-              "  always_ff @(posedge clk_i) begin\n"
-              "    for (int r = 0; r < Rows; r++)\n"
-              "      for (int s = 0; s < Slices; s++)\n"
-              "        if (c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s)) begin\n"
-              "          if (%sc_bank_i) ib1_q[(r*Slices + s)*CfgW +: CfgW] <= c_i;\n"
-              "          else ib0_q[(r*Slices + s)*CfgW +: CfgW] <= c_i;\n"
-              "        end\n"
+              "  // (split_var: Verilator keeps each slice of the wide flat vectors a variable of its own)\n"
+              "  logic [Rows*Slices*CfgW-1:0] ib0 /* verilator split_var */, ib1 /* verilator split_var */;\n"
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_ib_row\n"
+              "    for (genvar s = 0; s < Slices; s++) begin : gen_ib\n"
+              "      logic [CfgW-1:0] w0_q, w1_q;\n"
+              "      logic we;\n"
+              "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n"
+              "      always_ff @(posedge clk_i) begin\n"
+              "        if (we && %sc_bank_i)  w1_q <= c_i;\n"
+              "        if (we && %sc_bank_i) w0_q <= c_i;\n"
+              "      end\n"
+              "      assign ib0[(r*Slices + s)*CfgW +: CfgW] = w0_q;\n"
+              "      assign ib1[(r*Slices + s)*CfgW +: CfgW] = w1_q;\n"
+              "    end\n"
               "  end\n\n",
               cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "",
               mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_clog2(G) < 1 ? 1 : mxf_clog2(G),
-              cfgbank ? "!" : "");
+              cfgbank ? "!" : "", cfgbank ? "" : "!");
 
     /* The PE grid. */
     vb_printf(&b,
               "  // v_psum[(r*Ports + p)*AccW]: output p of row r-1 into row r (row 0: zero)\n"
-              "  logic [(Rows+1)*Ports*AccW-1:0] v_psum;\n"
-              "  logic [Rows*Ports*AccW-1:0]     pd;      // each row's result\n"
-              "  logic [Rows*Ports*BW-1:0]       bundle;  // each row's ReCoN wires\n"
-              "  logic [Rows*Ports-1:0]          half;\n"
-              "  logic [Rows*Ports*AccW-1:0]     iacc;\n"
+              "  logic [(Rows+1)*Ports*AccW-1:0] v_psum /* verilator split_var */;\n"
+              "  logic [Rows*Ports*AccW-1:0]     pd /* verilator split_var */;      // each row's result\n"
+              "  logic [Rows*Ports*BW-1:0]       bundle /* verilator split_var */;  // each row's ReCoN wires\n"
+              "  logic [Rows*Ports-1:0]          half /* verilator split_var */;\n"
+              "  logic [Rows*Ports*AccW-1:0]     iacc /* verilator split_var */;\n"
               "  assign v_psum[0 +: Ports*AccW] = '0;\n"
               "  for (genvar r = 0; r < Rows; r++) begin : gen_row\n"
               "    for (genvar j = 0; j < Cols; j++) begin : gen_col\n"
@@ -116,16 +126,16 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
 
     /* Per row: which slices hold halves, the request, its configuration. */
     vb_printf(&b,
-              "  logic [Rows*Slices-1:0]      sl_en;  // slice holds outlier halves\n"
+              "  logic [Rows*Slices-1:0]      sl_en /* verilator split_var */;  // slice holds outlier halves\n"
               "  logic [Rows-1:0]             req;    // row holds a token and halves\n"
-              "  logic [Rows*Slices*CfgW-1:0] r_cfg;  // the row's words, its token's bank\n"
+              "  logic [Rows*Slices*CfgW-1:0] r_cfg /* verilator split_var */;  // the row's words, its token's bank\n"
               "  for (genvar r = 0; r < Rows; r++) begin : gen_req\n"
               "    for (genvar s = 0; s < Slices; s++) begin : gen_sl\n"
               "      assign sl_en[r*Slices + s] = |half[r*Ports + s*8 +: 8];\n"
               "    end\n"
               "    assign req[r] = r_valid[r] && (|sl_en[r*Slices +: Slices]);\n"
               "    assign r_cfg[r*Slices*CfgW +: Slices*CfgW] =\n"
-              "        r_bank[r] ? ib1_q[r*Slices*CfgW +: Slices*CfgW] : ib0_q[r*Slices*CfgW +: "
+              "        r_bank[r] ? ib1[r*Slices*CfgW +: Slices*CfgW] : ib0[r*Slices*CfgW +: "
               "Slices*CfgW];\n"
               "  end\n\n");
 
@@ -187,47 +197,59 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
         if (arb)
             vb_printf(&b, "  // FAULT arb: each grant window is one row short\n");
         vb_printf(&b,
-                  "  // Unit u takes the requesting row whose rank is base + u.\n"
+                  "  // Unit u takes the requesting row whose rank is base + u: an AND-OR chain over\n"
+                  "  // the rows (c_*[(r+1)] = c_*[r] | row r's value if selected).\n"
                   "  logic [Units*Rows-1:0] sel;\n"
-                  "  logic [Units*Ports*AccW-1:0] u_out;\n"
+                  "  logic [Units*Ports*AccW-1:0] u_out /* verilator split_var */;\n"
                   "  for (genvar u = 0; u < Units; u++) begin : gen_unit\n"
-                  "    logic [Slices*CfgW-1:0] cfg;\n"
-                  "    logic [Slices-1:0]      sen;\n"
-                  "    logic [ActW-1:0]        act;\n"
-                  "    logic [Ports*BW-1:0]    in;\n"
-                  "    logic [Ports*AccW-1:0]  acc;\n"
+                  "    logic [(Rows+1)*Slices*CfgW-1:0] c_cfg /* verilator split_var */;\n"
+                  "    logic [(Rows+1)*Slices-1:0]      c_sen /* verilator split_var */;\n"
+                  "    logic [(Rows+1)*ActW-1:0]        c_act /* verilator split_var */;\n"
+                  "    logic [(Rows+1)*Ports*BW-1:0]    c_in /* verilator split_var */;\n"
+                  "    logic [(Rows+1)*Ports*AccW-1:0]  c_acc /* verilator split_var */;\n"
+                  "    assign c_cfg[0 +: Slices*CfgW] = '0;\n"
+                  "    assign c_sen[0 +: Slices] = '0;\n"
+                  "    assign c_act[0 +: ActW] = '0;\n"
+                  "    assign c_in[0 +: Ports*BW] = '0;\n"
+                  "    assign c_acc[0 +: Ports*AccW] = '0;\n"
                   "    for (genvar r = 0; r < Rows; r++) begin : gen_sel\n"
-                  "      assign sel[u*Rows + r] = req[r] && en[r] &&\n"
+                  "      logic s;\n"
+                  "      assign s = req[r] && en[r] &&\n"
                   "          (BaseW'(rank[r*RankW +: RankW]) == base + BaseW'(u));\n"
-                  "    end\n"
-                  "    always_comb begin\n"
-                  "      cfg = '0;\n      sen = '0;\n      act = '0;\n      in = '0;\n      acc = '0;\n"
-                  "      for (int r = 0; r < Rows; r++)\n"
-                  "        if (sel[u*Rows + r]) begin\n"
-                  "          cfg = cfg | r_cfg[r*Slices*CfgW +: Slices*CfgW];\n"
-                  "          sen = sen | sl_en[r*Slices +: Slices];\n"
-                  "          act = act | r_act[ActW*r +: ActW];\n"
-                  "          in  = in | bundle[r*Ports*BW +: Ports*BW];\n"
-                  "          acc = acc | iacc[r*Ports*AccW +: Ports*AccW];\n"
-                  "        end\n"
+                  "      assign sel[u*Rows + r] = s;\n"
+                  "      assign c_cfg[(r+1)*Slices*CfgW +: Slices*CfgW] = c_cfg[r*Slices*CfgW +: "
+                  "Slices*CfgW] |\n"
+                  "          (s ? r_cfg[r*Slices*CfgW +: Slices*CfgW] : '0);\n"
+                  "      assign c_sen[(r+1)*Slices +: Slices] = c_sen[r*Slices +: Slices] |\n"
+                  "          (s ? sl_en[r*Slices +: Slices] : '0);\n"
+                  "      assign c_act[(r+1)*ActW +: ActW] = c_act[r*ActW +: ActW] |\n"
+                  "          (s ? r_act[ActW*r +: ActW] : '0);\n"
+                  "      assign c_in[(r+1)*Ports*BW +: Ports*BW] = c_in[r*Ports*BW +: Ports*BW] |\n"
+                  "          (s ? bundle[r*Ports*BW +: Ports*BW] : '0);\n"
+                  "      assign c_acc[(r+1)*Ports*AccW +: Ports*AccW] = c_acc[r*Ports*AccW +: "
+                  "Ports*AccW] |\n"
+                  "          (s ? iacc[r*Ports*AccW +: Ports*AccW] : '0);\n"
                   "    end\n"
                   "    %smxf_msq_recon u_recon (\n"
-                  "      .cfg_i(cfg),\n"
-                  "      .en_i (sen),\n"
-                  "      .act_i(act),\n"
-                  "      .in_i (in),\n"
-                  "      .iacc_i(acc),\n"
+                  "      .cfg_i(c_cfg[Rows*Slices*CfgW +: Slices*CfgW]),\n"
+                  "      .en_i (c_sen[Rows*Slices +: Slices]),\n"
+                  "      .act_i(c_act[Rows*ActW +: ActW]),\n"
+                  "      .in_i (c_in[Rows*Ports*BW +: Ports*BW]),\n"
+                  "      .iacc_i(c_acc[Rows*Ports*AccW +: Ports*AccW]),\n"
                   "      .out_o(u_out[u*Ports*AccW +: Ports*AccW])\n"
                   "    );\n"
                   "  end\n"
+                  "  // Row r takes its result from the unit that served it.\n"
                   "  for (genvar r = 0; r < Rows; r++) begin : gen_pd\n"
-                  "    logic [Ports*AccW-1:0] got;\n"
-                  "    always_comb begin\n"
-                  "      got = '0;\n"
-                  "      for (int u = 0; u < Units; u++)\n"
-                  "        if (sel[u*Rows + r]) got = got | u_out[u*Ports*AccW +: Ports*AccW];\n"
+                  "    logic [(Units+1)*Ports*AccW-1:0] c_got /* verilator split_var */;\n"
+                  "    assign c_got[0 +: Ports*AccW] = '0;\n"
+                  "    for (genvar u = 0; u < Units; u++) begin : gen_got\n"
+                  "      assign c_got[(u+1)*Ports*AccW +: Ports*AccW] = c_got[u*Ports*AccW +: "
+                  "Ports*AccW] |\n"
+                  "          (sel[u*Rows + r] ? u_out[u*Ports*AccW +: Ports*AccW] : '0);\n"
                   "    end\n"
-                  "    assign pd[r*Ports*AccW +: Ports*AccW] = req[r] ? got : iacc[r*Ports*AccW +: "
+                  "    assign pd[r*Ports*AccW +: Ports*AccW] =\n"
+                  "        req[r] ? c_got[Units*Ports*AccW +: Ports*AccW] : iacc[r*Ports*AccW +: "
                   "Ports*AccW];\n"
                   "  end\n\n",
                   P_);
@@ -235,7 +257,6 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
 
     /* The output row. */
     const int late = c->fault == MXF_MSQ_FAULT_LATE_VALID;
-    const int norst = c->fault == MXF_MSQ_FAULT_NORESET;
     vb_printf(&b,
               "  // Output: the bottom row's partial sums; valid on the cycle it updated.\n"
               "  logic yv_q, upd_q;\n"
@@ -243,16 +264,10 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "    if (!rst_ni) upd_q <= 1'b0;\n"
               "    else         upd_q <= en[Rows-1];\n"
               "  end\n");
-    if (norst)
-        vb_printf(&b, "  // FAULT noreset: the output row's valid bit has no reset\n"
-                      "  always_ff @(posedge clk_i) begin\n"
-                      "    if (en[Rows-1]) yv_q <= r_valid[Rows-1];\n"
-                      "  end\n");
-    else
-        vb_printf(&b, "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
-                      "    if (!rst_ni)          yv_q <= 1'b0;\n"
-                      "    else if (en[Rows-1])  yv_q <= r_valid[Rows-1];\n"
-                      "  end\n");
+    vb_printf(&b, "  always_ff @(posedge clk_i or negedge rst_ni) begin\n"
+                  "    if (!rst_ni)          yv_q <= 1'b0;\n"
+                  "    else if (en[Rows-1])  yv_q <= r_valid[Rows-1];\n"
+                  "  end\n");
     if (late)
         vb_printf(&b,
                   "  // FAULT late-valid: whole output row (values and valid) one cycle late\n"

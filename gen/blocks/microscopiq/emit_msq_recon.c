@@ -62,7 +62,8 @@ static int emit_switch(gen_ctx *g, const char *mod, int can_merge, int can_split
                   "  assign act_x = {{(MergeW-8){act_i[7]}}, act_i};\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SIGN)
         vb_printf(&b, "  // FAULT sw-sign: the hidden-bit term is always +act\n"
-                      "  assign hid   = act_x <<< Mant;\n");
+                      "  assign hid   = act_x <<< Mant;\n"
+                      "  logic unused_sgn;\n  assign unused_sgn = u_b[BW-2];\n");
     else
         vb_printf(&b, "  assign hid   = u_b[BW-2] ? -(act_x <<< Mant) : (act_x <<< Mant);\n");
     vb_printf(&b,

@@ -36,7 +36,7 @@ typedef enum mxf_msq_fault {
     MXF_MSQ_FAULT_ARB,        /* arbiter: a grant window one row short (rows never served) */
     MXF_MSQ_FAULT_CFG_BANK,   /* configuration path: ReCoN words written to the other bank */
     MXF_MSQ_FAULT_LATE_VALID, /* output row (values and valid) one cycle late */
-    MXF_MSQ_FAULT_NORESET,    /* the rows' partial-sum valid bits have no reset */
+    MXF_MSQ_FAULT_NORESET,    /* the activation skew's valid bits have no reset */
     MXF_MSQ_FAULT_COUNT
 } mxf_msq_fault;
 
