@@ -66,17 +66,16 @@ static int emit_switch(gen_ctx *g, const char *mod, int can_merge, int can_split
                       "  logic unused_sgn;\n  assign unused_sgn = u_b[BW-2];\n");
     else
         vb_printf(&b, "  assign hid   = u_b[BW-2] ? -(act_x <<< Mant) : (act_x <<< Mant);\n");
-    vb_printf(&b,
-              "  assign term  = hid + (u_b[MergeW-1:0] <<< HalfSh) + l_t;\n"
-              "  assign merged = {1'b1, 1'b0, term};\n\n"
-              "  // Split: the one valid input\n"
-              "  assign split_b  = hi_i[BW-1] ? hi_i : lo_i;\n"
-              "  assign acc_part = {split_b[BW-1], 1'b0, {MergeW{1'b0}}};\n\n"
-              "  always_comb begin\n"
-              "    hi_o = '0;\n"
-              "    lo_o = '0;\n"
-              "    case (op_i)\n"
-              "      OpPass: begin hi_o = hi_i; lo_o = lo_i; end\n");
+    vb_printf(&b, "  assign term  = hid + (u_b[MergeW-1:0] <<< HalfSh) + l_t;\n"
+                  "  assign merged = {1'b1, 1'b0, term};\n\n"
+                  "  // Split: the one valid input\n"
+                  "  assign split_b  = hi_i[BW-1] ? hi_i : lo_i;\n"
+                  "  assign acc_part = {split_b[BW-1], 1'b0, {MergeW{1'b0}}};\n\n"
+                  "  always_comb begin\n"
+                  "    hi_o = '0;\n"
+                  "    lo_o = '0;\n"
+                  "    case (op_i)\n"
+                  "      OpPass: begin hi_o = hi_i; lo_o = lo_i; end\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SWAP)
         vb_printf(&b, "      // FAULT sw-swap: SWAP passes straight\n"
                       "      OpSwap: begin hi_o = hi_i; lo_o = lo_i; end\n");
@@ -85,10 +84,12 @@ static int emit_switch(gen_ctx *g, const char *mod, int can_merge, int can_split
     vb_printf(&b, "      OpMergeHH, OpMergeLH: if (CanMerge) hi_o = merged;\n"
                   "      OpMergeHL, OpMergeLL: if (CanMerge) lo_o = merged;\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SPLIT)
-        vb_printf(&b, "      // FAULT sw-split: SPLIT_RH behaves as SPLIT_RL\n"
-                      "      OpSplitRH: if (CanSplit) begin hi_o = acc_part; lo_o = split_b; end\n");
+        vb_printf(&b,
+                  "      // FAULT sw-split: SPLIT_RH behaves as SPLIT_RL\n"
+                  "      OpSplitRH: if (CanSplit) begin hi_o = acc_part; lo_o = split_b; end\n");
     else
-        vb_printf(&b, "      OpSplitRH: if (CanSplit) begin hi_o = split_b; lo_o = acc_part; end\n");
+        vb_printf(&b,
+                  "      OpSplitRH: if (CanSplit) begin hi_o = split_b; lo_o = acc_part; end\n");
     vb_printf(&b, "      OpSplitRL: if (CanSplit) begin hi_o = acc_part; lo_o = split_b; end\n"
                   "      default: ;\n"
                   "    endcase\n"
@@ -164,16 +165,20 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
                   "          .hi_o (so_hi[(s*Ports + x)*BW +: BW]),\n"
                   "          .lo_o (so_lo[(s*Ports + x)*BW +: BW])\n"
                   "        );\n",
-                  g->prefix, k == 0 ? "_in" : k == 1 ? "_out" : "");
+                  g->prefix,
+                  k == 0   ? "_in"
+                  : k == 1 ? "_out"
+                           : "");
     }
-    vb_printf(&b, "      end\n"
-                  "    end\n"
-                  "  end\n"
-                  "  for (genvar x = 0; x < Ports; x++) begin : gen_out\n"
-                  "    assign out_o[x*MergeW +: MergeW] = so_hi[((Stages-1)*Ports + x)*BW +: MergeW];\n"
-                  "  end\n"
-                  "  logic unused_ub;\n"
-                  "  assign unused_ub = ^{so_lo[(Stages-1)*Ports*BW +: Ports*BW]");
+    vb_printf(&b,
+              "      end\n"
+              "    end\n"
+              "  end\n"
+              "  for (genvar x = 0; x < Ports; x++) begin : gen_out\n"
+              "    assign out_o[x*MergeW +: MergeW] = so_hi[((Stages-1)*Ports + x)*BW +: MergeW];\n"
+              "  end\n"
+              "  logic unused_ub;\n"
+              "  assign unused_ub = ^{so_lo[(Stages-1)*Ports*BW +: Ports*BW]");
     for (int x = 0; x < 8; x++) vb_printf(&b, ", so_hi[(3*Ports + %d)*BW + MergeW +: 2]", x);
     vb_printf(&b, "};\nendmodule\n");
     return gen_save_rtl(g, "mxf_msq_recon_ub", &b, err);
@@ -221,9 +226,10 @@ int emit_msq_recon(gen_ctx *g, mxf_err *err)
               g->prefix, mxf_msq_ports(c), mxf_msq_acc_bits(c), MXF_MSQ_MERGEW,
               mxf_msq_shift_bits(c), g->prefix);
     if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
-        vb_printf(&b, "      // FAULT sw-shift: the outlier-unit shift is dropped\n"
-                      "      assign term = {{(AccW-MergeW){routed[x*MergeW+MergeW-1]}},\n"
-                      "                     routed[x*MergeW +: MergeW]} <<< (osh & {ShW{1'b0}});\n");
+        vb_printf(&b,
+                  "      // FAULT sw-shift: the outlier-unit shift is dropped\n"
+                  "      assign term = {{(AccW-MergeW){routed[x*MergeW+MergeW-1]}},\n"
+                  "                     routed[x*MergeW +: MergeW]} <<< (osh & {ShW{1'b0}});\n");
     else
         vb_printf(&b, "      assign term = {{(AccW-MergeW){routed[x*MergeW+MergeW-1]}},\n"
                       "                     routed[x*MergeW +: MergeW]} <<< osh;\n");

@@ -37,9 +37,9 @@ static const mxf_block_opt opts[N_OPTS] = {
                    "cfg-bank | late-valid | noreset"},
 };
 
-static const char *const faults[] = {"none",     "mul-2b",    "mul-4b", "sw-swap",
-                                     "sw-split", "sw-sign",   "sw-shift", "sw-mirror",
-                                     "arb",      "cfg-bank",  "late-valid", "noreset", NULL};
+static const char *const faults[] = {"none",       "mul-2b",   "mul-4b",    "sw-swap", "sw-split",
+                                     "sw-sign",    "sw-shift", "sw-mirror", "arb",     "cfg-bank",
+                                     "late-valid", "noreset",  NULL};
 
 static int configure(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)
 {
@@ -154,8 +154,8 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
 static int emit(gen_ctx *g, mxf_err *err)
 {
     return gen_emit_delay_en(g, err) || emit_msq_mul(g, err) || emit_msq_pe(g, err) ||
-                   emit_msq_switch(g, err) || emit_msq_recon_ub(g, err) ||
-                   emit_msq_recon(g, err) || emit_msq_array(g, err)
+                   emit_msq_switch(g, err) || emit_msq_recon_ub(g, err) || emit_msq_recon(g, err) ||
+                   emit_msq_array(g, err)
                ? -1
                : 0;
 }

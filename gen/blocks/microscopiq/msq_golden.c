@@ -11,8 +11,8 @@
 #include "recon.h"
 
 static const char *const fault_names[MXF_MSQ_FAULT_COUNT] = {
-    "none",      "mul-2b",    "mul-4b", "sw-swap",  "sw-split",   "sw-sign",
-    "sw-shift",  "sw-mirror", "arb",    "cfg-bank", "late-valid", "noreset",
+    "none",     "mul-2b",    "mul-4b", "sw-swap",  "sw-split",   "sw-sign",
+    "sw-shift", "sw-mirror", "arb",    "cfg-bank", "late-valid", "noreset",
 };
 
 const char *mxf_msq_fault_name(mxf_msq_fault f)
@@ -127,8 +127,12 @@ void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mx
             mxf_msq_bundle oh = empty, ol = empty;
             const int o = op[s][x];
             switch (o) {
-            case MXF_RECON_PASS: oh = hi, ol = lo; break;
-            case MXF_RECON_SWAP: oh = lo, ol = hi; break;
+            case MXF_RECON_PASS:
+                oh = hi, ol = lo;
+                break;
+            case MXF_RECON_SWAP:
+                oh = lo, ol = hi;
+                break;
             case MXF_RECON_MERGE_HH:
             case MXF_RECON_MERGE_HL:
             case MXF_RECON_MERGE_LH:
@@ -206,8 +210,8 @@ static void parse_mab(int bb, const uint8_t *w, const uint8_t *meta, int *I_sf, 
         if (!(bitmap >> j & 1)) continue;
         const int8_t sc = (int8_t)meta[o];
         const int L1 = bb == 2 ? sc >> 1 : sc >> 3, uX = bb == 2 ? sc & 1 : sc & 7;
-        const uint32_t perm = (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 |
-                              (uint32_t)meta[o + 3] << 16;
+        const uint32_t perm =
+            (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 | (uint32_t)meta[o + 3] << 16;
         o += 4;
         for (int i = 0; i < MXF_MSQ_MAX_OUT; i++) {
             int up = perm >> (6 * i + 3) & 7, lo = perm >> (6 * i) & 7;
@@ -304,7 +308,7 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
     int64_t cap = ntok + 64;
     g->load_cycle = malloc(sizeof(int64_t) * (size_t)T);
     g->out_cycle = malloc(sizeof(int64_t) * (size_t)ntok);
-    int64_t *reload = malloc(sizeof(int64_t) * (size_t)T);  /* bank of tile t free from */
+    int64_t *reload = malloc(sizeof(int64_t) * (size_t)T); /* bank of tile t free from */
     int64_t *last_step = malloc(sizeof(int64_t) * (size_t)T);
     if (!g->load_cycle || !g->out_cycle || !reload || !last_step) {
         free(reload);
@@ -399,8 +403,9 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
     if (q->fmt.family != MXF_QF_MSQ) {
         char name[64];
         mxf_qformat_name(&q->fmt, name, sizeof name);
-        return mxf_fail(err, "format %s is not MicroScopiQ (the microscopiq array runs "
-                             "microscopiq2/microscopiq4 images)",
+        return mxf_fail(err,
+                        "format %s is not MicroScopiQ (the microscopiq array runs "
+                        "microscopiq2/microscopiq4 images)",
                         name);
     }
     const int bb = q->fmt.msq.bb;
@@ -614,7 +619,7 @@ static void naive_cb(const void *g, int64_t *Y)
 
 int mxf_msq_checker_init(mxf_tile_checker *k, const mxf_msq_gemm *g, uint64_t seed, mxf_err *err)
 {
-    const mxf_tile_plan p = {g, g->M, g->N, g->P, g->KT, g->T, tile_golden_cb, output_cycle_cb,
-                             naive_cb};
+    const mxf_tile_plan p = {
+        g, g->M, g->N, g->P, g->KT, g->T, tile_golden_cb, output_cycle_cb, naive_cb};
     return mxf_tile_checker_init(k, &p, seed, err);
 }

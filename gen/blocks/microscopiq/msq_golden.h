@@ -16,11 +16,11 @@
 
 #define MXF_MSQ_MIN_DIM 2
 #define MXF_MSQ_MAX_DIM 128
-#define MXF_MSQ_ABITS 8    /* activations: signed 8-bit */
-#define MXF_MSQ_CODEW 4    /* a PE's weight word: one 4-bit code or two 2-bit codes */
-#define MXF_MSQ_RESW 11    /* raw product: 8-bit act x 3-bit magnitude, signed */
-#define MXF_MSQ_MERGEW 13  /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
-#define MXF_MSQ_CFGW 96    /* one uB's 8-port ReCoN configuration: 4 stages x 8 switches x 3 */
+#define MXF_MSQ_ABITS 8   /* activations: signed 8-bit */
+#define MXF_MSQ_CODEW 4   /* a PE's weight word: one 4-bit code or two 2-bit codes */
+#define MXF_MSQ_RESW 11   /* raw product: 8-bit act x 3-bit magnitude, signed */
+#define MXF_MSQ_MERGEW 13 /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
+#define MXF_MSQ_CFGW 96   /* one uB's 8-port ReCoN configuration: 4 stages x 8 switches x 3 */
 #define MXF_MSQ_ALIGN_DEFAULT 7
 #define MXF_MSQ_UNITS_ROW 0 /* RECON=row: one ReCoN per PE row */
 
@@ -53,14 +53,14 @@ int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err);
 /* "msq-a16-bb2", "msq-r8c12-bb2-u1", "msq-a16-bb4-al5-fsw-swap" */
 void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap);
 
-int mxf_msq_lanes(const mxf_msq_cfg *c);     /* output lanes per PE: 2 (bb = 2) or 1 */
-int mxf_msq_ports(const mxf_msq_cfg *c);     /* P = cols * lanes: outputs per tile */
-int mxf_msq_slices(const mxf_msq_cfg *c);    /* G = P / 8: uB slices of the ReCoN */
+int mxf_msq_lanes(const mxf_msq_cfg *c);      /* output lanes per PE: 2 (bb = 2) or 1 */
+int mxf_msq_ports(const mxf_msq_cfg *c);      /* P = cols * lanes: outputs per tile */
+int mxf_msq_slices(const mxf_msq_cfg *c);     /* G = P / 8: uB slices of the ReCoN */
 int mxf_msq_shift_bits(const mxf_msq_cfg *c); /* SHW = clog2(align + 1) */
-int mxf_msq_acc_bits(const mxf_msq_cfg *c);  /* AW = 13 + align + clog2(R) */
-int mxf_msq_word_bits(const mxf_msq_cfg *c); /* WW = SHW + 2 + 4: PE word {sh, half[1:0], code} */
-int mxf_msq_units(const mxf_msq_cfg *c);     /* U: units (R for RECON=row) */
-int mxf_msq_rank_bits(const mxf_msq_cfg *c); /* clog2(R + 1) */
+int mxf_msq_acc_bits(const mxf_msq_cfg *c);   /* AW = 13 + align + clog2(R) */
+int mxf_msq_word_bits(const mxf_msq_cfg *c);  /* WW = SHW + 2 + 4: PE word {sh, half[1:0], code} */
+int mxf_msq_units(const mxf_msq_cfg *c);      /* U: units (R for RECON=row) */
+int mxf_msq_rank_bits(const mxf_msq_cfg *c);  /* clog2(R + 1) */
 
 /* One uB's outliers as the tile needs them: pairs (Upper slot, Lower slot) and the exponent. */
 typedef struct mxf_msq_ubw {
@@ -76,13 +76,13 @@ typedef struct mxf_msq_cfgw {
 } mxf_msq_cfgw;
 
 typedef struct mxf_msq_tile {
-    int uref;        /* unit of the tile's integer outputs: 2^uref */
-    int max_shift;   /* largest alignment shift used */
-    uint16_t *pew;   /* R x cols PE words {sh, half, code} */
-    uint8_t *orow;   /* R: the row holds outlier halves (requests ReCoN) */
+    int uref;         /* unit of the tile's integer outputs: 2^uref */
+    int max_shift;    /* largest alignment shift used */
+    uint16_t *pew;    /* R x cols PE words {sh, half, code} */
+    uint8_t *orow;    /* R: the row holds outlier halves (requests ReCoN) */
     mxf_msq_cfgw *cw; /* the tile's ReCoN words, in load order */
     int ncw;
-    int load;        /* load length: max(R, ncw) cycles */
+    int load; /* load length: max(R, ncw) cycles */
 } mxf_msq_tile;
 
 /* A GEMM Y[M][N] = A[M][K] * W^T over a window of a MicroScopiQ tensor, N a multiple of 8 (the
@@ -90,12 +90,12 @@ typedef struct mxf_msq_tile {
 typedef struct mxf_msq_gemm {
     mxf_msq_cfg cfg;
     int M, K, N, P, KT, NT, T;
-    const int8_t *A;  /* M x K */
-    uint8_t *code;    /* K x N slot codes (bb bits, sign-magnitude) */
-    uint8_t *half;    /* K x N: the slot holds an outlier's Upper or Lower half */
-    int16_t *iunit;   /* K x N: I_sf - (bb - 2), the slot's inlier unit */
-    mxf_msq_ubw *ub;  /* K x N/8 */
-    double *wd;       /* K x N decoded weights (the format's own decoder) */
+    const int8_t *A; /* M x K */
+    uint8_t *code;   /* K x N slot codes (bb bits, sign-magnitude) */
+    uint8_t *half;   /* K x N: the slot holds an outlier's Upper or Lower half */
+    int16_t *iunit;  /* K x N: I_sf - (bb - 2), the slot's inlier unit */
+    mxf_msq_ubw *ub; /* K x N/8 */
+    double *wd;      /* K x N decoded weights (the format's own decoder) */
     mxf_msq_tile *tile;
     /* The schedule (mxf_msq_gemm_plan): */
     int64_t n_steps;

@@ -101,8 +101,8 @@ static void job_close(msq_job *s)
 }
 
 /* Opens a job over a window of q; with `as` the post-processing scales each tile by 2^uref. */
-static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qtensor *q,
-                    int64_t n0, int Nw, int64_t k0, int K, int M, const int8_t *A, const double *as,
+static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qtensor *q, int64_t n0,
+                    int Nw, int64_t k0, int K, int M, const int8_t *A, const double *as,
                     uint64_t seed, mxf_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -164,8 +164,7 @@ static void log_job(mxf_sim_ctx *ctx, const msq_job *s, const char *label)
              "largest shift %d; output-lane utilization %.1f%%\n",
              label, (long long)g->total, (long long)g->n_steps, (long long)g->stall_cycles,
              (long long)g->recon_requests, (long long)outl, (long long)mubs, (long long)orows,
-             (long long)g->T * c->rows, maxsh,
-             100.0 * (double)g->M * g->K * g->N / pe_cycles);
+             (long long)g->T * c->rows, maxsh, 100.0 * (double)g->M * g->K * g->N / pe_cycles);
 }
 
 /* ---- random and directed operands ---- */
@@ -179,10 +178,12 @@ typedef enum fill {
     FILL_COUNT
 } fill;
 
-static const char *const fill_names[FILL_COUNT] = {
-    "random weights and outliers", "4 outliers in every uB",
-    "an outlier in every uB (every row contends)", "negative outliers with zero mantissa",
-    "largest scale shifts", "extreme operands at the largest shift"};
+static const char *const fill_names[FILL_COUNT] = {"random weights and outliers",
+                                                   "4 outliers in every uB",
+                                                   "an outlier in every uB (every row contends)",
+                                                   "negative outliers with zero mantissa",
+                                                   "largest scale shifts",
+                                                   "extreme operands at the largest shift"};
 
 /* Weights (N x K, out x in), the format spec they are quantized with, and activations. */
 static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, int N, int8_t *A,
@@ -201,9 +202,9 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
     /* bb=4 outliers above 2^8 would push L1 out of its 5-bit field: keep them near 2^4 */
     const double big = ldexp(1.0, c->align - 3); /* E = align - 3 over inliers at 2^-5 */
     snprintf(spec, cap, "microscopiq%d%s", c->bb,
-             f == FILL_FOUR || f == FILL_EXTREME        ? ":sigma=1"
+             f == FILL_FOUR || f == FILL_EXTREME    ? ":sigma=1"
              : f == FILL_EVERY || f == FILL_NEGZERO ? ":sigma=2"
-                                                     : "");
+                                                    : "");
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
             float *w = &W[(size_t)n * K + k];
@@ -219,8 +220,9 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
                 break;
             }
             case FILL_FOUR:
-                *w = (float)(slot % 2 ? 0.01 * g : (mxf_rng_range(&r, 0, 1) ? 1 : -1) *
-                                                       (1.5 + 0.4 * mxf_rng_uniform(&r)));
+                *w = (float)(slot % 2 ? 0.01 * g
+                                      : (mxf_rng_range(&r, 0, 1) ? 1 : -1) *
+                                            (1.5 + 0.4 * mxf_rng_uniform(&r)));
                 break;
             case FILL_EVERY:
             case FILL_NEGZERO:
@@ -270,8 +272,8 @@ static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N,
             if (s.g.tile[t].max_shift > maxsh) maxsh = s.g.tile[t].max_shift;
         if ((f == FILL_SHIFT || f == FILL_EXTREME) && maxsh != c->align) {
             rc = -1;
-            mxf_fail(err, "directed '%s': largest shift %d, not ALIGN=%d (internal)",
-                     fill_names[f], maxsh, c->align);
+            mxf_fail(err, "directed '%s': largest shift %d, not ALIGN=%d (internal)", fill_names[f],
+                     maxsh, c->align);
         } else {
             rc = ctx->run(ctx, &j, label, err);
             if (rc == 0 && verbose && !ctx->stim_only) log_job(ctx, &s, label);
@@ -428,8 +430,9 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
                         spec, c->bb, c->bb),
                2;
     if (mxf_qformat_needs_calib(&f))
-        return mxf_fail(err, "FORMAT=%s: mode=gptq needs calibration; quantize with mxquant and "
-                             "run the image",
+        return mxf_fail(err,
+                        "FORMAT=%s: mode=gptq needs calibration; quantize with mxquant and "
+                        "run the image",
                         spec),
                2;
     mxf_synth_params sp;
@@ -468,8 +471,8 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
                 mxf_fail_prefix(err, "%s: ", label);
             } else {
                 mxf_qresult res = {0};
-                rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, K, M, Wf + n0 * K + k0,
-                                      K, o->seed, label, &res, err));
+                rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, K, M, Wf + n0 * K + k0, K,
+                                      o->seed, label, &res, err));
                 if (rc == 0) {
                     ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
                              mxf_qresult_sqnr_db(&res));

@@ -113,9 +113,8 @@ static void test_recon_contract_every_placement(void **state)
                                 int l = -1;
                                 for (int i = 0; i < n; i++)
                                     if (up[i] == x) l = lo[i];
-                                const int64_t t =
-                                    (int64_t)(sgn[x] ? -a : a) * (1 << M) + in[x].res * (1 << h) +
-                                    in[l].res;
+                                const int64_t t = (int64_t)(sgn[x] ? -a : a) * (1 << M) +
+                                                  in[x].res * (1 << h) + in[l].res;
                                 want = in[x].iacc + t * (1 << osh);
                             }
                             if (out[x] != want)
@@ -214,8 +213,8 @@ static int model_check(const mxf_msq_gemm *g)
                     const int osh = u->ounit - g->tile[t].uref;
                     for (int i = 0; i < u->n; i++) {
                         const int pu = 8 * s + u->upper[i], pl = 8 * s + u->lower[i];
-                        const int64_t tt = (int64_t)(sg[pu] ? -a : a) * (1 << M) +
-                                           res[pu] * (1 << h) + res[pl];
+                        const int64_t tt =
+                            (int64_t)(sg[pu] ? -a : a) * (1 << M) + res[pu] * (1 << h) + res[pl];
                         nx[(size_t)r * P + pu] += tt * ((int64_t)1 << osh);
                     }
                 }
@@ -270,8 +269,8 @@ static int model_check(const mxf_msq_gemm *g)
         bad++;
     }
     if (last_out + 1 != g->total) {
-        print_message("model: last output on cycle %lld, golden total %lld\n",
-                      (long long)last_out, (long long)g->total);
+        print_message("model: last output on cycle %lld, golden total %lld\n", (long long)last_out,
+                      (long long)g->total);
         bad++;
     }
     free(wb);
@@ -318,18 +317,22 @@ static void test_schedule_and_values_vs_model(void **state)
         int R, C, bb, units;
         double pout;
     } cases[] = {
-        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05}, {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05},
-        {8, 4, 2, 1, 0.05},                 {8, 4, 2, 1, 0.5},
-        {5, 12, 2, 2, 0.2},                 {7, 16, 4, 3, 0.3},
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05},
+        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05},
+        {8, 4, 2, 1, 0.05},
+        {8, 4, 2, 1, 0.5},
+        {5, 12, 2, 2, 0.2},
+        {7, 16, 4, 3, 0.3},
         {8, 8, 4, 1, 0.0},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (int rep = 0; rep < 3; rep++) {
-            mxf_msq_cfg c = {cases[ci].R, cases[ci].C, cases[ci].bb, cases[ci].units,
-                             MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE};
+            mxf_msq_cfg c = {cases[ci].R,     cases[ci].C,           cases[ci].bb,
+                             cases[ci].units, MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE};
             mxf_rng r;
             mxf_rng_seed(&r, 100 * ci + rep);
-            const int M = (int)mxf_rng_range(&r, 1, 3 * c.rows), K = (int)mxf_rng_range(&r, 1, 3 * c.rows),
+            const int M = (int)mxf_rng_range(&r, 1, 3 * c.rows),
+                      K = (int)mxf_rng_range(&r, 1, 3 * c.rows),
                       N = (int)mxf_rng_range(&r, 1, 3 * mxf_msq_ports(&c));
             mxf_qtensor q = {0};
             quantize(c.bb, cases[ci].pout > 0.4 ? ":sigma=1" : "", N, K, 11 + ci * 7 + rep,
@@ -341,7 +344,8 @@ static void test_schedule_and_values_vs_model(void **state)
             mxf_err e;
             if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e))
                 fail_msg("case %zu: %s", ci, e.msg);
-            if (model_check(&g)) fail_msg("case %zu rep %d: golden differs from the model", ci, rep);
+            if (model_check(&g))
+                fail_msg("case %zu rep %d: golden differs from the model", ci, rep);
             /* naive (decoded weights) = the sum of the tile golden outputs */
             int64_t *Y = malloc(sizeof(int64_t) * (size_t)M * g.N);
             int64_t *T = malloc(sizeof(int64_t) * (size_t)M * g.P);
