@@ -77,7 +77,7 @@ help:
 	@echo "  bench       throughput figures (RTL vs golden model, quantizers)"
 	@echo "  test        everything make test runs; test-long: longer sweeps"
 	@echo "  format      clang-format the sources; clean: remove build/"
-	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED FAULT MODEL FORMAT SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
+	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON ALIGN FAULT MODEL FORMAT SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
 	@echo "(mxfgen help lists every block and its options)"
 
 # ---- setup: installs missing Debian packages (or prints the command) ----

@@ -87,6 +87,7 @@ msq_images() {
         build/bin/mxquant quantize --format microscopiq2:mode=gptq --model opt-125m --out "$MSQIMG/msq2-gptq.img" &&
         build/bin/mxquant quantize --format microscopiq4:mode=gptq --model opt-125m --out "$MSQIMG/msq4-gptq.img" &&
         build/bin/mxquant quantize --format mxint8 --model opt-125m --out "$MSQIMG/mxint8.img" &&
+        build/bin/mxquant quantize --format microscopiq2:route=any,sigma=1 --model opt-125m --out "$MSQIMG/any.img" &&
         cp "$MSQIMG/msq2.img" "$MSQIMG/corrupt.img" &&
         local sz &&
         sz=$(stat -c %s "$MSQIMG/corrupt.img") &&
@@ -108,6 +109,14 @@ run "image/microscopiq-rejects-corrupt" expect_error "crc: stored" \
     build/msq-a8-bb2/mxfsim image --image "$MSQIMG/corrupt.img"
 run "image/microscopiq-rejects-unknown-tensor" expect_error "no tensor named 'nope'" \
     build/msq-a8-bb2/mxfsim image --image "$MSQIMG/msq2.img" --tensor nope
+run "image/microscopiq-rejects-unroutable" expect_error "ReCoN W=8: " \
+    build/msq-a8-bb2/mxfsim image --image "$MSQIMG/any.img" --m 2
+# configurations that cannot map, refused by the generator
+run "cli/microscopiq-bb4-needs-8-outputs" expect_error "not a multiple of 8" build/bin/mxfgen rtl --arch microscopiq --array 4 --bb 4 --out build/test-logs/msq-never
+run "cli/microscopiq-recon-units" expect_error "RECON=8: expected 1..7" build/bin/mxfgen rtl --arch microscopiq --array 8 --recon 8 --out build/test-logs/msq-never
+run "cli/microscopiq-recon-word" expect_error "RECON=some" build/bin/mxfgen rtl --arch microscopiq --recon some --out build/test-logs/msq-never
+run "cli/microscopiq-align" expect_error "ALIGN=16" build/bin/mxfgen rtl --arch microscopiq --align 16 --out build/test-logs/msq-never
+run "cli/microscopiq-fault-mode" expect_error "FAULT=mul-4b: needs BB=4" build/bin/mxfgen rtl --arch microscopiq --fault mul-4b --out build/test-logs/msq-never
 run "image/microscopiq-model-rejects-mxint8" expect_error "microscopiq2 formats only" \
     build/msq-a8-bb2/mxfsim model --model opt-125m --format mxint8
 run "fault/image-microscopiq-sw-sign" expect_mismatch build/msq-a4-bb2-fsw-sign/mxfsim image --image "$MSQIMG/msq2.img" --window 2
