@@ -410,6 +410,15 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     return rc;
 }
 
+/* Rows [na, na + nsub) x cols [k0, k0 + Ks) of W (row stride K) into Wsub; returns 0. */
+static int copy_rows(float *Wsub, const float *W, int64_t na, int64_t nsub, int64_t K, int64_t k0,
+                     int Ks)
+{
+    for (int64_t n = 0; n < nsub; n++)
+        memcpy(Wsub + n * Ks, W + (na + n) * K + k0, sizeof(float) * (size_t)Ks);
+    return 0;
+}
+
 static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(cfg);
@@ -456,23 +465,31 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             int64_t k0, n0;
             int Ks, Ns;
             mxf_window_pick(&r, K, N, c->rows, P, o->window, &k0, &Ks, &n0, &Ns);
+            /* Round-to-nearest quantizes every MaB (128 outputs at one input) on its own, so
+               quantizing the MaBs the window touches gives the window exactly the codes of the
+               whole tensor (test_msq_golden checks it) */
+            const int64_t na = n0 / MXF_MSQ_MAB * MXF_MSQ_MAB,
+                          nb = (n0 + Ns + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB * MXF_MSQ_MAB,
+                          nsub = (nb < N ? nb : N) - na;
             float *Wf = malloc(sizeof(float) * (size_t)(N * K));
+            float *Wsub = malloc(sizeof(float) * (size_t)(nsub * Ks));
             float *X = malloc(sizeof(float) * (size_t)M * (size_t)K);
             mxf_qtensor q = {0};
             int rc = 2;
             snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
                      L, lin->name, (long long)N, (long long)K, (long long)n0,
                      (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
-            if (!Wf || !X) {
+            if (!Wf || !Wsub || !X) {
                 mxf_fail(err, "%s: out of memory", wname);
             } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
                        mxf_synth_acts(&sp, o->seed, aname, M, K, X, err) ||
-                       mxf_quantize(&f, Wf, N, K, &q, err)) {
+                       copy_rows(Wsub, Wf, na, nsub, K, k0, Ks) ||
+                       mxf_quantize(&f, Wsub, nsub, Ks, &q, err)) {
                 mxf_fail_prefix(err, "%s: ", label);
             } else {
                 mxf_qresult res = {0};
-                rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, K, M, Wf + n0 * K + k0, K,
-                                      o->seed, label, &res, err));
+                rc = verdict(run_qwin(ctx, c, &q, n0 - na, Ns, 0, Ks, X + k0, K, M,
+                                      Wf + n0 * K + k0, K, o->seed, label, &res, err));
                 if (rc == 0) {
                     ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
                              mxf_qresult_sqnr_db(&res));
@@ -482,6 +499,7 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             }
             mxf_qtensor_free(&q);
             free(Wf);
+            free(Wsub);
             free(X);
             if (rc) return rc;
         }

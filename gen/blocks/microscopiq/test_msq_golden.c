@@ -428,6 +428,47 @@ static void test_bad_inputs(void **state)
     mxf_qtensor_free(&q);
 }
 
+/* RTN quantizes every MaB on its own: the MaBs of a window, quantized alone, decode exactly as
+ * they do in the whole tensor (the model command relies on it). */
+static void test_window_quantization_is_local(void **state)
+{
+    (void)state;
+    const int N = 300, K = 20, na = 128, nsub = 172, k0 = 5, Ks = 9;
+    float *W = malloc(sizeof(float) * N * K), *Ws = malloc(sizeof(float) * nsub * Ks);
+    float *D = malloc(sizeof(float) * N * K), *Ds = malloc(sizeof(float) * nsub * Ks);
+    assert_non_null(W);
+    assert_non_null(Ws);
+    assert_non_null(D);
+    assert_non_null(Ds);
+    mxf_rng r;
+    mxf_rng_seed(&r, 9);
+    for (int i = 0; i < N * K; i++)
+        W[i] = (float)(0.02 * mxf_rng_normal(&r) * (mxf_rng_uniform(&r) < 0.05 ? 8 : 1));
+    for (int n = 0; n < nsub; n++)
+        for (int k = 0; k < Ks; k++) Ws[n * Ks + k] = W[(na + n) * K + k0 + k];
+    for (int bb = 2; bb <= 4; bb += 2) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "microscopiq%d", bb);
+        mxf_qformat f;
+        mxf_err e;
+        mxf_qtensor q = {0}, qs = {0};
+        assert_int_equal(mxf_qformat_parse(spec, &f, &e), 0);
+        assert_int_equal(mxf_quantize(&f, W, N, K, &q, &e), 0);
+        assert_int_equal(mxf_quantize(&f, Ws, nsub, Ks, &qs, &e), 0);
+        assert_int_equal(mxf_dequantize(&q, D, &e), 0);
+        assert_int_equal(mxf_dequantize(&qs, Ds, &e), 0);
+        for (int n = 0; n < nsub; n++)
+            for (int k = 0; k < Ks; k++)
+                assert_true(Ds[n * Ks + k] == D[(na + n) * K + k0 + k]);
+        mxf_qtensor_free(&q);
+        mxf_qtensor_free(&qs);
+    }
+    free(W);
+    free(Ws);
+    free(D);
+    free(Ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_schedule_and_values_vs_model),
         cmocka_unit_test(test_checker_fails),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_window_quantization_is_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
