@@ -127,3 +127,19 @@ int mxf_tile_checker_set_scales(mxf_tile_checker *k, const double *wscale, const
     k->ascale = ascale;
     return 0;
 }
+
+int mxf_tile_job_finish(mxf_job *j, int64_t last_cycle)
+{
+    return mxf_tile_checker_finish((mxf_tile_checker *)j->state, last_cycle);
+}
+
+const char *mxf_tile_job_failure(const mxf_job *j)
+{
+    return ((const mxf_tile_checker *)j->state)->first_failure;
+}
+
+int64_t mxf_tile_job_next_cycle(const mxf_job *j)
+{
+    const mxf_tile_checker *k = j->state;
+    return k->tile < k->p.n_tiles ? k->p.output_cycle(k->p.g, k->tile, k->m) : -1;
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "sim.h"
 
 /* What a block's golden model tells the checker. */
 typedef struct mxf_tile_plan {
@@ -44,5 +45,11 @@ int mxf_tile_checker_finish(mxf_tile_checker *k, int64_t last_cycle);
  * y[m][n] += ascale[m] * (wscale[kt][n] * T_kt[m][n]), summed in tile order, in double. */
 int mxf_tile_checker_set_scales(mxf_tile_checker *k, const double *wscale, const double *ascale,
                                 mxf_err *err);
+
+/* mxf_job_ops callbacks for a block whose job state (mxf_job.state) begins with its
+ * mxf_tile_checker: finish, the first failure and the cycle of the next expected output row. */
+int mxf_tile_job_finish(mxf_job *j, int64_t last_cycle);
+const char *mxf_tile_job_failure(const mxf_job *j);
+int64_t mxf_tile_job_next_cycle(const mxf_job *j);
 
 #endif

@@ -33,8 +33,8 @@ static const mxf_fq_cfg *fq(const mxf_hwcfg *c)
 
 /* ---- a job: one tiled GEMM through the array ---- */
 typedef struct fq_job {
+    mxf_fq_checker k; /* first: the shared mxf_tile_job_* callbacks read it */
     mxf_fq_gemm g;
-    mxf_fq_checker k;
     mxf_fq_cursor cur;
     int AW, TW;
 } fq_job;
@@ -68,24 +68,12 @@ static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
     return mxf_tile_checker_push(&s->k, cycle, y);
 }
 
-static int job_finish(mxf_job *j, int64_t last_cycle)
-{
-    return mxf_tile_checker_finish(&((fq_job *)j->state)->k, last_cycle);
-}
-
-static const char *job_failure(const mxf_job *j)
-{
-    return ((const fq_job *)j->state)->k.first_failure;
-}
-
-static int64_t job_next_cycle(const mxf_job *j)
-{
-    const fq_job *s = j->state;
-    return s->k.tile < s->g.T ? mxf_fq_output_cycle(&s->g, s->k.tile, s->k.m) : -1;
-}
-
-static const mxf_job_ops fq_job_ops = {job_cycles, job_stim,    job_push,
-                                       job_finish, job_failure, job_next_cycle};
+static const mxf_job_ops fq_job_ops = {job_cycles,
+                                       job_stim,
+                                       job_push,
+                                       mxf_tile_job_finish,
+                                       mxf_tile_job_failure,
+                                       mxf_tile_job_next_cycle};
 
 static void job_close(fq_job *s)
 {

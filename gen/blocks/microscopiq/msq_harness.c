@@ -33,8 +33,8 @@ static const mxf_msq_cfg *msq(const mxf_hwcfg *c)
 
 /* ---- a job: one tiled GEMM through the array ---- */
 typedef struct msq_job {
+    mxf_tile_checker k; /* first: the shared mxf_tile_job_* callbacks read it */
     mxf_msq_gemm g;
-    mxf_tile_checker k;
     mxf_msq_cursor cur;
     int AW, WW, CW, GW, SHW;
 } msq_job;
@@ -75,24 +75,12 @@ static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
     return mxf_tile_checker_push(&s->k, cycle, y);
 }
 
-static int job_finish(mxf_job *j, int64_t last_cycle)
-{
-    return mxf_tile_checker_finish(&((msq_job *)j->state)->k, last_cycle);
-}
-
-static const char *job_failure(const mxf_job *j)
-{
-    return ((const msq_job *)j->state)->k.first_failure;
-}
-
-static int64_t job_next_cycle(const mxf_job *j)
-{
-    const msq_job *s = j->state;
-    return s->k.tile < s->g.T ? mxf_msq_output_cycle(&s->g, s->k.tile, s->k.m) : -1;
-}
-
-static const mxf_job_ops msq_job_ops = {job_cycles, job_stim,    job_push,
-                                        job_finish, job_failure, job_next_cycle};
+static const mxf_job_ops msq_job_ops = {job_cycles,
+                                        job_stim,
+                                        job_push,
+                                        mxf_tile_job_finish,
+                                        mxf_tile_job_failure,
+                                        mxf_tile_job_next_cycle};
 
 static void job_close(msq_job *s)
 {

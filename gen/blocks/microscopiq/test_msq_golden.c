@@ -458,8 +458,7 @@ static void test_window_quantization_is_local(void **state)
         assert_int_equal(mxf_dequantize(&q, D, &e), 0);
         assert_int_equal(mxf_dequantize(&qs, Ds, &e), 0);
         for (int n = 0; n < nsub; n++)
-            for (int k = 0; k < Ks; k++)
-                assert_true(Ds[n * Ks + k] == D[(na + n) * K + k0 + k]);
+            for (int k = 0; k < Ks; k++) assert_true(Ds[n * Ks + k] == D[(na + n) * K + k0 + k]);
         mxf_qtensor_free(&q);
         mxf_qtensor_free(&qs);
     }

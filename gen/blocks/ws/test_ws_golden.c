@@ -249,7 +249,7 @@ static void register_model_agrees_with_golden_schedule(void **state)
                 if (mxf_ws_checker_push(&k, cyc, y)) fail_msg("%s", k.first_failure);
             }
         }
-        if (mxf_ws_checker_finish(&k, total + 7)) fail_msg("%s", k.first_failure);
+        if (mxf_tile_checker_finish(&k, total + 7)) fail_msg("%s", k.first_failure);
         assert_int_equal(last + 1, total);
         mxf_ws_checker_free(&k);
         rl_free(&m);
@@ -385,7 +385,7 @@ static void kh_tiles_and_scales_match_naive(void **state)
                                         tile + (size_t)m * c.cols))
                     fail_msg("%s", k.first_failure);
         }
-        if (mxf_ws_checker_finish(&k, mxf_ws_total_cycles(&g))) fail_msg("%s", k.first_failure);
+        if (mxf_tile_checker_finish(&k, mxf_ws_total_cycles(&g))) fail_msg("%s", k.first_failure);
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) {
                 double ref = 0, mag = 0;
@@ -439,7 +439,7 @@ static void checker_reports_first_failure(void **state)
     mxf_ws_checker_free(&k);
     assert_int_equal(mxf_ws_checker_init(&k, &g, 9, NULL), 0);
     assert_int_equal(mxf_ws_checker_push(&k, mxf_ws_output_cycle(&g, 0, 0), good0), 0);
-    assert_int_equal(mxf_ws_checker_finish(&k, 100), -1);
+    assert_int_equal(mxf_tile_checker_finish(&k, 100), -1);
     assert_non_null(strstr(k.first_failure, "never appeared"));
     mxf_ws_checker_free(&k);
 }

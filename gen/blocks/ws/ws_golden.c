@@ -21,9 +21,9 @@ int mxf_ws_fault_parse(const char *s, mxf_ws_fault *out, mxf_err *err)
             *out = (mxf_ws_fault)i;
             return 0;
         }
-    return mxf_fail(err,
-                    "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid, wskew, noreset)",
-                    s ? s : "");
+    return mxf_fail(
+        err, "FAULT=%s: unknown fault (known: mul-sign, wbank, skew, late-valid, wskew, noreset)",
+        s ? s : "");
 }
 
 int mxf_ws_cfg_validate(const mxf_ws_cfg *c, mxf_err *err)
@@ -243,21 +243,26 @@ static void plan_gemm_naive(const void *g, int64_t *Y)
 
 int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, mxf_err *err)
 {
-    const mxf_tile_plan p = {g,      g->M,       g->N,           g->cfg.cols,      g->KT,
-                             g->n_tiles, plan_tile_golden, plan_output_cycle, plan_gemm_naive};
+    const mxf_tile_plan p = {g,
+                             g->M,
+                             g->N,
+                             g->cfg.cols,
+                             g->KT,
+                             g->n_tiles,
+                             plan_tile_golden,
+                             plan_output_cycle,
+                             plan_gemm_naive};
     return mxf_tile_checker_init(k, &p, seed, err);
 }
 
-void mxf_ws_checker_free(mxf_ws_checker *k) { mxf_tile_checker_free(k); }
+void mxf_ws_checker_free(mxf_ws_checker *k)
+{
+    mxf_tile_checker_free(k);
+}
 int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y)
 {
     return mxf_tile_checker_push(k, cycle, y);
 }
-int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle)
-{
-    return mxf_tile_checker_finish(k, last_cycle);
-}
-
 void mxf_ws_random_operands(const mxf_ws_cfg *c, uint64_t seed, int M, int K, int N, int8_t *A,
                             int8_t *W)
 {

@@ -127,9 +127,8 @@ int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, 
 void mxf_ws_checker_free(mxf_ws_checker *k);
 /* One observed output row (y_valid was high on `cycle`). Returns 0 or -1 on first mismatch. */
 int mxf_ws_checker_push(mxf_ws_checker *k, int64_t cycle, const int64_t *y);
-/* After the run: every output seen, none extra, and the GEMM assembled from the tile outputs
- * equals the naive GEMM. `last_cycle` is the last cycle simulated. */
-int mxf_ws_checker_finish(mxf_ws_checker *k, int64_t last_cycle);
+/* After the run, mxf_tile_checker_finish (the job's mxf_tile_job_finish): every output seen,
+ * none extra, and the GEMM assembled from the tile outputs equals the naive GEMM. */
 /* Turns on the post-processing stage (mxf_ws_scales) for the observed outputs: k->y. */
 int mxf_ws_checker_set_scales(mxf_ws_checker *k, const mxf_ws_scales *sc, mxf_err *err);
 

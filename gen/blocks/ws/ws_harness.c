@@ -32,8 +32,8 @@ static const mxf_ws_cfg *ws(const mxf_hwcfg *c)
 
 /* ---- a job: one tiled GEMM through the array ---- */
 typedef struct ws_job {
+    mxf_ws_checker k; /* first: the shared mxf_tile_job_* callbacks read it */
     mxf_ws_gemm g;
-    mxf_ws_checker k;
     int AW, CW;
 } ws_job;
 
@@ -67,23 +67,12 @@ static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
     return mxf_ws_checker_push(&s->k, cycle, y);
 }
 
-static int job_finish(mxf_job *j, int64_t last_cycle)
-{
-    return mxf_ws_checker_finish(&((ws_job *)j->state)->k, last_cycle);
-}
-static const char *job_failure(const mxf_job *j)
-{
-    return ((const ws_job *)j->state)->k.first_failure;
-}
-
-static int64_t job_next_cycle(const mxf_job *j)
-{
-    const ws_job *s = j->state;
-    return s->k.tile < s->g.n_tiles ? mxf_ws_output_cycle(&s->g, s->k.tile, s->k.m) : -1;
-}
-
-static const mxf_job_ops ws_job_ops = {job_cycles, job_stim,    job_push,
-                                       job_finish, job_failure, job_next_cycle};
+static const mxf_job_ops ws_job_ops = {job_cycles,
+                                       job_stim,
+                                       job_push,
+                                       mxf_tile_job_finish,
+                                       mxf_tile_job_failure,
+                                       mxf_tile_job_next_cycle};
 
 static int job_open(ws_job *s, mxf_job *j, const mxf_ws_cfg *c, int M, int K, int N,
                     const int8_t *A, const int8_t *W, int kh, uint64_t seed, mxf_err *err)
