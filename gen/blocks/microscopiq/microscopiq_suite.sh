@@ -6,9 +6,9 @@
 # every switch operation, the arbiter, the configuration path, valid timing, reset) caught.
 
 MSQ_SHAPES=("ARRAY=8" "ARRAY=8 BB=4 RECON=1" "ROWS=12 COLS=12 RECON=1")
-# arrays of 16 and more compile for minutes at -O3; their co-simulation here is short
-MSQ_BIG=("ARRAY=16 BB=4" "ARRAY=16 RECON=2")
-if [[ -n "${LONG:-}" ]]; then MSQ_SHAPES+=("ROWS=24 COLS=20 RECON=3"); MSQ_BIG+=("ARRAY=32 RECON=1" "ARRAY=32 BB=4 RECON=4"); fi
+# arrays of 16 and more: their co-simulation here is short
+MSQ_BIG=("ARRAY=16 RECON=2")
+if [[ -n "${LONG:-}" ]]; then MSQ_SHAPES+=("ROWS=24 COLS=20 RECON=3"); MSQ_BIG+=("ARRAY=16 BB=4" "ARRAY=32 RECON=1" "ARRAY=32 BB=4 RECON=4"); fi
 # each fault on the smallest array that exercises it (ARRAY=4: 8 outputs, one uB per row)
 MSQ_FAULTS=("ARRAY=4 FAULT=mul-2b" "ROWS=4 COLS=8 BB=4 FAULT=mul-4b" "ARRAY=4 FAULT=sw-swap"
     "ARRAY=4 FAULT=sw-split" "ARRAY=4 FAULT=sw-sign" "ROWS=4 COLS=8 BB=4 FAULT=sw-shift"
@@ -39,11 +39,10 @@ msq_step() { local n; n=$(basename "$1"); echo "microscopiq-${n#msq-}"; }
 
 msq_builds=()
 for s in "${MSQ_SHAPES[@]}"; do msq_builds+=("ARCH=microscopiq $s"); done
-for s in "${MSQ_BIG[@]}"; do msq_builds+=("ARCH=microscopiq $s OPT_FAST=-O0"); done
-# the small fault and X configs only run short checks: -O0 halves their build time
-for s in "${MSQ_FAULTS[@]}"; do msq_builds+=("ARCH=microscopiq $s OPT_FAST=-O0"); done
-for s in "${MSQ_XPROP[@]}"; do msq_builds+=("ARCH=microscopiq $s XPROP=1 OPT_FAST=-O0"); done
-msq_builds+=("ARCH=microscopiq ARRAY=4 FAULT=noreset XPROP=1 OPT_FAST=-O0")
+for s in "${MSQ_BIG[@]}"; do msq_builds+=("ARCH=microscopiq $s"); done
+for s in "${MSQ_FAULTS[@]}"; do msq_builds+=("ARCH=microscopiq $s"); done
+for s in "${MSQ_XPROP[@]}"; do msq_builds+=("ARCH=microscopiq $s XPROP=1"); done
+msq_builds+=("ARCH=microscopiq ARRAY=4 FAULT=noreset XPROP=1")
 
 echo "== microscopiq: Verilator builds (shapes, fault and X configs; parallel)"
 msq_build_all() {
