@@ -309,13 +309,11 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
     g->load_cycle = malloc(sizeof(int64_t) * (size_t)T);
     g->out_cycle = malloc(sizeof(int64_t) * (size_t)ntok);
     int64_t *reload = malloc(sizeof(int64_t) * (size_t)T); /* bank of tile t free from */
-    int64_t *last_step = malloc(sizeof(int64_t) * (size_t)T);
-    if (!g->load_cycle || !g->out_cycle || !reload || !last_step) {
+    if (!g->load_cycle || !g->out_cycle || !reload) {
         free(reload);
-        free(last_step);
         return mxf_fail(err, "out of memory for the schedule");
     }
-    for (int t = 0; t < T; t++) reload[t] = last_step[t] = -1;
+    for (int t = 0; t < T; t++) reload[t] = -1;
     int64_t next_tok = 0, nl = 0, done_prev = -1, outs = 0, last_out = -1;
     int64_t s = 0, cyc = 0;
     g->stall_cycles = g->recon_requests = g->busy_steps = 0;
@@ -330,7 +328,6 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
             if (d) g->step_inj = d;
             if (!a || !b || !d) {
                 free(reload);
-                free(last_step);
                 return mxf_fail(err, "out of memory for the schedule");
             }
         }
@@ -371,7 +368,6 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
             if (t < nl && g->load_cycle[t] + g->tile[t].load - 1 <= g->step_end[s]) {
                 inj = (int32_t)next_tok++;
                 g->busy_steps++;
-                last_step[t] = s;
             }
         }
         g->step_inj[s] = inj;
@@ -379,14 +375,12 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
         if (outs == ntok) break;
         if (s > 4 * (ntok + (int64_t)T * (R + 8) * 4 + R * 4) + 1000) {
             free(reload);
-            free(last_step);
             return mxf_fail(err, "schedule does not terminate (internal)");
         }
     }
     g->n_steps = s + 1;
     g->total = last_out + 1;
     free(reload);
-    free(last_step);
     return 0;
 }
 
