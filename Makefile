@@ -60,7 +60,7 @@ SETUP := $(B)/.setup-ok
 
 GEN_ARGS = --from-env --tag "$(TAG)"
 
-.PHONY: all setup rtl lint sim sim-config synth fpga mutate bench test test-long unit unit-asan clean format help
+.PHONY: all setup rtl lint sim sim-merge sim-config synth fpga mutate bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
@@ -69,7 +69,8 @@ help:
 	@echo "  rtl         emit one config's RTL, testbenches, header, manifest, file list, core"
 	@echo "  lint        verilator --lint-only -Wall of one config"
 	@echo "  sim-config  build one config's Verilated harness (build/<config>/mxfsim)"
-	@echo "  sim         every linear layer of MODEL, quantized, through the RTL, bit-exact"
+	@echo "  sim         every linear layer of MODEL, quantized, through the RTL, bit-exact, with"
+	@echo "              reports (default ARCH=microscopiq; docs/sim.md); sim-merge: merge SHARD runs"
 	@echo "  synth       Yosys area report (gate equivalents, FPGA PE resources)"
 	@echo "  fpga        place and route, Fmax, whole-array resources, gate-level re-simulation"
 	@echo "  mutate      mutation campaign over every block's emitted RTL"
@@ -77,7 +78,7 @@ help:
 	@echo "  bench       throughput figures (RTL vs golden model, quantizers)"
 	@echo "  test        everything make test runs; test-long: longer sweeps"
 	@echo "  format      clang-format the sources; clean: remove build/"
-	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON ALIGN FAULT MODEL FORMAT SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
+	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON ALIGN FAULT MODEL FORMAT LAYERS SHARD MERGE FULL WEIGHTS FRESH SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
 	@echo "(mxfgen help lists every block and its options)"
 
 # ---- setup: installs missing Debian packages (or prints the command) ----
@@ -148,13 +149,18 @@ sim-config: $(MXFGEN) $(LIB)
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) XPROP=$(XPROP) sim
 
-sim: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
+# `make sim` runs the MicroScopiQ array (BB=2) unless ARCH says otherwise; scripts/sim.sh runs
+# JOBS shard processes and merges them (docs/sim.md: LAYERS SHARD MERGE FULL WEIGHTS FRESH).
+sim sim-merge: ARCH ?= microscopiq
+sim-merge: MERGE := 1
+sim sim-merge: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
 	@bash scripts/need.sh verilator g++
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && t0=$$(date +%s.%N) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
-	  $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace)$(if $(filter fst,$(TRACE)),-fst) model --model "$(MODEL)" \
-	    --seed "$(SEED)" $(if $(FORMAT),--format "$(FORMAT)") \
+	  bw=$$(awk -v a=$$t0 -v b=$$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') && \
+	  TAG="$(TAG)" bash scripts/sim.sh $$dir \
+	    $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace)$(if $(filter fst,$(TRACE)),-fst) $$bw \
 	    $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd)$(if $(filter fst,$(TRACE)),--vcd $$dir/wave.fst) $(SIM_ARGS)
 
 synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report

@@ -162,6 +162,7 @@ static int mxfsim_main(int argc, char **argv)
     double peak = (double)ctx.st.cycles * (mpc > 0 ? (double)mpc
                                                    : (double)mxf_hwcfg_derived(&cfg, "rows") *
                                                          mxf_hwcfg_derived(&cfg, "cols"));
+    if (ctx.st.jobs == 0 && rc == 0) return rc; /* e.g. a merge: nothing simulated */
     printf("%s: config=%s jobs=%" PRId64 " tiles=%" PRId64 " MACs=%.0f cycles=%" PRId64
            " utilization=%.1f%% mismatches=%d wall=%.2fs sim=%.0f cycles/s %.1f MMAC/s\n",
            cmd->name, MXF_CFG_NAME, ctx.st.jobs, ctx.st.tiles, ctx.st.macs, ctx.st.cycles,

@@ -35,4 +35,7 @@ int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const 
                       int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
                       mxf_qresult *res);
 
+/* Monotonic wall-clock seconds (for the figures the runs print). */
+double mxf_now(void);
+
 #endif

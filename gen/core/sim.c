@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -52,8 +53,33 @@ const char mxf_sim_opts_help[] =
     "                      --window W tiles of each dimension sampled per layer\n"
     "  --format SPEC       weight format the model's layers are quantized to (model)\n"
     "  --image FILE        packed weight image written by mxquant (image); --tensor NAME\n"
+"  --layers SPEC       decoder-layer ranges and/or linear names (\"0-3,fc1\"; model)\n"
+    "  --shard I/N         run every N-th selected layer from the I-th (model); --merge: report\n"
+    "                      the finished shards; --fresh: run this shard's layers again\n"
+    "  --out DIR           parent of the run directory (model; default sim-runs)\n"
+    "  --weights FILE      safetensors checkpoint for the model's weights (model)\n"
+    "  --energy FILE       per-event energy table (model; default data/energy.tsv)\n"
+    "  --full              every tile of every layer (model; no window)\n"
     "  --vcd FILE          write a waveform (a model built with TRACE=1: VCD, TRACE=fst: FST)\n"
     "  --wave-from C --wave-to C   only clock cycles C..C of the run (resets included)\n";
+
+/* SHARD=i/N: 1 <= i <= N <= 4096. */
+static int parse_shard(const char *s, mxf_sim_opts *o, mxf_err *err)
+{
+    const char *slash = strchr(s, '/');
+    char a[32];
+    long i, n;
+    if (!slash || (size_t)(slash - s) >= sizeof a)
+        return mxf_fail(err, "SHARD=%s: expected i/N (e.g. 2/4)", s);
+    memcpy(a, s, (size_t)(slash - s));
+    a[slash - s] = 0;
+    if (mxf_parse_int(slash + 1, "SHARD N", 1, 4096, &n, err) ||
+        mxf_parse_int(a, "SHARD i", 1, n, &i, err))
+        return mxf_fail_prefix(err, "SHARD=%s: ", s);
+    o->shard_i = (int)i;
+    o->shard_n = (int)n;
+    return 0;
+}
 
 int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err)
 {
@@ -62,7 +88,11 @@ int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf
         {"seed", 1, 0, 's'},      {"count", 1, 0, 'c'},   {"vcd", 1, 0, 'v'},
         {"model", 1, 0, 'M'},     {"tokens", 1, 0, 't'},  {"window", 1, 0, 'w'},
         {"image", 1, 0, 'i'},     {"tensor", 1, 0, 'T'},  {"format", 1, 0, 'f'},
-        {"wave-from", 1, 0, 'F'}, {"wave-to", 1, 0, 'E'}, {0, 0, 0, 0}};
+        {"wave-from", 1, 0, 'F'}, {"wave-to", 1, 0, 'E'}, {"layers", 1, 0, 'L'},
+        {"out", 1, 0, 'o'},       {"weights", 1, 0, 'W'}, {"energy", 1, 0, 'e'},
+        {"tag", 1, 0, 'g'},       {"shard", 1, 0, 'S'},   {"fresh", 0, 0, 'r'},
+        {"merge", 0, 0, 'j'},     {"full", 0, 0, 'u'},    {"build-wall", 1, 0, 'b'},
+        {0, 0, 0, 0}};
     *o = (mxf_sim_opts){.m = 16,
                         .k = 3 * (long)R + 1,
                         .n = 2 * (long)C + 1,
@@ -120,6 +150,40 @@ int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf
         case 'E':
             bad = mxf_parse_int(optarg, "--wave-to", 0, 1L << 40, &o->wave_to, err);
             break;
+        case 'L':
+            o->layers = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'W':
+            o->weights = optarg;
+            break;
+        case 'e':
+            o->energy = optarg;
+            break;
+        case 'g':
+            o->tag = optarg;
+            break;
+        case 'S':
+            bad = parse_shard(optarg, o, err);
+            break;
+        case 'r':
+            o->fresh = 1;
+            break;
+        case 'j':
+            o->merge = 1;
+            break;
+        case 'u':
+            o->full = 1;
+            break;
+        case 'b': {
+            char *end;
+            o->build_wall = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->build_wall >= 0) || o->build_wall > 1e7)
+                bad = mxf_fail(err, "--build-wall %s: expected seconds", optarg);
+            break;
+        }
         default:
             return mxf_fail(err, "unknown or incomplete option '%s'",
                             argv[optind - 1] ? argv[optind - 1] : "");
@@ -127,6 +191,8 @@ int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf
         if (bad) return -1;
     }
     if (optind < argc) return mxf_fail(err, "unexpected argument '%s'", argv[optind]);
+    if (o->merge && (o->shard_n || o->fresh))
+        return mxf_fail(err, "--merge reports the finished layers: it takes no --shard or --fresh");
     if ((long long)o->m * o->k > (1LL << 28) || (long long)o->k * o->n > (1LL << 28))
         return mxf_fail(err, "GEMM M=%ld K=%ld N=%ld: operands above 2^28 elements", o->m, o->k,
                         o->n);

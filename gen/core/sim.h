@@ -80,6 +80,15 @@ typedef struct mxf_sim_opts {
     const char *image;
     const char *tensor;
     const char *format;
+    /* the model runner (mrun.h) */
+    const char *layers;  /* LAYERS: decoder-layer ranges and/or linear names */
+    const char *out;     /* parent directory of the run directories */
+    const char *weights; /* safetensors checkpoint (default: the seeded synthetic zoo) */
+    const char *energy;  /* per-event energy table */
+    const char *tag;     /* the build's version, part of a run's fingerprint */
+    int shard_i, shard_n; /* this shard (1..n) of n; n = 0: no sharding */
+    int fresh, merge, full;
+    double build_wall; /* seconds the harness build took (reported) */
     int set_m, set_k, set_n, set_window;
 } mxf_sim_opts;
 

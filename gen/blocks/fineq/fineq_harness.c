@@ -13,6 +13,7 @@
 #include "half.h"
 #include "image.h"
 #include "models.h"
+#include "mrun.h"
 #include "qformat.h"
 #include "qrun.h"
 #include "rng.h"
@@ -113,6 +114,22 @@ static void log_job(mxf_sim_ctx *ctx, const fq_job *s, const char *label)
              label, (long long)g->total, (long long)g->n_steps, (long long)g->busy_steps,
              100.0 * (double)g->M * g->K * g->N / pe_cycles, (double)g->pulses,
              (double)g->pulses / ((double)g->M * g->K * g->N));
+}
+
+/* Model-runner figures of a run: stall cycles (a step's cycles beyond one), the PE events
+ * (adder pulses of the temporal PEs, 8x3 multiplies of fineq-mul, one per PE and token) and
+ * accumulator additions. */
+static void job_stats(const mxf_fq_gemm *g, mxf_mres *mr)
+{
+    const double pe_tokens = (double)g->T * g->M * g->cfg.rows * g->cfg.cols;
+    mr->stall_cycles =
+        g->n_steps > 0 ? g->step_cycle[g->n_steps - 1] - g->step_cycle[0] + 1 - g->n_steps : 0;
+    if (g->cfg.sched == MXF_FQ_MUL) {
+        mr->ev[MXF_EV_MUL8X3] += pe_tokens;
+        mr->ev[MXF_EV_ADD_ACC] += pe_tokens;
+    } else {
+        mr->ev[MXF_EV_ADD_PULSE] += (double)g->pulses;
+    }
 }
 
 /* ---- random and directed operands ---- */
@@ -303,7 +320,7 @@ static int gh_for_group(const mxf_fq_cfg *c, int group)
  * decoded weights and activations; and, with Wf, the output SQNR against the float layer. */
 static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const float *X,
                     int64_t ldx, int M, const float *Wf, int64_t ldw, uint64_t seed,
-                    const char *label, mxf_qresult *res, mxf_err *err)
+                    const char *label, mxf_qresult *res, mxf_mres *mr, mxf_err *err)
 {
     const int K = w->K, N = w->N, gh = gh_for_group(c, w->group);
     int8_t *A = malloc((size_t)M * K);
@@ -343,7 +360,10 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const 
     rc = mxf_dequant_judge(s.k.y, A, as, Wd, M, K, N, s.g.KT, X, ldx, Wf, ldw, label, seed,
                            ctx->failure, sizeof ctx->failure, res);
     if (rc) goto out;
-    log_job(ctx, &s, label);
+    if (mr)
+        job_stats(&s.g, mr);
+    else
+        log_job(ctx, &s, label);
 out:
     job_close(&s);
     free(Wd);
@@ -397,7 +417,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     } else if (mxf_synth_acts(&sp, o->seed, name, M, q.cols, X, err) == 0 &&
                qwin_from_tensor(&q, o->image, n0, Ns, k0, Ks, &w, err) == 0) {
         mxf_qresult res = {0};
-        rc = verdict(run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, err));
+        rc = verdict(run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, NULL, err));
         if (rc == 0)
             ctx->log(ctx,
                      "image: %s, format %s: K tiles of %d clusters (group %d), bit-exact; "
@@ -412,93 +432,73 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
 
 /* `model`: every linear layer of a zoo model, its synthetic weights quantized to FineQ (the same
  * tensors `mxquant quantize --model` writes), a sampled window of each through the array. */
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
+                        mxf_err *err)
+{
+    (void)cfg;
+    if (f->family != MXF_QF_FINEQ)
+        return mxf_fail(err, "FORMAT=%s: the fineq arrays run FineQ formats only", spec), 2;
+    return 0;
+}
+
+/* One layer of the model runner: a window of K tiles of 3 * gh rows (group-aligned) and C-column
+ * N tiles out of the whole quantized tensor. */
+static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer *L, mxf_mres *res,
+                       mxf_err *err)
+{
+    const mxf_fq_cfg *c = fq(cfg);
+    const int group = L->fmt->fq.group, gh = gh_for_group(c, group);
+    const int64_t N = L->N, K = L->K;
+    int64_t k0, n0;
+    int Ks, Ns;
+    mxf_window_pick(L->rng, K, N, 3 * gh, c->cols, L->window, &k0, &Ks, &n0, &Ns);
+    int64_t k1 = k0 + Ks;
+    k0 -= k0 % group;
+    Ks = (int)(k1 - k0);
+    mxf_qtensor q = {0};
+    qwin w = {0};
+    char label[512];
+    snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
+             L->layer, L->model->linear[L->lin].name, (long long)N, (long long)K, (long long)n0,
+             (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
+    double t0 = mxf_now();
+    int rc = 2;
+    if (mxf_quantize(L->fmt, L->W, N, K, &q, err) ||
+        qwin_from_tensor(&q, L->tensor, n0, Ns, k0, Ks, &w, err)) {
+        mxf_fail_prefix(err, "%s: ", label);
+    } else {
+        res->t_quant = mxf_now() - t0;
+        res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
+        res->weights_q = (double)N * K;
+        res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
+        res->tiles_layer = (double)((K + 3 * gh - 1) / (3 * gh)) * (double)((N + c->cols - 1) / c->cols);
+        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed,
+                              label, &res->q, res, err));
+        if (rc == 0)
+            mxf_mem_events(res->ev, L->M, Ks, Ns, (Ks + 3 * gh - 1) / (3 * gh),
+                           (Ns + c->cols - 1) / c->cols, res->bits_q * ((double)Ks * Ns / ((double)N * K)));
+    }
+    qwin_free(&w);
+    mxf_qtensor_free(&q);
+    return rc;
+}
+
 static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_fq_cfg *c = fq(cfg);
-    const mxf_model *m = mxf_model_find(o->model);
-    if (!m) {
-        char names[256];
-        mxf_model_names(names, sizeof names);
-        mxf_fail(err, "MODEL=%s: unknown model (known: %s)", o->model ? o->model : "", names);
-        return 2;
-    }
-    const char *spec = o->format ? o->format : "fineq";
-    mxf_qformat f;
-    if (mxf_qformat_parse(spec, &f, err)) return mxf_fail_prefix(err, "FORMAT=%s: ", spec), 2;
-    if (f.family != MXF_QF_FINEQ)
-        return mxf_fail(err, "FORMAT=%s: the fineq arrays run FineQ formats only", spec), 2;
-    const int group = f.fq.group, gh = gh_for_group(c, group);
-    mxf_synth_params sp;
-    mxf_synth_default_params(&sp);
-    mxf_rng r;
-    mxf_rng_seed(&r, o->seed);
-    const int M = (int)o->tokens;
-    ctx->log(ctx,
-             "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d %s (K tiles "
-             "of %d clusters); %d tokens; a %ldx%ld-tile window of every layer\n",
-             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, mxf_fq_sched_name(c->sched),
-             gh, M, o->window, o->window);
-    mxf_qresult tot = {0};
-    for (int L = 0; L < m->n_layers; L++)
-        for (int li = 0; li < m->n_linear; li++) {
-            const mxf_linear *lin = &m->linear[li];
-            const int64_t N = lin->out_features, K = lin->in_features;
-            char wname[256], aname[256], label[512];
-            mxf_model_tensor_name(m, L, li, wname, sizeof wname);
-            mxf_model_act_name(m, L, li, aname, sizeof aname);
-            int64_t k0, n0;
-            int Ks, Ns;
-            mxf_window_pick(&r, K, N, 3 * gh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
-            int64_t k1 = k0 + Ks;
-            k0 -= k0 % group;
-            Ks = (int)(k1 - k0);
-            float *Wf = malloc(sizeof(float) * (size_t)(N * K));
-            float *X = malloc(sizeof(float) * (size_t)M * (size_t)K);
-            mxf_qtensor q = {0};
-            qwin w = {0};
-            int rc = 2;
-            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
-                     L, lin->name, (long long)N, (long long)K, (long long)n0,
-                     (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
-            if (!Wf || !X) {
-                mxf_fail(err, "%s: out of memory", wname);
-            } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
-                       mxf_synth_acts(&sp, o->seed, aname, M, K, X, err) ||
-                       mxf_quantize(&f, Wf, N, K, &q, err) ||
-                       qwin_from_tensor(&q, wname, n0, Ns, k0, Ks, &w, err)) {
-                mxf_fail_prefix(err, "%s: ", label);
-            } else {
-                mxf_qresult res = {0};
-                rc = verdict(run_qwin(ctx, c, &w, X + k0, K, M, Wf + n0 * K + k0, K, o->seed, label,
-                                      &res, err));
-                if (rc == 0) {
-                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
-                             mxf_qresult_sqnr_db(&res));
-                    tot.sig += res.sig;
-                    tot.noise += res.noise;
-                }
-            }
-            qwin_free(&w);
-            mxf_qtensor_free(&q);
-            free(Wf);
-            free(X);
-            if (rc) return rc;
-        }
-    ctx->log(ctx,
-             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
-             "layers, int8 per-token activations)\n",
-             m->name, spec, mxf_qresult_sqnr_db(&tot));
-    return 0;
+    char desc[128];
+    snprintf(desc, sizeof desc, "%dx%d FineQ, %s", c->rows, c->cols,
+             c->sched == MXF_FQ_MUL ? "8x3-bit multiplier PEs"
+                                          : c->sched == MXF_FQ_LOCK
+                                                ? "temporal-coded PEs, a step every 4 cycles"
+                                                : "temporal-coded PEs, elastic steps");
+    const mxf_mblock mb = {"fineq", check_format, model_layer, desc,
+                           "temporal coding (cycles beyond one per step)"};
+    return mxf_model_run(ctx, cfg, o, &mb, err);
 }
 
 /* `bench`: the Verilated array (driving and checking every output) against the golden model
  * computing the same GEMM, side by side; prints figures, asserts nothing about speed. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
@@ -521,7 +521,7 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     rc = verdict(ctx->run(ctx, &j, "bench", err));
     if (rc) goto out;
     double rtl_wall = ctx->st.wall - w0;
-    double t0 = now(), sink = 0;
+    double t0 = mxf_now(), sink = 0;
     int reps = 0;
     do { /* golden model: every tile's exact sums, as the checker computes them */
         for (int t = 0; t < s.g.T; t++) {
@@ -529,8 +529,8 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             sink += (double)tile[0];
         }
         reps++;
-    } while (now() - t0 < 0.5);
-    double gold = (double)M * K * N * reps / (now() - t0);
+    } while (mxf_now() - t0 < 0.5);
+    double gold = (double)M * K * N * reps / (mxf_now() - t0);
     double rtl = j.macs / rtl_wall;
     ctx->log(ctx,
              "bench: %s M=%d K=%d N=%d tiles=%d cycles=%lld mismatches=0\n"

@@ -11,6 +11,7 @@
 
 #include "image.h"
 #include "models.h"
+#include "mrun.h"
 #include "msq_golden.h"
 #include "msq_harness.h"
 #include "qformat.h"
@@ -153,6 +154,20 @@ static void log_job(mxf_sim_ctx *ctx, const msq_job *s, const char *label)
              label, (long long)g->total, (long long)g->n_steps, (long long)g->stall_cycles,
              (long long)g->recon_requests, (long long)outl, (long long)mubs, (long long)orows,
              (long long)g->T * c->rows, maxsh, 100.0 * (double)g->M * g->K * g->N / pe_cycles);
+}
+
+/* Energy events of a run: every lane of every PE works on every sampled token (2-bit lanes in
+ * MODE 2b, one 4-bit multiply in MODE 4b), one accumulator addition per lane, and one ReCoN term
+ * per outlier pair and token. */
+static void job_events(const mxf_msq_gemm *g, double *ev)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const double lanes = (double)g->T * g->M * c->rows * g->P;
+    ev[c->bb == 2 ? MXF_EV_MUL8X2 : MXF_EV_MUL8X4] += lanes;
+    ev[MXF_EV_ADD_ACC] += lanes;
+    double pairs = 0;
+    for (int64_t i = 0; i < (int64_t)g->K * (g->N / 8); i++) pairs += g->ub[i].n;
+    ev[MXF_EV_RECON] += pairs * g->M;
 }
 
 /* ---- random and directed operands ---- */
@@ -318,7 +333,8 @@ static int cmd_directed(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_op
  * within the bound of a double reference over the decoded weights; with Wf the SQNR. */
 static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q, int64_t n0,
                     int Ns, int64_t k0, int Ks, const float *X, int64_t ldx, int M, const float *Wf,
-                    int64_t ldw, uint64_t seed, const char *label, mxf_qresult *res, mxf_err *err)
+                    int64_t ldw, uint64_t seed, const char *label, mxf_qresult *res,
+                    mxf_mres *mr, mxf_err *err)
 {
     int8_t *A = malloc((size_t)M * Ks);
     double *as = malloc(sizeof(double) * (size_t)M);
@@ -341,7 +357,12 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q
                            s.g.N == Ns ? Wf : NULL, ldw, label, seed, ctx->failure,
                            sizeof ctx->failure, res);
     if (rc) goto out;
-    log_job(ctx, &s, label);
+    if (mr) {
+        mr->stall_cycles = s.g.stall_cycles;
+        job_events(&s.g, mr->ev);
+    } else {
+        log_job(ctx, &s, label);
+    }
 out:
     job_close(&s);
     free(A);
@@ -386,7 +407,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     } else if (mxf_synth_acts(&sp, o->seed, name, M, q.cols, X, err) == 0) {
         mxf_qresult res = {0};
         rc = verdict(run_qwin(ctx, c, &q, n0, Ns, k0, Ks, X + k0, q.cols, M, NULL, 0, o->seed,
-                              label, &res, err));
+                              label, &res, NULL, err));
         if (rc == 0)
             ctx->log(ctx,
                      "image: %s, format %s: bit-exact; dequantized outputs within bound (max "
@@ -407,102 +428,79 @@ static int copy_rows(float *Wsub, const float *W, int64_t na, int64_t nsub, int6
     return 0;
 }
 
-static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
+                        mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(cfg);
-    const mxf_model *m = mxf_model_find(o->model);
-    if (!m) {
-        char names[256];
-        mxf_model_names(names, sizeof names);
-        mxf_fail(err, "MODEL=%s: unknown model (known: %s)", o->model ? o->model : "", names);
-        return 2;
-    }
-    char dflt[32];
-    snprintf(dflt, sizeof dflt, "microscopiq%d", c->bb);
-    const char *spec = o->format ? o->format : dflt;
-    mxf_qformat f;
-    if (mxf_qformat_parse(spec, &f, err)) return mxf_fail_prefix(err, "FORMAT=%s: ", spec), 2;
-    if (f.family != MXF_QF_MSQ || f.msq.bb != c->bb)
+    if (f->family != MXF_QF_MSQ || f->msq.bb != c->bb)
         return mxf_fail(err, "FORMAT=%s: a BB=%d microscopiq array runs microscopiq%d formats only",
                         spec, c->bb, c->bb),
                2;
-    if (mxf_qformat_needs_calib(&f))
-        return mxf_fail(err,
-                        "FORMAT=%s: mode=gptq needs calibration; quantize with mxquant and "
-                        "run the image",
-                        spec),
-               2;
-    mxf_synth_params sp;
-    mxf_synth_default_params(&sp);
-    mxf_rng r;
-    mxf_rng_seed(&r, o->seed);
-    const int M = (int)o->tokens, P = mxf_msq_ports(c);
-    ctx->log(ctx,
-             "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d BB=%d, "
-             "%s ReCoN; %d tokens; a %ldx%ld-tile window of every layer\n",
-             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, c->bb,
-             c->units == MXF_MSQ_UNITS_ROW ? "per-row" : "shared", M, o->window, o->window);
-    mxf_qresult tot = {0};
-    for (int L = 0; L < m->n_layers; L++)
-        for (int li = 0; li < m->n_linear; li++) {
-            const mxf_linear *lin = &m->linear[li];
-            const int64_t N = lin->out_features, K = lin->in_features;
-            char wname[256], aname[256], label[512];
-            mxf_model_tensor_name(m, L, li, wname, sizeof wname);
-            mxf_model_act_name(m, L, li, aname, sizeof aname);
-            int64_t k0, n0;
-            int Ks, Ns;
-            mxf_window_pick(&r, K, N, c->rows, P, o->window, &k0, &Ks, &n0, &Ns);
-            /* Round-to-nearest quantizes every MaB (128 outputs at one input) on its own, so
-               quantizing the MaBs the window touches gives the window exactly the codes of the
-               whole tensor (test_msq_golden checks it) */
-            const int64_t na = n0 / MXF_MSQ_MAB * MXF_MSQ_MAB,
-                          nb = (n0 + Ns + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB * MXF_MSQ_MAB,
-                          nsub = (nb < N ? nb : N) - na;
-            float *Wf = malloc(sizeof(float) * (size_t)(N * K));
-            float *Wsub = malloc(sizeof(float) * (size_t)(nsub * Ks));
-            float *X = malloc(sizeof(float) * (size_t)M * (size_t)K);
-            mxf_qtensor q = {0};
-            int rc = 2;
-            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
-                     L, lin->name, (long long)N, (long long)K, (long long)n0,
-                     (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
-            if (!Wf || !Wsub || !X) {
-                mxf_fail(err, "%s: out of memory", wname);
-            } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
-                       mxf_synth_acts(&sp, o->seed, aname, M, K, X, err) ||
-                       copy_rows(Wsub, Wf, na, nsub, K, k0, Ks) ||
-                       mxf_quantize(&f, Wsub, nsub, Ks, &q, err)) {
-                mxf_fail_prefix(err, "%s: ", label);
-            } else {
-                mxf_qresult res = {0};
-                rc = verdict(run_qwin(ctx, c, &q, n0 - na, Ns, 0, Ks, X + k0, K, M,
-                                      Wf + n0 * K + k0, K, o->seed, label, &res, err));
-                if (rc == 0) {
-                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
-                             mxf_qresult_sqnr_db(&res));
-                    tot.sig += res.sig;
-                    tot.noise += res.noise;
-                }
-            }
-            mxf_qtensor_free(&q);
-            free(Wf);
-            free(Wsub);
-            free(X);
-            if (rc) return rc;
-        }
-    ctx->log(ctx,
-             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
-             "layers, int8 per-token activations)\n",
-             m->name, spec, mxf_qresult_sqnr_db(&tot));
     return 0;
 }
 
-static double now(void)
+/* One layer of the model runner: a window of R-row K tiles and P-output N tiles. */
+static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer *L, mxf_mres *res,
+                       mxf_err *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    const mxf_msq_cfg *c = msq(cfg);
+    const int P = mxf_msq_ports(c);
+    const int64_t N = L->N, K = L->K;
+    int64_t k0, n0;
+    int Ks, Ns;
+    mxf_window_pick(L->rng, K, N, c->rows, P, L->window, &k0, &Ks, &n0, &Ns);
+    /* Round-to-nearest quantizes every MaB (128 outputs at one input) on its own, so quantizing
+       the MaBs the window touches gives the window exactly the codes of the whole tensor
+       (test_msq_golden checks it) */
+    const int64_t na = n0 / MXF_MSQ_MAB * MXF_MSQ_MAB,
+                  nb = (n0 + Ns + MXF_MSQ_MAB - 1) / MXF_MSQ_MAB * MXF_MSQ_MAB,
+                  nsub = (nb < N ? nb : N) - na;
+    float *Wsub = malloc(sizeof(float) * (size_t)(nsub * Ks));
+    mxf_qtensor q = {0};
+    char label[512];
+    snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", L->layer,
+             L->model->linear[L->lin].name, (long long)N, (long long)K, (long long)n0,
+             (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
+    if (!Wsub) {
+        free(Wsub);
+        return mxf_fail(err, "%s: out of memory", label), 3;
+    }
+    copy_rows(Wsub, L->W, na, nsub, K, k0, Ks);
+    double t0 = mxf_now();
+    int rc = 2;
+    if (mxf_quantize(L->fmt, Wsub, nsub, Ks, &q, err) == 0) {
+        res->t_quant = mxf_now() - t0;
+        res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
+        res->weights_q = (double)nsub * Ks;
+        res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
+        res->tiles_layer = (double)((K + c->rows - 1) / c->rows) * (double)((N + P - 1) / P);
+        rc = verdict(run_qwin(ctx, c, &q, n0 - na, Ns, 0, Ks, L->X + k0, K, L->M,
+                              L->W + n0 * K + k0, K, L->seed, label, &res->q, res, err));
+    } else {
+        mxf_fail_prefix(err, "%s: ", label);
+    }
+    /* memory traffic of the window: its share of the image, activations, partial sums */
+    if (rc == 0)
+        mxf_mem_events(res->ev, L->M, Ks, Ns, (Ks + c->rows - 1) / c->rows, (Ns + P - 1) / P,
+                       res->bits_q * ((double)Ns / (double)nsub));
+    mxf_qtensor_free(&q);
+    free(Wsub);
+    return rc;
+}
+
+static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(cfg);
+    char dflt[32], desc[128];
+    snprintf(dflt, sizeof dflt, "microscopiq%d", c->bb);
+    if (c->units == MXF_MSQ_UNITS_ROW)
+        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, a ReCoN per row", c->rows, c->cols,
+                 c->bb);
+    else
+        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, %d shared ReCoN unit%s", c->rows,
+                 c->cols, c->bb, c->units, c->units > 1 ? "s" : "");
+    const mxf_mblock mb = {dflt, check_format, model_layer, desc, "ReCoN contention"};
+    return mxf_model_run(ctx, cfg, o, &mb, err);
 }
 
 /* `bench`: the Verilated array (every output checked) against the golden model on one GEMM. */
@@ -532,7 +530,7 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     rc = verdict(ctx->run(ctx, &j, "bench", err));
     if (rc) goto out;
     double rtl_wall = ctx->st.wall - w0;
-    double t0 = now(), sink = 0;
+    double t0 = mxf_now(), sink = 0;
     int reps = 0;
     do {
         for (int t = 0; t < s.g.T; t++) {
@@ -540,8 +538,8 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             sink += (double)tile[0];
         }
         reps++;
-    } while (now() - t0 < 0.5);
-    double gold = (double)M * K * N * reps / (now() - t0);
+    } while (mxf_now() - t0 < 0.5);
+    double gold = (double)M * K * N * reps / (mxf_now() - t0);
     double rtl = j.macs / rtl_wall;
     ctx->log(ctx,
              "bench: BB=%d M=%d K=%d N=%d tiles=%d cycles=%lld mismatches=0\n"

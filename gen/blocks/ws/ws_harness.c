@@ -9,6 +9,7 @@
 
 #include "image.h"
 #include "models.h"
+#include "mrun.h"
 #include "mxint.h"
 #include "qformat.h"
 #include "qrun.h"
@@ -347,95 +348,72 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
 
 /* `model`: every linear layer of a zoo model, its synthetic weights quantized by the format (the
  * same tensors `mxquant quantize --model` writes), a sampled window of each through the array. */
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
+                        mxf_err *err)
+{
+    (void)cfg;
+    (void)f;
+    (void)spec;
+    (void)err;
+    return 0; /* qwin_from_tensor names a format whose codes the array cannot run */
+}
+
+/* One layer of the model runner: a window of K tiles of kh rows (block-aligned) and C-column N
+ * tiles out of the whole quantized tensor. */
+static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer *L, mxf_mres *res,
+                       mxf_err *err)
+{
+    const mxf_ws_cfg *c = ws(cfg);
+    const int block = block_of(L->fmt), kh = mxf_ws_kh_for_block(c, block);
+    const int64_t N = L->N, K = L->K;
+    int64_t k0, n0;
+    int Ks, Ns;
+    mxf_window_pick(L->rng, K, N, kh, c->cols, L->window, &k0, &Ks, &n0, &Ns);
+    k0 -= k0 % block;
+    mxf_qtensor q = {0};
+    qwin w = {0};
+    char label[512];
+    snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
+             L->layer, L->model->linear[L->lin].name, (long long)N, (long long)K, (long long)n0,
+             (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
+    double t0 = mxf_now();
+    int rc = 2;
+    if (mxf_quantize(L->fmt, L->W, N, K, &q, err) ||
+        qwin_from_tensor(&q, L->tensor, c->wbits, n0, Ns, k0, Ks, &w, err)) {
+        mxf_fail_prefix(err, "%s: ", label);
+    } else {
+        res->t_quant = mxf_now() - t0;
+        res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
+        res->weights_q = (double)N * K;
+        res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
+        res->tiles_layer = (double)((K + kh - 1) / kh) * (double)((N + c->cols - 1) / c->cols);
+        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed,
+                              label, &res->q, err));
+        if (rc == 0) {
+            const int KT = (Ks + kh - 1) / kh, NT = (Ns + c->cols - 1) / c->cols;
+            const double pe_tokens = (double)KT * NT * L->M * c->rows * c->cols;
+            res->ev[c->wbits == 8 ? MXF_EV_MUL8X8 : MXF_EV_MUL8X4] += pe_tokens;
+            res->ev[MXF_EV_ADD_ACC] += pe_tokens;
+            mxf_mem_events(res->ev, L->M, Ks, Ns, KT, NT,
+                           res->bits_q * ((double)Ks * Ns / ((double)N * K)));
+        }
+    }
+    qwin_free(&w);
+    mxf_qtensor_free(&q);
+    return rc;
+}
+
 static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_ws_cfg *c = ws(cfg);
-    const mxf_model *m = mxf_model_find(o->model);
-    if (!m) {
-        char names[256];
-        mxf_model_names(names, sizeof names);
-        mxf_fail(err, "MODEL=%s: unknown model (known: %s)", o->model ? o->model : "", names);
-        return 2;
-    }
-    const char *spec = o->format ? o->format : c->wbits == 8 ? "mxint8" : "mxint4";
-    mxf_qformat f;
-    if (mxf_qformat_parse(spec, &f, err)) return mxf_fail_prefix(err, "FORMAT=%s: ", spec), 2;
-    mxf_synth_params sp;
-    mxf_synth_default_params(&sp);
-    mxf_rng r;
-    mxf_rng_seed(&r, o->seed);
-    const int M = (int)o->tokens;
-    int kh = mxf_ws_kh_for_block(c, block_of(&f));
-    ctx->log(ctx,
-             "model %s: %d decoder layers x %d linear layers; format %s; array %dx%d (K tiles of "
-             "%d rows); %d tokens; a %ldx%ld-tile window of every layer\n",
-             m->name, m->n_layers, m->n_linear, spec, c->rows, c->cols, kh, M, o->window,
-             o->window);
-    mxf_qresult tot = {0};
-    double cycles_full = 0;
-    for (int L = 0; L < m->n_layers; L++)
-        for (int li = 0; li < m->n_linear; li++) {
-            const mxf_linear *lin = &m->linear[li];
-            const int64_t N = lin->out_features, K = lin->in_features;
-            char wname[256], aname[256], label[512];
-            mxf_model_tensor_name(m, L, li, wname, sizeof wname);
-            mxf_model_act_name(m, L, li, aname, sizeof aname);
-            int64_t KT = (K + kh - 1) / kh, NT = (N + c->cols - 1) / c->cols;
-            cycles_full += (double)mxf_ws_cycles_formula(c, M, (int)(KT * NT));
-            int64_t k0, n0;
-            int Ks, Ns;
-            mxf_window_pick(&r, K, N, kh, c->cols, o->window, &k0, &Ks, &n0, &Ns);
-            int block = block_of(&f);
-            k0 -= k0 % block;
-            float *Wf = malloc(sizeof(float) * (size_t)(N * K));
-            float *X = malloc(sizeof(float) * (size_t)M * (size_t)K);
-            mxf_qtensor q = {0};
-            qwin w = {0};
-            int rc = 2;
-            snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
-                     L, lin->name, (long long)N, (long long)K, (long long)n0,
-                     (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
-            if (!Wf || !X) {
-                mxf_fail(err, "%s: out of memory", wname);
-            } else if (mxf_synth_weights(&sp, o->seed, wname, N, K, Wf, err) ||
-                       mxf_synth_acts(&sp, o->seed, aname, M, K, X, err) ||
-                       mxf_quantize(&f, Wf, N, K, &q, err) ||
-                       qwin_from_tensor(&q, wname, c->wbits, n0, Ns, k0, Ks, &w, err)) {
-                mxf_fail_prefix(err, "%s: ", label);
-            } else {
-                mxf_qresult res = {0};
-                rc = verdict(run_qwin(ctx, c, &w, X + k0, K, M, Wf + n0 * K + k0, K, o->seed, label,
-                                      &res, err));
-                if (rc == 0) {
-                    ctx->log(ctx, "  %-44s output SQNR %6.2f dB vs float layer\n", label,
-                             mxf_qresult_sqnr_db(&res));
-                    tot.sig += res.sig;
-                    tot.noise += res.noise;
-                }
-            }
-            qwin_free(&w);
-            mxf_qtensor_free(&q);
-            free(Wf);
-            free(X);
-            if (rc) return rc;
-        }
-    ctx->log(ctx,
-             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
-             "layers, int8 per-token activations); full model at this array: %.0f cycles for %d "
-             "tokens (closed form)\n",
-             m->name, spec, mxf_qresult_sqnr_db(&tot), cycles_full, M);
-    return 0;
+    char desc[128];
+    snprintf(desc, sizeof desc, "%dx%d weight-stationary INT%d", c->rows, c->cols, c->wbits);
+    const mxf_mblock mb = {c->wbits == 8 ? "mxint8" : "mxint4", check_format, model_layer, desc, NULL};
+    return mxf_model_run(ctx, cfg, o, &mb, err);
 }
 
 /* `bench`: the Verilated array (driving and checking every output) against the golden model
  * computing the same GEMM, side by side; prints figures, asserts nothing about speed. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_ws_cfg *c = ws(cfg);
@@ -456,7 +434,7 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     rc = verdict(ctx->run(ctx, &j, "bench", err));
     if (rc) goto out;
     double rtl_wall = ctx->st.wall - w0;
-    double t0 = now(), sink = 0;
+    double t0 = mxf_now(), sink = 0;
     int reps = 0;
     do { /* golden model: every tile's exact partial sums, as the checker computes them */
         for (int t = 0; t < s.g.n_tiles; t++) {
@@ -464,8 +442,8 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
             sink += (double)tile[0];
         }
         reps++;
-    } while (now() - t0 < 0.5);
-    double gold = (double)M * K * N * reps / (now() - t0);
+    } while (mxf_now() - t0 < 0.5);
+    double gold = (double)M * K * N * reps / (mxf_now() - t0);
     double rtl = j.macs / rtl_wall;
     ctx->log(ctx,
              "bench: M=%d K=%d N=%d tiles=%d cycles=%lld mismatches=0\n"
