@@ -39,8 +39,7 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
 {
     const int N = s->N, K = s->K;
     int tmax = 0;
-    for (int i = 0; i < nt; i++)
-        tmax = tokens[i] > tmax ? tokens[i] : tmax;
+    for (int i = 0; i < nt; i++) tmax = tokens[i] > tmax ? tokens[i] : tmax;
     float *X = malloc(sizeof(float) * (size_t)tmax * K);
     float *W = malloc(sizeof(float) * (size_t)N * K), *Q = malloc(sizeof(float) * (size_t)N * K);
     double *H = malloc(sizeof(double) * (size_t)K * K), *U = malloc(sizeof(double) * (size_t)K * K);
@@ -49,8 +48,7 @@ static int measure(shape_time *s, const int *tokens, int nt, mxf_rng *r)
         fprintf(stderr, "bench_gptq: out of memory for %d x %d\n", N, K);
         return 1;
     }
-    for (size_t i = 0; i < (size_t)tmax * K; i++)
-        X[i] = (float)mxf_rng_normal(r);
+    for (size_t i = 0; i < (size_t)tmax * K; i++) X[i] = (float)mxf_rng_normal(r);
     mxf_err e;
     mxf_synth_params sp;
     mxf_synth_default_params(&sp);
@@ -130,8 +128,7 @@ int main(int argc, char **argv)
            "precision\n",
            threads, MXF_GPTQ_BLOCK_DEFAULT, MXF_PERCDAMP_DEFAULT);
     printf("%-12s", "N x K");
-    for (int i = 0; i < nt; i++)
-        printf("  hess@%-5d", tokens[i]);
+    for (int i = 0; i < nt; i++) printf("  hess@%-5d", tokens[i]);
     printf("  %9s  %9s  %12s\n", "chol-inv", "loop", "loop Mw/s");
     mxf_rng r;
     mxf_rng_seed(&r, 1);
@@ -140,8 +137,7 @@ int main(int argc, char **argv)
         char nk[32];
         snprintf(nk, sizeof nk, "%dx%d", shapes[s].N, shapes[s].K);
         printf("%-12s", nk);
-        for (int i = 0; i < nt; i++)
-            printf("  %9.3fs", shapes[s].hess[i]);
+        for (int i = 0; i < nt; i++) printf("  %9.3fs", shapes[s].hess[i]);
         printf("  %8.3fs  %8.3fs  %12.2f\n", shapes[s].prep, shapes[s].loop,
                1e-6 * shapes[s].N * shapes[s].K / shapes[s].loop);
         fflush(stdout);

@@ -41,10 +41,10 @@ int main(int argc, char **argv)
         const char *spec;
         double target;
     } F[] = {
-        {"mxfp8_e4m3", 100e6}, {"mxfp8_e5m2", 100e6}, {"mxfp6_e2m3", 100e6},
-        {"mxfp6_e3m2", 100e6}, {"mxfp4", 100e6},      {"mxint8", 100e6},
-        {"mxint4", 100e6},     {"mxint2/128", 100e6}, {"nxfp4", 20e6},
-        {"nxfp5", 20e6},       {"nxfp6", 20e6},       {"nxfp4:am=0,cr=off", 20e6},
+        {"mxfp8_e4m3", 100e6}, {"mxfp8_e5m2", 100e6},  {"mxfp6_e2m3", 100e6},
+        {"mxfp6_e3m2", 100e6}, {"mxfp4", 100e6},       {"mxint8", 100e6},
+        {"mxint4", 100e6},     {"mxint2/128", 100e6},  {"nxfp4", 20e6},
+        {"nxfp5", 20e6},       {"nxfp6", 20e6},        {"nxfp4:am=0,cr=off", 20e6},
         {"fineq", 50e6},       {"microscopiq2", 20e6}, {"microscopiq4", 20e6},
     };
     printf("quantize+pack, %ldx%ld weights, one core\n", rows, cols);

@@ -212,15 +212,13 @@ static int wsrc_add(wsrc *w, const char *name, int64_t r, int64_t c, const char 
 /* Hugging Face module path of a linear layer. */
 static int parse_layers(const char *cmd, const char *s, int nl, int *sel)
 {
-    for (int i = 0; i < nl; i++)
-        sel[i] = 0;
+    for (int i = 0; i < nl; i++) sel[i] = 0;
     if (!s) {
         sel[0] = 1;
         return 0;
     }
     if (!strcmp(s, "all")) {
-        for (int i = 0; i < nl; i++)
-            sel[i] = 1;
+        for (int i = 0; i < nl; i++) sel[i] = 1;
         return 0;
     }
     char buf[1024];
@@ -360,8 +358,9 @@ static int st_acts(const char *cmd, const wsrc *w, int i, const mxf_st *st, cons
         for (int j = 0; j < st->n; j++)
             if (st->t[j].ndim == 2) n2++, k = j;
         if (n2 != 1) {
-            snprintf(m, sizeof m, "%s: no %s tensor '%s' (and not exactly one 2-D tensor to use instead)",
-                     path, what, w->act[i]);
+            snprintf(m, sizeof m,
+                     "%s: no %s tensor '%s' (and not exactly one 2-D tensor to use instead)", path,
+                     what, w->act[i]);
             return die(cmd, m);
         }
     }
@@ -372,9 +371,8 @@ static int st_acts(const char *cmd, const wsrc *w, int i, const mxf_st *st, cons
         return die(cmd, m);
     }
     if (t->shape[1] != w->cols[i]) {
-        snprintf(m, sizeof m,
-                 "%s: %s tensor '%s': %lld features, the weight '%s' has %lld inputs", path, what,
-                 t->name, (long long)t->shape[1], w->name[i], (long long)w->cols[i]);
+        snprintf(m, sizeof m, "%s: %s tensor '%s': %lld features, the weight '%s' has %lld inputs",
+                 path, what, t->name, (long long)t->shape[1], w->name[i], (long long)w->cols[i]);
         return die(cmd, m);
     }
     *T = t->shape[0];
@@ -489,8 +487,7 @@ static int cmd_quantize(int argc, char **argv)
         mxf_qformat_spec(&f, spec, sizeof spec);
         printf("wrote %s: %d tensors, format %s\n", o.out, w.n, spec);
     }
-    for (int i = 0; i < w.n; i++)
-        mxf_qtensor_free(&q[i]);
+    for (int i = 0; i < w.n; i++) mxf_qtensor_free(&q[i]);
     free(q);
     wsrc_free(&w);
     return rc;
@@ -564,8 +561,7 @@ static int cmd_dequant(int argc, char **argv)
     if (!rc && mxf_st_write_f32(o.out, img.n, nm, r, c, (const float *const *)d, &e))
         rc = die(C, e.msg);
     if (!rc) printf("wrote %s: %d tensors (F32)\n", o.out, img.n);
-    for (int i = 0; d && i < img.n; i++)
-        free(d[i]);
+    for (int i = 0; d && i < img.n; i++) free(d[i]);
     free(d);
     free(r);
     free(c);
@@ -600,8 +596,7 @@ static int cmd_check(int argc, char **argv)
             if (strstr(e.msg, "out of memory")) badin = EX_INTERNAL;
         } else {
             int64_t nn = 0;
-            for (int64_t k = 0; k < q.rows * q.cols; k++)
-                nn += !isfinite(d[k]);
+            for (int64_t k = 0; k < q.rows * q.cols; k++) nn += !isfinite(d[k]);
             if (nn) {
                 fprintf(stderr,
                         "mxquant check: %s: tensor '%s': %lld non-finite values (NaN "
@@ -661,21 +656,18 @@ static int cmd_check(int argc, char **argv)
             }
             mxf_qverify vr;
             if (mxf_dequantize(&v, D, &e) || mxf_qverify_tensor(&v, T, D, &vr, &e)) {
-                fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i],
-                        e.msg);
+                fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i], e.msg);
                 rc = strstr(e.msg, "out of memory") ? EX_INTERNAL : EX_INPUT;
             } else if (vr.violations) {
                 printf("MISMATCH %s: decoded weight [%lld][%lld] (block %lld, %s) is %.9g, "
                        "source %.9g: |error| %.6g exceeds its bound %.6g (%lld of %lld weights "
                        "out of bound)\n",
                        w.name[i], (long long)vr.row, (long long)vr.col, (long long)vr.block,
-                       mxf_qclass_name(vr.cls), vr.decoded, vr.source,
-                       fabs(vr.decoded - vr.source), vr.bound, (long long)vr.violations,
-                       (long long)vr.checked);
+                       mxf_qclass_name(vr.cls), vr.decoded, vr.source, fabs(vr.decoded - vr.source),
+                       vr.bound, (long long)vr.violations, (long long)vr.checked);
                 bad = 1;
             } else {
-                for (int c = 0; c < MXF_QC_COUNT; c++)
-                    cls_total[c] += vr.count[c];
+                for (int c = 0; c < MXF_QC_COUNT; c++) cls_total[c] += vr.count[c];
             }
             if (q.meta_len != v.meta_len) {
                 printf("MISMATCH %s: %zu metadata bytes, re-encoding the reference gives %zu "
@@ -793,7 +785,8 @@ static int report_acts(const char *C, const wsrc *w, int i, const mxf_st *ev, co
     *Te = tokens;
     *Xe = malloc(sizeof(float) * (size_t)(tokens * w->cols[i]) + 1);
     if (!*Xe) return die(C, "out of memory");
-    if (mxf_synth_acts(&w->sp, w->seed, w->act[i], tokens, w->cols[i], *Xe, &e)) return die(C, e.msg);
+    if (mxf_synth_acts(&w->sp, w->seed, w->act[i], tokens, w->cols[i], *Xe, &e))
+        return die(C, e.msg);
     return need_cal ? calib_load(C, w, i, Xc, Tc, &xc) : 0;
 }
 
@@ -802,8 +795,8 @@ static int cmd_report(int argc, char **argv)
     const char *C = "report";
     opts o;
     int pr = parse_opts(
-        C, argc, argv, " format model in seed layers tensors tokens json csv calib calib-tokens eval ",
-        &o);
+        C, argc, argv,
+        " format model in seed layers tensors tokens json csv calib calib-tokens eval ", &o);
     if (pr) return pr < 0 ? 0 : pr;
     if (o.npos) return die(C, "unexpected argument");
     int nf = o.nformats ? o.nformats : 5;
@@ -873,8 +866,7 @@ static int cmd_report(int argc, char **argv)
             mxf_qtensor q;
             row *r = &rows[nr];
             const int cal = mxf_qformat_needs_calib(&F[f]);
-            if ((rc = quantize_with(C, &w, i, &F[f], W, cal ? Xc : NULL, Tc, xcc, &q, NULL)))
-                break;
+            if ((rc = quantize_with(C, &w, i, &F[f], W, cal ? Xc : NULL, Tc, xcc, &q, NULL))) break;
             mxf_msq_stats ms;
             if (mxf_dequantize(&q, D, &e) ||
                 mxf_qmetrics_compute(W, D, w.rows[i], w.cols[i], X, Te, &r->m, &e) ||
@@ -1032,11 +1024,10 @@ static int cmd_report(int argc, char **argv)
                 char msq[64] = ","; /* MicroScopiQ columns, empty for other formats */
                 if (isfinite(r->ub_frac))
                     snprintf(msq, sizeof msq, "%.6f,%.6f", r->ub_frac, r->ebw_paper);
-                csv_len += (size_t)snprintf(csv + csv_len, cap - csv_len,
-                                            "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f,%s\n",
-                                            r->tensor, nm, (long long)r->rows, (long long)r->cols,
-                                            r->m.w_mse, r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits,
-                                            r->stored_bits, msq);
+                csv_len += (size_t)snprintf(
+                    csv + csv_len, cap - csv_len, "%s,%s,%lld,%lld,%.9g,%.6f,%.6f,%.6f,%.6f,%s\n",
+                    r->tensor, nm, (long long)r->rows, (long long)r->cols, r->m.w_mse,
+                    r->m.w_sqnr_db, r->m.out_sqnr_db, r->bits, r->stored_bits, msq);
             }
         }
     }
@@ -1057,7 +1048,6 @@ typedef struct command {
     const char *usage;
     const char *help;
 } command;
-
 
 static const command CMDS[] = {
     {"quantize", cmd_quantize,
@@ -1102,8 +1092,7 @@ static int cmd_help(int argc, char **argv)
         return 2;
     }
     printf("usage: mxquant COMMAND [options]\n\ncommands:\n");
-    for (int i = 0; i < NCMDS; i++)
-        printf("  %s\n      %s\n", CMDS[i].usage, CMDS[i].help);
+    for (int i = 0; i < NCMDS; i++) printf("  %s\n      %s\n", CMDS[i].usage, CMDS[i].help);
     printf("\nformats: %s\n  (parameters: NAME:key=value,...; see docs/formats.md)\n",
            mxf_qformat_known());
     return 0;

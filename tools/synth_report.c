@@ -46,8 +46,7 @@ static int sb_printf(sbuf *b, const char *fmt, ...)
             return 0;
         }
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
+        while (cap <= b->len + (size_t)n) cap *= 2;
         char *q = realloc(b->p, cap);
         if (!q) return -1;
         b->p = q;
@@ -103,8 +102,7 @@ typedef struct weights {
 
 static void weights_free(weights *ws)
 {
-    for (int i = 0; i < ws->n; i++)
-        free(ws->w[i].type);
+    for (int i = 0; i < ws->n; i++) free(ws->w[i].type);
     free(ws->w);
     ws->w = NULL;
     ws->n = 0;
@@ -127,8 +125,7 @@ static int split_tabs(char *line, char **f, int max)
 
 static int is_blank_or_comment(const char *s)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
+    while (*s == ' ' || *s == '\t') s++;
     return *s == 0 || *s == '#';
 }
 
@@ -353,8 +350,7 @@ typedef struct design {
 
 static void design_free(design *d)
 {
-    for (int i = 0; i < d->n; i++)
-        free(d->m[i].kids);
+    for (int i = 0; i < d->n; i++) free(d->m[i].kids);
     free(d->m);
     cJSON_Delete(d->root);
     memset(d, 0, sizeof *d);
@@ -530,8 +526,7 @@ typedef struct tally {
 
 static void tally_free(tally *t)
 {
-    for (int i = 0; i < t->n; i++)
-        free(t->type[i]);
+    for (int i = 0; i < t->n; i++) free(t->type[i]);
     free(t->type);
     free(t->count);
     memset(t, 0, sizeof *t);
@@ -998,8 +993,7 @@ done:
     free(json_text);
     free(txt.p);
     cJSON_Delete(out);
-    for (int i = 0; i < nfp; i++)
-        cJSON_Delete(fp[i].root);
+    for (int i = 0; i < nfp; i++) cJSON_Delete(fp[i].root);
     tally_free(&flat);
     design_free(&d);
     names_free(&nm);

@@ -176,15 +176,24 @@ static int emit_delay(gen_ctx *g, int en, mxf_err *err)
     return gen_save_rtl(g, mod, &b, err);
 }
 
-int gen_emit_delay(gen_ctx *g, mxf_err *err) { return emit_delay(g, 0, err); }
-int gen_emit_delay_en(gen_ctx *g, mxf_err *err) { return emit_delay(g, 1, err); }
+int gen_emit_delay(gen_ctx *g, mxf_err *err)
+{
+    return emit_delay(g, 0, err);
+}
+int gen_emit_delay_en(gen_ctx *g, mxf_err *err)
+{
+    return emit_delay(g, 1, err);
+}
 
 /* ---- Icarus testbench: file driven (Icarus 11 has no DPI) ----
  * One stimulus word per cycle ($readmemh): the data inputs in port-table order from the MSB down.
  * For every cycle whose strobe is not 0 (1, or X/Z, which the checker rejects) it writes
  * "<cycle> <hex of each output in table order>". */
 /* The stimulus word's width: the same count the harnesses pack (gen/core/sim.c). */
-static int input_bits(const gen_ctx *g) { return mxf_pv_stim_bits(g->ports, g->n_ports); }
+static int input_bits(const gen_ctx *g)
+{
+    return mxf_pv_stim_bits(g->ports, g->n_ports);
+}
 
 static const char *role_port(const gen_ctx *g, mxf_port_role role)
 {
@@ -708,8 +717,7 @@ int gen_emit_config(gen_ctx *g, mxf_err *err)
     const int stream = gen_param(g, "latency") >= 0;
     if (g->block->emit(g, err) || (stream && emit_stream(g, err))) return -1;
     if (emit_tb(g, err) || (stream && emit_stream_tb(g, err)) || emit_header(g, err) ||
-        emit_manifest(g, err) ||
-        emit_filelist(g, err) || emit_core(g, err))
+        emit_manifest(g, err) || emit_filelist(g, err) || emit_core(g, err))
         return -1;
     return 0;
 }

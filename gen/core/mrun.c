@@ -17,9 +17,9 @@
 #include "safetensors.h"
 #include "synthetic.h"
 
-const char *const mxf_event_names[MXF_EV_COUNT] = {
-    "mul8x8", "mul8x4", "mul8x3", "mul8x2", "add_acc", "add_pulse", "recon_term",
-    "sram_byte", "dram_byte"};
+const char *const mxf_event_names[MXF_EV_COUNT] = {"mul8x8",     "mul8x4",    "mul8x3",
+                                                   "mul8x2",     "add_acc",   "add_pulse",
+                                                   "recon_term", "sram_byte", "dram_byte"};
 
 /* ---- the energy table ---- */
 int mxf_energy_read(const char *path, mxf_energy_table *t, mxf_err *err)
@@ -87,9 +87,18 @@ typedef struct lrec {
     int resumed;
 } lrec;
 
+/* Numbers go out with 17 significant digits, so a result read back is the same double (cJSON's
+ * own printing may keep only 15 when they are "close enough"): a merged or resumed report is
+ * then byte for byte the report of one run. */
 static void put_num(cJSON *o, const char *k, double v)
 {
-    cJSON_AddItemToObject(o, k, cJSON_CreateNumber(v));
+    char buf[40];
+    if (!isfinite(v)) v = 0;
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        snprintf(buf, sizeof buf, "%.17g", v);
+    cJSON_AddItemToObject(o, k, cJSON_CreateRaw(buf));
 }
 
 static cJSON *lrec_json(const lrec *r, const char *fingerprint)
@@ -158,10 +167,11 @@ static int lrec_load(const char *path, const char *fingerprint, lrec *r, mxf_err
     char fp[2048];
     double v[24];
     static const char *const keys[] = {
-        "index",      "layer",       "N",         "K",         "tokens",       "n0",
-        "rows",       "k0",          "cols",      "weights_quantized", "image_bits", "tiles_run",
-        "tiles_layer", "cycles",     "stall_cycles", "macs",   "peak_macs",    "signal",
-        "noise",      "max_rel_diff", "wall_gen_s", "wall_quant_s", "wall_sim_s", "wall_check_s"};
+        "index",      "layer",        "N",           "K",           "tokens",
+        "n0",         "rows",         "k0",          "cols",        "weights_quantized",
+        "image_bits", "tiles_run",    "tiles_layer", "cycles",      "stall_cycles",
+        "macs",       "peak_macs",    "signal",      "noise",       "max_rel_diff",
+        "wall_gen_s", "wall_quant_s", "wall_sim_s",  "wall_check_s"};
     memset(r, 0, sizeof *r);
     if (!cJSON_IsObject(o))
         bad = "not a JSON object";
@@ -409,17 +419,19 @@ static int write_reports(const run *R, mxf_err *err)
         if (!R->sel[i]) continue;
         const lrec *r = &R->rec[i];
         const double e = energy_pj(R, r);
-        fprintf(f,
-                "%d,%d,%s,%lld,%lld,%d,%lld,%d,%lld,%d,%.4f,%.5f,%lld,%lld,%.0f,%.5f,%.0f,%.6g,%.5f,"
-                "%.3f,%.3f,%.3f,%.3f\n",
-                r->index, r->layer, r->linear, (long long)r->N, (long long)r->K, r->M,
-                (long long)r->n0, r->Ns, (long long)r->k0, r->Ks, sqnr(r->sig, r->noise),
-                r->weights_q > 0 ? r->bits_q / r->weights_q : 0, (long long)r->cycles,
-                (long long)r->stall_cycles, r->macs, r->peak_macs > 0 ? r->macs / r->peak_macs : 0,
-                r->tiles_run > 0 ? (double)r->cycles * r->tiles_layer / r->tiles_run : 0, e,
-                r->macs > 0 ? e / r->macs : 0, r->t_gen, r->t_quant, r->t_sim, r->t_check);
+        fprintf(
+            f,
+            "%d,%d,%s,%lld,%lld,%d,%lld,%d,%lld,%d,%.4f,%.5f,%lld,%lld,%.0f,%.5f,%.0f,%.6g,%.5f,"
+            "%.3f,%.3f,%.3f,%.3f\n",
+            r->index, r->layer, r->linear, (long long)r->N, (long long)r->K, r->M, (long long)r->n0,
+            r->Ns, (long long)r->k0, r->Ks, sqnr(r->sig, r->noise),
+            r->weights_q > 0 ? r->bits_q / r->weights_q : 0, (long long)r->cycles,
+            (long long)r->stall_cycles, r->macs, r->peak_macs > 0 ? r->macs / r->peak_macs : 0,
+            r->tiles_run > 0 ? (double)r->cycles * r->tiles_layer / r->tiles_run : 0, e,
+            r->macs > 0 ? e / r->macs : 0, r->t_gen, r->t_quant, r->t_sim, r->t_check);
     }
-    fprintf(f, "total,,,,,%d,,,,,%.4f,%.5f,%.0f,%.0f,%.0f,%.5f,%.0f,%.6g,%.5f,%.3f,%.3f,%.3f,%.3f\n",
+    fprintf(f,
+            "total,,,,,%d,,,,,%.4f,%.5f,%.0f,%.0f,%.0f,%.5f,%.0f,%.6g,%.5f,%.3f,%.3f,%.3f,%.3f\n",
             R->M, sqnr(t.sig, t.noise), t.wq > 0 ? t.bits / t.wq : 0, t.cycles, t.stalls, t.macs,
             t.peak > 0 ? t.macs / t.peak : 0, t.cycles_est, t.energy,
             t.macs > 0 ? t.energy / t.macs : 0, t.t_gen, t.t_quant, t.t_sim, t.t_check);
@@ -454,11 +466,13 @@ static int write_reports(const run *R, mxf_err *err)
             t.macs > 0 ? t.energy / t.macs : 0);
     fprintf(f, "| whole model, %d tokens: energy (extrapolated) | %.4g uJ |\n", R->M,
             t.energy_est * 1e-6);
-    fprintf(f, "| wall: generate / quantize / simulate / check / build | %.1f / %.1f / %.1f / "
-               "%.1f / %.1f s |\n\n",
+    fprintf(f,
+            "| wall: generate / quantize / simulate / check / build | %.1f / %.1f / %.1f / "
+            "%.1f / %.1f s |\n\n",
             t.t_gen, t.t_quant, t.t_sim, t.t_check, R->build_wall);
-    fprintf(f, "Energy by event (table `%s`):\n\n| event | count | pJ each | share |\n"
-               "|---|---|---|---|\n",
+    fprintf(f,
+            "Energy by event (table `%s`):\n\n| event | count | pJ each | share |\n"
+            "|---|---|---|---|\n",
             R->et->path);
     for (int e = 0; e < MXF_EV_COUNT; e++)
         fprintf(f, "| %s | %.4g | %g | %.1f %% |\n", mxf_event_names[e], t.ev[e], R->et->pj[e],
@@ -644,9 +658,12 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
              "model %s: %d of %d linear layers%s; format %s; array %s; %d tokens; %s of every "
              "layer; weights %s; results in %s%s\n",
              m->name, o->merge ? R.n_sel : my, R.n,
-             o->merge ? " (merging)" : o->shard_n ? " (this shard)" : "", R.spec, mb->array_desc, R.M,
-             o->full ? "every tile" : "a sampled window", R.weights[0] ? R.weights : "synthetic",
-             R.dir, my - todo > 0 && !o->merge ? " (resuming: finished layers are kept)" : "");
+             o->merge     ? " (merging)"
+             : o->shard_n ? " (this shard)"
+                          : "",
+             R.spec, mb->array_desc, R.M, o->full ? "every tile" : "a sampled window",
+             R.weights[0] ? R.weights : "synthetic", R.dir,
+             my - todo > 0 && !o->merge ? " (resuming: finished layers are kept)" : "");
     if (!o->full && !o->merge)
         ctx->log(ctx, "  window: %ld x %ld tiles per layer at a reproducible offset (SEED=%llu)\n",
                  o->window, o->window, (unsigned long long)R.seed);
@@ -698,10 +715,9 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         r->cycles = ctx->st.cycles - c0, r->stall_cycles = res.stall_cycles;
         r->macs = ctx->st.macs - m0;
         const long mpc = mxf_hwcfg_derived(cfg, "macs_per_cycle");
-        r->peak_macs = (double)r->cycles *
-                       (double)(mpc > 0 ? mpc
-                                        : mxf_hwcfg_derived(cfg, "rows") *
-                                              mxf_hwcfg_derived(cfg, "cols"));
+        r->peak_macs = (double)r->cycles * (double)(mpc > 0 ? mpc
+                                                            : mxf_hwcfg_derived(cfg, "rows") *
+                                                                  mxf_hwcfg_derived(cfg, "cols"));
         r->sig = res.q.sig, r->noise = res.q.noise, r->max_rel = res.q.max_rel_bound;
         memcpy(r->ev, res.ev, sizeof r->ev);
         r->t_gen = tb - ta, r->t_quant = res.t_quant, r->t_sim = ctx->st.wall - s0;
@@ -717,15 +733,15 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         W = X = NULL;
         done++;
         if (!tty)
-            ctx->log(ctx,
-                     "  layer %2d %-10s %5lldx%-5lld rows %lld..%lld cols %lld..%lld: %7lld cycles, "
-                     "%5lld stalls, SQNR %6.2f dB, %.3f bits/w, %.3f pJ/MAC\n",
-                     L, lin->name, (long long)N, (long long)K, (long long)r->n0,
-                     (long long)(r->n0 + r->Ns - 1), (long long)r->k0,
-                     (long long)(r->k0 + r->Ks - 1), (long long)r->cycles,
-                     (long long)r->stall_cycles, sqnr(r->sig, r->noise),
-                     r->weights_q > 0 ? r->bits_q / r->weights_q : 0,
-                     r->macs > 0 ? energy_pj(&R, r) / r->macs : 0);
+            ctx->log(
+                ctx,
+                "  layer %2d %-10s %5lldx%-5lld rows %lld..%lld cols %lld..%lld: %7lld cycles, "
+                "%5lld stalls, SQNR %6.2f dB, %.3f bits/w, %.3f pJ/MAC\n",
+                L, lin->name, (long long)N, (long long)K, (long long)r->n0,
+                (long long)(r->n0 + r->Ns - 1), (long long)r->k0, (long long)(r->k0 + r->Ks - 1),
+                (long long)r->cycles, (long long)r->stall_cycles, sqnr(r->sig, r->noise),
+                r->weights_q > 0 ? r->bits_q / r->weights_q : 0,
+                r->macs > 0 ? energy_pj(&R, r) / r->macs : 0);
         progress(done, todo, t0, tty);
     }
     /* the other layers' results: other shards, earlier runs */

@@ -56,18 +56,18 @@ typedef struct mxf_mlayer {
     const float *W;     /* N x K float weights */
     const float *X;     /* M x K float activations (row stride K) */
     const mxf_qformat *fmt;
-    long window; /* tiles of each dimension to sample (the whole layer when larger) */
-    mxf_rng *rng;     /* the layer's own stream: the window does not depend on other layers */
+    long window;  /* tiles of each dimension to sample (the whole layer when larger) */
+    mxf_rng *rng; /* the layer's own stream: the window does not depend on other layers */
     uint64_t seed;
 } mxf_mlayer;
 
 /* What a block reports of one layer (the runner adds cycles, MACs and wall times). */
 typedef struct mxf_mres {
     int64_t n0, k0;
-    int Ns, Ks;                 /* the window run */
-    double weights_q, bits_q;   /* weights the block quantized and the bits their image holds */
-    double tiles_layer;            /* array passes of the whole layer (the window's are counted) */
-    int64_t stall_cycles;          /* ReCoN contention, temporal stalls: cycles beyond the ideal */
+    int Ns, Ks;               /* the window run */
+    double weights_q, bits_q; /* weights the block quantized and the bits their image holds */
+    double tiles_layer;       /* array passes of the whole layer (the window's are counted) */
+    int64_t stall_cycles;     /* ReCoN contention, temporal stalls: cycles beyond the ideal */
     double ev[MXF_EV_COUNT];
     double t_quant; /* wall seconds the block spent quantizing */
     mxf_qresult q;  /* output error against the float layer (mxf_dequant_judge) */
@@ -81,8 +81,7 @@ typedef int (*mxf_mlayer_fn)(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_m
 typedef struct mxf_mblock {
     const char *default_format; /* FORMAT when none is given */
     /* Whether the array runs this format: 0, or 2 with err saying why. */
-    int (*check_format)(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
-                        mxf_err *err);
+    int (*check_format)(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err);
     mxf_mlayer_fn layer;
     const char *array_desc; /* "16x16, BB=2, per-row ReCoN" */
     const char *stall_what; /* "ReCoN contention" */

@@ -11,9 +11,9 @@ extern const mxf_block mxf_block_fineq_mul;
 extern const mxf_block mxf_block_microscopiq;
 
 const mxf_block *const mxf_blocks[] = {
-    &mxf_block_ws, /* gen/blocks/ws: weight-stationary int8 x int4/int8 array (the default) */
-    &mxf_block_fineq,     /* gen/blocks/fineq: FineQ temporal-coded array */
-    &mxf_block_fineq_mul, /* gen/blocks/fineq: its multiplier-array baseline */
+    &mxf_block_ws,    /* gen/blocks/ws: weight-stationary int8 x int4/int8 array (the default) */
+    &mxf_block_fineq, /* gen/blocks/fineq: FineQ temporal-coded array */
+    &mxf_block_fineq_mul,   /* gen/blocks/fineq: its multiplier-array baseline */
     &mxf_block_microscopiq, /* gen/blocks/microscopiq: MicroScopiQ array with ReCoN */
     NULL,
 };

@@ -53,7 +53,7 @@ const char mxf_sim_opts_help[] =
     "                      --window W tiles of each dimension sampled per layer\n"
     "  --format SPEC       weight format the model's layers are quantized to (model)\n"
     "  --image FILE        packed weight image written by mxquant (image); --tensor NAME\n"
-"  --layers SPEC       decoder-layer ranges and/or linear names (\"0-3,fc1\"; model)\n"
+    "  --layers SPEC       decoder-layer ranges and/or linear names (\"0-3,fc1\"; model)\n"
     "  --shard I/N         run every N-th selected layer from the I-th (model); --merge: report\n"
     "                      the finished shards; --fresh: run this shard's layers again\n"
     "  --out DIR           parent of the run directory (model; default sim-runs)\n"
@@ -83,16 +83,31 @@ static int parse_shard(const char *s, mxf_sim_opts *o, mxf_err *err)
 
 int mxf_sim_opts_parse(int argc, char **argv, int R, int C, mxf_sim_opts *o, mxf_err *err)
 {
-    static const struct option lo[] = {
-        {"m", 1, 0, 'm'},         {"k", 1, 0, 'k'},       {"n", 1, 0, 'n'},
-        {"seed", 1, 0, 's'},      {"count", 1, 0, 'c'},   {"vcd", 1, 0, 'v'},
-        {"model", 1, 0, 'M'},     {"tokens", 1, 0, 't'},  {"window", 1, 0, 'w'},
-        {"image", 1, 0, 'i'},     {"tensor", 1, 0, 'T'},  {"format", 1, 0, 'f'},
-        {"wave-from", 1, 0, 'F'}, {"wave-to", 1, 0, 'E'}, {"layers", 1, 0, 'L'},
-        {"out", 1, 0, 'o'},       {"weights", 1, 0, 'W'}, {"energy", 1, 0, 'e'},
-        {"tag", 1, 0, 'g'},       {"shard", 1, 0, 'S'},   {"fresh", 0, 0, 'r'},
-        {"merge", 0, 0, 'j'},     {"full", 0, 0, 'u'},    {"build-wall", 1, 0, 'b'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"m", 1, 0, 'm'},
+                                       {"k", 1, 0, 'k'},
+                                       {"n", 1, 0, 'n'},
+                                       {"seed", 1, 0, 's'},
+                                       {"count", 1, 0, 'c'},
+                                       {"vcd", 1, 0, 'v'},
+                                       {"model", 1, 0, 'M'},
+                                       {"tokens", 1, 0, 't'},
+                                       {"window", 1, 0, 'w'},
+                                       {"image", 1, 0, 'i'},
+                                       {"tensor", 1, 0, 'T'},
+                                       {"format", 1, 0, 'f'},
+                                       {"wave-from", 1, 0, 'F'},
+                                       {"wave-to", 1, 0, 'E'},
+                                       {"layers", 1, 0, 'L'},
+                                       {"out", 1, 0, 'o'},
+                                       {"weights", 1, 0, 'W'},
+                                       {"energy", 1, 0, 'e'},
+                                       {"tag", 1, 0, 'g'},
+                                       {"shard", 1, 0, 'S'},
+                                       {"fresh", 0, 0, 'r'},
+                                       {"merge", 0, 0, 'j'},
+                                       {"full", 0, 0, 'u'},
+                                       {"build-wall", 1, 0, 'b'},
+                                       {0, 0, 0, 0}};
     *o = (mxf_sim_opts){.m = 16,
                         .k = 3 * (long)R + 1,
                         .n = 2 * (long)C + 1,

@@ -74,18 +74,18 @@ struct mxf_sim_ctx {
 typedef struct mxf_sim_opts {
     long m, k, n, count, tokens, window;
     uint64_t seed;
-    const char *vcd;      /* waveform file (VCD, or FST from a TRACE=fst model) */
+    const char *vcd;         /* waveform file (VCD, or FST from a TRACE=fst model) */
     long wave_from, wave_to; /* waveform window in clock cycles (-1: unbounded) */
     const char *model;
     const char *image;
     const char *tensor;
     const char *format;
     /* the model runner (mrun.h) */
-    const char *layers;  /* LAYERS: decoder-layer ranges and/or linear names */
-    const char *out;     /* parent directory of the run directories */
-    const char *weights; /* safetensors checkpoint (default: the seeded synthetic zoo) */
-    const char *energy;  /* per-event energy table */
-    const char *tag;     /* the build's version, part of a run's fingerprint */
+    const char *layers;   /* LAYERS: decoder-layer ranges and/or linear names */
+    const char *out;      /* parent directory of the run directories */
+    const char *weights;  /* safetensors checkpoint (default: the seeded synthetic zoo) */
+    const char *energy;   /* per-event energy table */
+    const char *tag;      /* the build's version, part of a run's fingerprint */
     int shard_i, shard_n; /* this shard (1..n) of n; n = 0: no sharding */
     int fresh, merge, full;
     double build_wall; /* seconds the harness build took (reported) */

@@ -45,7 +45,10 @@ static inline int qround(double t, mxf_round r)
     return t < 0 ? -(int)n : (int)n;
 }
 
-static inline int clampi(int q, int lo, int hi) { return q < lo ? lo : q > hi ? hi : q; }
+static inline int clampi(int q, int lo, int hi)
+{
+    return q < lo ? lo : q > hi ? hi : q;
+}
 
 uint8_t mxf_fineq_encode_cluster(const mxf_fineq_params *p, const float w[3], double delta,
                                  int *outlier)

@@ -123,16 +123,13 @@ static int cand_cmp(const void *a, const void *b)
 static int next_perm(int *idx, int n)
 {
     int i = n - 2;
-    while (i >= 0 && idx[i] >= idx[i + 1])
-        i--;
+    while (i >= 0 && idx[i] >= idx[i + 1]) i--;
     if (i < 0) return 0;
     int j = n - 1;
-    while (idx[j] <= idx[i])
-        j--;
+    while (idx[j] <= idx[i]) j--;
     int t = idx[i];
     idx[i] = idx[j], idx[j] = t;
-    for (int a = i + 1, b = n - 1; a < b; a++, b--)
-        t = idx[a], idx[a] = idx[b], idx[b] = t;
+    for (int a = i + 1, b = n - 1; a < b; a++, b--) t = idx[a], idx[a] = idx[b], idx[b] = t;
     return 1;
 }
 
@@ -148,29 +145,24 @@ static int place_lowers(const mxf_msq_params *p, const int *outl, int n, const c
     int best_set[MXF_MSQ_MAX_OUT], found = 0;
     double best_cost = 0;
     int comb[MXF_MSQ_MAX_OUT];
-    for (int i = 0; i < n; i++)
-        comb[i] = i;
+    for (int i = 0; i < n; i++) comb[i] = i;
     for (;;) {
         double cost = 0;
-        for (int i = 0; i < n; i++)
-            cost += inl[comb[i]].sal;
+        for (int i = 0; i < n; i++) cost += inl[comb[i]].sal;
         /* subsets come in rank order, so on equal cost the earlier one is kept */
         if (!found || cost < best_cost) {
             /* routable with some assignment? */
             int idx[MXF_MSQ_MAX_OUT], up[MXF_MSQ_MAX_OUT], lo[MXF_MSQ_MAX_OUT];
-            for (int i = 0; i < n; i++)
-                idx[i] = i, up[i] = outl[i];
+            for (int i = 0; i < n; i++) idx[i] = i, up[i] = outl[i];
             int ok = 0;
             do {
-                for (int i = 0; i < n; i++)
-                    lo[i] = inl[comb[idx[i]]].slot;
+                for (int i = 0; i < n; i++) lo[i] = inl[comb[idx[i]]].slot;
                 ok = !p->routable || p->routable(p->route_ctx, n, up, lo);
             } while (!ok && next_perm(idx, n));
             if (ok) {
                 found = 1;
                 best_cost = cost;
-                for (int i = 0; i < n; i++)
-                    best_set[i] = lo[i];
+                for (int i = 0; i < n; i++) best_set[i] = lo[i];
                 if (comb[n - 1] == n - 1 &&
                     memcmp(idx, (int[]){0, 1, 2, 3}, sizeof(int) * (size_t)n) == 0)
                     break; /* the naive placement routes: done */
@@ -178,12 +170,10 @@ static int place_lowers(const mxf_msq_params *p, const int *outl, int n, const c
         }
         /* next combination */
         int i = n - 1;
-        while (i >= 0 && comb[i] == ni - n + i)
-            i--;
+        while (i >= 0 && comb[i] == ni - n + i) i--;
         if (i < 0) break;
         comb[i]++;
-        for (int j = i + 1; j < n; j++)
-            comb[j] = comb[j - 1] + 1;
+        for (int j = i + 1; j < n; j++) comb[j] = comb[j - 1] + 1;
     }
     if (!found) return -1;
     int naive = 1;
@@ -199,11 +189,9 @@ void mxf_msq_select_outliers(const mxf_msq_params *p, const double *x, int n_val
                              unsigned char *is_out, unsigned char *in_scale, int *demoted)
 {
     double sum = 0, sum2 = 0;
-    for (int i = 0; i < n_valid; i++)
-        sum += x[i];
+    for (int i = 0; i < n_valid; i++) sum += x[i];
     double mean = sum / n_valid;
-    for (int i = 0; i < n_valid; i++)
-        sum2 += (x[i] - mean) * (x[i] - mean);
+    for (int i = 0; i < n_valid; i++) sum2 += (x[i] - mean) * (x[i] - mean);
     double sd = sqrt(sum2 / n_valid); /* population sigma over the MaB's real weights */
     int dem = 0;
     /* a zero is never an outlier: the inlier code 0 holds it exactly, while an outlier keeps an
@@ -213,12 +201,10 @@ void mxf_msq_select_outliers(const mxf_msq_params *p, const double *x, int n_val
     /* MX-INT alone (maxout=0): the scale covers every weight; otherwise a flagged weight that
      * loses its outlier place (demoted) is clipped, not counted in the inlier scale */
     const int clip_demoted = p->max_outliers > 0;
-    for (int i = 0; i < MXF_MSQ_MAB; i++)
-        in_scale[i] = i < n_valid && !(is_out[i] && clip_demoted);
+    for (int i = 0; i < MXF_MSQ_MAB; i++) in_scale[i] = i < n_valid && !(is_out[i] && clip_demoted);
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         int base = u * MXF_MSQ_MUB, n = 0;
-        for (int i = 0; i < MXF_MSQ_MUB; i++)
-            n += is_out[base + i];
+        for (int i = 0; i < MXF_MSQ_MUB; i++) n += is_out[base + i];
         while (n > p->max_outliers) { /* demote the smallest |w| (ties: higher slot) */
             int worst = -1;
             for (int i = 0; i < MXF_MSQ_MUB; i++)
@@ -410,8 +396,7 @@ int mxf_msq_unpack_mab(int bb, const uint8_t *weights, const uint8_t *meta, size
     uint8_t code[MXF_MSQ_MAB];
     for (int e = 0; e < MXF_MSQ_MAB; e++)
         code[e] = (uint8_t)(weights[e / per_byte] >> (bb * (e % per_byte)) & ((1 << bb) - 1));
-    for (int e = 0; e < MXF_MSQ_MAB; e++)
-        deq[e] = (float)inlier_value(bb, code[e], I_sf);
+    for (int e = 0; e < MXF_MSQ_MAB; e++) deq[e] = (float)inlier_value(bb, code[e], I_sf);
     size_t o = 3;
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         if (!(bitmap >> u & 1)) continue;
@@ -521,16 +506,14 @@ int mxf_msq_quantize_rtn(const mxf_msq_params *p, const float *W, int N, int K, 
     }
     float *dq = col + N;
     for (int k = 0; k < K; k++) {
-        for (int n = 0; n < N; n++)
-            col[n] = W[(size_t)n * (size_t)K + (size_t)k];
+        for (int n = 0; n < N; n++) col[n] = W[(size_t)n * (size_t)K + (size_t)k];
         if (mxf_msq_tensor_put_column(t, p, k, col, NULL, deq ? dq : NULL, err)) {
             free(col);
             mxf_msq_tensor_free(t);
             return -1;
         }
         if (deq)
-            for (int n = 0; n < N; n++)
-                deq[(size_t)n * (size_t)K + (size_t)k] = dq[n];
+            for (int n = 0; n < N; n++) deq[(size_t)n * (size_t)K + (size_t)k] = dq[n];
     }
     free(col);
     return 0;

@@ -73,12 +73,27 @@ static const elem_desc ELEMS[MXF_ELEM_COUNT] = {
     [MXF_INT8] = {"int8", 8, 0, {0, 0, 0, 127, 127.0 / 64.0}},
 };
 
-static int elem_ok(mxf_elem e) { return (int)e >= 0 && e < MXF_ELEM_COUNT; }
+static int elem_ok(mxf_elem e)
+{
+    return (int)e >= 0 && e < MXF_ELEM_COUNT;
+}
 
-const char *mxf_elem_name(mxf_elem e) { return elem_ok(e) ? ELEMS[e].name : "?"; }
-int mxf_elem_bits(mxf_elem e) { return elem_ok(e) ? ELEMS[e].bits : 0; }
-int mxf_elem_emax(mxf_elem e) { return elem_ok(e) ? ELEMS[e].emax : 0; }
-double mxf_elem_max(mxf_elem e) { return elem_ok(e) ? ELEMS[e].mf.maxval : 0; }
+const char *mxf_elem_name(mxf_elem e)
+{
+    return elem_ok(e) ? ELEMS[e].name : "?";
+}
+int mxf_elem_bits(mxf_elem e)
+{
+    return elem_ok(e) ? ELEMS[e].bits : 0;
+}
+int mxf_elem_emax(mxf_elem e)
+{
+    return elem_ok(e) ? ELEMS[e].emax : 0;
+}
+double mxf_elem_max(mxf_elem e)
+{
+    return elem_ok(e) ? ELEMS[e].mf.maxval : 0;
+}
 
 int mxf_elem_parse(const char *s, mxf_elem *e)
 {
@@ -147,7 +162,10 @@ int mxf_elem_encode(mxf_elem e, double x, mxf_round r, int flags)
     return (int)(sign | mxf_minifloat_round(&d->mf, a, r));
 }
 
-double mxf_e8m0_decode(uint8_t c) { return c == MXF_E8M0_NAN ? NAN : ldexp(1.0, (int)c - 127); }
+double mxf_e8m0_decode(uint8_t c)
+{
+    return c == MXF_E8M0_NAN ? NAN : ldexp(1.0, (int)c - 127);
+}
 
 /* ---- blocks ---- */
 
@@ -200,8 +218,8 @@ uint8_t mxf_mx_quantize_block(const mxf_mx_params *p, const float *x, int n, uin
         unsigned sbit = 1u << (d->bits - 1);
         for (int i = 0; i < n; i++) {
             double a = fabs((double)x[i]) * inv;
-            codes[i] = (uint8_t)((signbit(x[i]) ? sbit : 0) |
-                                 mxf_minifloat_round(&d->mf, a, p->round));
+            codes[i] =
+                (uint8_t)((signbit(x[i]) ? sbit : 0) | mxf_minifloat_round(&d->mf, a, p->round));
         }
     }
     return (uint8_t)(se + 127);

@@ -30,9 +30,9 @@ typedef enum mxf_round {
 
 const char *mxf_elem_name(mxf_elem e); /* "e4m3", "e5m2", "e2m3", "e3m2", "e2m1", "int8" */
 int mxf_elem_parse(const char *s, mxf_elem *e);
-int mxf_elem_bits(mxf_elem e);      /* 8, 8, 6, 6, 4, 8 */
-int mxf_elem_emax(mxf_elem e);      /* exponent of the largest power of two: 8,15,2,4,2,0 */
-double mxf_elem_max(mxf_elem e);    /* largest finite value */
+int mxf_elem_bits(mxf_elem e);   /* 8, 8, 6, 6, 4, 8 */
+int mxf_elem_emax(mxf_elem e);   /* exponent of the largest power of two: 8,15,2,4,2,0 */
+double mxf_elem_max(mxf_elem e); /* largest finite value */
 /* Decodes one code (low mxf_elem_bits bits used). NaN/Inf codes decode to NaN/Inf. */
 double mxf_elem_decode(mxf_elem e, unsigned code);
 /* Encodes x. Returns the code, or -1 when x has no encoding (NaN in a format without NaN; without
@@ -45,9 +45,9 @@ int mxf_elem_encode(mxf_elem e, double x, mxf_round r, int flags);
  * 0. E2M1, E2M3, E3M2 are instances; NxFP also uses E1M2, E3M0, E1M3, E2M2, E3M1, E4M1. */
 typedef struct mxf_minifloat {
     int ebits, mbits;
-    int emin;          /* 1 - bias: exponent of the smallest normal */
-    unsigned maxcode;  /* largest magnitude code (sign bit clear) */
-    double maxval;     /* its value */
+    int emin;         /* 1 - bias: exponent of the smallest normal */
+    unsigned maxcode; /* largest magnitude code (sign bit clear) */
+    double maxval;    /* its value */
 } mxf_minifloat;
 
 int mxf_minifloat_init(mxf_minifloat *f, int ebits, int mbits, mxf_err *err);
@@ -76,13 +76,13 @@ static inline double mxf_pow2i(int k)
 static inline double mxf_round_nonneg(double t, mxf_round r)
 {
     if (r == MXF_RNE) return (t + 0x1p52) - 0x1p52; /* the FP adder rounds to even */
-    double n = (double)(int64_t)t; /* t - n is exact */
+    double n = (double)(int64_t)t;                  /* t - n is exact */
     return n + (double)(t - n >= 0.5);
 }
 
 typedef struct mxf_mx_params {
     mxf_elem elem;
-    int block;      /* elements per shared scale, 1..65536 (default 32) */
+    int block; /* elements per shared scale, 1..65536 (default 32) */
     mxf_round round;
 } mxf_mx_params;
 

@@ -33,7 +33,6 @@ unsigned mxf_mxint_code(int bits, int level)
     return level < 0 ? (1u << (bits - 1)) | (unsigned)(-level) : (unsigned)level;
 }
 
-
 uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int n, uint8_t *codes)
 {
     float amax = 0;

@@ -14,8 +14,8 @@
 #include "mx.h"
 
 typedef struct mxf_mxint_params {
-    int bits;  /* 2, 4 or 8 */
-    int block; /* elements per scale, 1..65536 */
+    int bits;        /* 2, 4 or 8 */
+    int block;       /* elements per scale, 1..65536 */
     mxf_round round; /* default MXF_AWAY (the MX library / MicroScopiQ convention) */
 } mxf_mxint_params;
 
@@ -26,8 +26,7 @@ int mxf_mxint_level(int bits, unsigned code);
 /* Code of a signed level (|level| <= 2^(b-1)-1); level 0 -> code 0. */
 unsigned mxf_mxint_code(int bits, int level);
 /* Returns the scale byte; codes[] one per byte. */
-uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int n,
-                                 uint8_t *codes);
+uint8_t mxf_mxint_quantize_block(const mxf_mxint_params *p, const float *x, int n, uint8_t *codes);
 void mxf_mxint_dequant_block(const mxf_mxint_params *p, uint8_t scale, const uint8_t *codes, int n,
                              float *out);
 

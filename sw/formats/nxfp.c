@@ -91,8 +91,7 @@ static inline double scale_of(int e, int f, int nano)
 unsigned mxf_nxfp_finite_top(const mxf_minifloat *mf, double S, double *top)
 {
     unsigned c = mf->maxcode;
-    while (c > 0 && mxf_minifloat_value(mf, c) * S >= 0x1p128)
-        c--;
+    while (c > 0 && mxf_minifloat_value(mf, c) * S >= 0x1p128) c--;
     *top = mxf_minifloat_value(mf, c);
     return c;
 }
@@ -224,8 +223,8 @@ static inline __attribute__((always_inline)) void exact_impl(const mxf_nxfp_code
     const mxf_minifloat *mf = &cd->mf[fmt];
     const double S = scale_of(e, f, p->nano_bits);
     double maxval = mf->maxval, v = recycled_of(p, fmt, S);
-    const int32_t maxcode = maxval * S < 0x1p128 ? (int32_t)mf->maxcode
-                                                 : (int32_t)mxf_nxfp_finite_top(mf, S, &maxval);
+    const int32_t maxcode =
+        maxval * S < 0x1p128 ? (int32_t)mf->maxcode : (int32_t)mxf_nxfp_finite_top(mf, S, &maxval);
     const int32_t mb = mf->mbits, emin = mf->emin;
     const int32_t sbit = 1 << (p->bits - 1), recycle = p->cr != MXF_NX_CR_OFF;
     double ep[MXF_NXFP_MAX_BLOCK + 4], en[MXF_NXFP_MAX_BLOCK + 4];

@@ -25,13 +25,20 @@ typedef struct name_entry {
 
 /* MX-INT-b also has the generic names of parse_mxint_name. */
 static const name_entry NAMES[] = {
-    {"mxfp8_e4m3", MXF_QF_MX, MXF_E4M3, 32, 0}, {"mxfp8_e5m2", MXF_QF_MX, MXF_E5M2, 32, 0},
-    {"mxfp6_e2m3", MXF_QF_MX, MXF_E2M3, 32, 0}, {"mxfp6_e3m2", MXF_QF_MX, MXF_E3M2, 32, 0},
-    {"mxfp4", MXF_QF_MX, MXF_E2M1, 32, 0},      {"mxint8", MXF_QF_MX, MXF_INT8, 32, 0},
-    {"mxint2", MXF_QF_MXINT, 2, 32, MXF_AXIS_K}, {"mxint4", MXF_QF_MXINT, 4, 32, MXF_AXIS_K},
-    {"nxfp4", MXF_QF_NXFP, 4, 32, 0},           {"nxfp5", MXF_QF_NXFP, 5, 32, 0},
-    {"nxfp6", MXF_QF_NXFP, 6, 32, 0},           {"fineq", MXF_QF_FINEQ, 0, 0, 0},
-    {"microscopiq2", MXF_QF_MSQ, 2, 0, 0},      {"microscopiq4", MXF_QF_MSQ, 4, 0, 0},
+    {"mxfp8_e4m3", MXF_QF_MX, MXF_E4M3, 32, 0},
+    {"mxfp8_e5m2", MXF_QF_MX, MXF_E5M2, 32, 0},
+    {"mxfp6_e2m3", MXF_QF_MX, MXF_E2M3, 32, 0},
+    {"mxfp6_e3m2", MXF_QF_MX, MXF_E3M2, 32, 0},
+    {"mxfp4", MXF_QF_MX, MXF_E2M1, 32, 0},
+    {"mxint8", MXF_QF_MX, MXF_INT8, 32, 0},
+    {"mxint2", MXF_QF_MXINT, 2, 32, MXF_AXIS_K},
+    {"mxint4", MXF_QF_MXINT, 4, 32, MXF_AXIS_K},
+    {"nxfp4", MXF_QF_NXFP, 4, 32, 0},
+    {"nxfp5", MXF_QF_NXFP, 5, 32, 0},
+    {"nxfp6", MXF_QF_NXFP, 6, 32, 0},
+    {"fineq", MXF_QF_FINEQ, 0, 0, 0},
+    {"microscopiq2", MXF_QF_MSQ, 2, 0, 0},
+    {"microscopiq4", MXF_QF_MSQ, 4, 0, 0},
 };
 #define NNAMES ((int)(sizeof NAMES / sizeof NAMES[0]))
 
@@ -462,13 +469,11 @@ static void pack_bits(const uint8_t *c, int n, int bits, uint8_t *dst, size_t nb
     }
     memset(dst, 0, nbytes);
     if (bits == 4) {
-        for (int i = 0; i < n; i++)
-            dst[i >> 1] |= (uint8_t)((c[i] & 15) << ((i & 1) * 4));
+        for (int i = 0; i < n; i++) dst[i >> 1] |= (uint8_t)((c[i] & 15) << ((i & 1) * 4));
         return;
     }
     if (bits == 2) {
-        for (int i = 0; i < n; i++)
-            dst[i >> 2] |= (uint8_t)((c[i] & 3) << ((i & 3) * 2));
+        for (int i = 0; i < n; i++) dst[i >> 2] |= (uint8_t)((c[i] & 3) << ((i & 3) * 2));
         return;
     }
     uint32_t mask = (1u << bits) - 1;
@@ -532,20 +537,17 @@ static void scatter(const geom *g, float *W, int64_t rows, int64_t cols, int64_t
 {
     if (g->along_n) {
         int64_t k = b % cols, nb = b / cols, r0 = nb * g->block;
-        for (int i = 0; i < g->block && r0 + i < rows; i++)
-            W[(r0 + i) * cols + k] = x[i];
+        for (int i = 0; i < g->block && r0 + i < rows; i++) W[(r0 + i) * cols + k] = x[i];
     } else {
         int64_t per = cdiv(cols, g->block), r = b / per, c0 = (b % per) * g->block;
-        for (int i = 0; i < g->block && c0 + i < cols; i++)
-            W[r * cols + c0 + i] = x[i];
+        for (int i = 0; i < g->block && c0 + i < cols; i++) W[r * cols + c0 + i] = x[i];
     }
 }
 
 /* ---- MicroScopiQ: sections in k-major, MaB-minor order (docs/microscopiq-format.md) ---- */
 
 static int msq_gptq(const mxf_qformat *f, const float *W, int N, int K, const float *X,
-                    int64_t tokens, int64_t x_cols, mxf_msq_tensor *t, float *target,
-                    mxf_err *err)
+                    int64_t tokens, int64_t x_cols, mxf_msq_tensor *t, float *target, mxf_err *err)
 {
     if (!X || tokens < 1)
         return mxf_fail(err, "mode=gptq needs calibration activations (none given)");
@@ -684,8 +686,7 @@ int mxf_quantize_target(const mxf_qformat *f, const float *W, int64_t rows, int6
             for (int64_t gb = 0; gb < per; gb++) {
                 int64_t c0 = gb * g.block;
                 int n = (int)(kp - c0 < g.block ? kp - c0 : g.block);
-                for (int i = 0; i < n; i++)
-                    x[i] = c0 + i < cols ? W[r * cols + c0 + i] : 0.0f;
+                for (int i = 0; i < n; i++) x[i] = c0 + i < cols ? W[r * cols + c0 + i] : 0.0f;
                 uint16_t h;
                 mxf_fineq_quantize_group(&f->fq, x, n, &h, out->codes + r * (kp / 3) + c0 / 3);
                 out->meta[2 * (r * per + gb)] = (uint8_t)(h & 0xFF);
@@ -755,8 +756,7 @@ int mxf_dequantize(const mxf_qtensor *q, float *W, mxf_err *err)
                     break;
                 }
                 mxf_fineq_dequant_group(h, q->codes + r * (kp / 3) + c0 / 3, n, x);
-                for (int i = 0; i < n && c0 + i < cols; i++)
-                    W[r * cols + c0 + i] = x[i];
+                for (int i = 0; i < n && c0 + i < cols; i++) W[r * cols + c0 + i] = x[i];
             }
     } else {
         for (int64_t b = 0; b < g.nblocks; b++) {
@@ -831,8 +831,7 @@ static float block_amax(const float *x, int n)
 
 static void zero_bounds(int n, double *bd, uint8_t *cl)
 {
-    for (int i = 0; i < n; i++)
-        bd[i] = 0, cl[i] = MXF_QC_INLIER;
+    for (int i = 0; i < n; i++) bd[i] = 0, cl[i] = MXF_QC_INLIER;
 }
 
 /* OCP MX: X = floor(log2 amax) - emax clamped at -127; element = nearest level of the element
@@ -863,8 +862,7 @@ static void mx_bounds(const mxf_mx_params *p, const float *x, int n, double *bd,
 
 /* MX-INT-b: I = floor(log2 amax) clamped to [-127, 127], levels q * 2^(I - (b - 2)),
  * |q| <= 2^(b-1) - 1. */
-static void mxint_bounds(const mxf_mxint_params *p, const float *x, int n, double *bd,
-                         uint8_t *cl)
+static void mxint_bounds(const mxf_mxint_params *p, const float *x, int n, double *bd, uint8_t *cl)
 {
     const float amax = block_amax(x, n);
     if (amax == 0) {
@@ -886,13 +884,12 @@ static void mxint_bounds(const mxf_mxint_params *p, const float *x, int n, doubl
 typedef struct nx_grid {
     double lv[64]; /* magnitude levels L * S, ascending */
     int n;
-    double rec;    /* recycled magnitude v * S */
-    int rec_sign;  /* +1 / -1: the sign of weights that may take it; 0: no recycling */
-    double slack;  /* |float(v S) - v S|: the decoder outputs the recycled value as a float */
+    double rec;   /* recycled magnitude v * S */
+    int rec_sign; /* +1 / -1: the sign of weights that may take it; 0: no recycling */
+    double slack; /* |float(v S) - v S|: the decoder outputs the recycled value as a float */
 } nx_grid;
 
-static void nx_make_grid(const mxf_nxfp_params *p, int fmt, int Ebiased, int f, int crs,
-                         nx_grid *g)
+static void nx_make_grid(const mxf_nxfp_params *p, int fmt, int Ebiased, int f, int crs, nx_grid *g)
 {
     mxf_minifloat mf;
     const int eb = mxf_nxfp_ebits(p->bits, fmt);
@@ -900,12 +897,11 @@ static void nx_make_grid(const mxf_nxfp_params *p, int fmt, int Ebiased, int f, 
     const double S = (1.0 + ldexp((double)f, -p->nano_bits)) * ldexp(1.0, Ebiased - 127);
     double top;
     g->n = (int)mxf_nxfp_finite_top(&mf, S, &top) + 1; /* levels that are finite floats */
-    for (int c = 0; c < g->n; c++)
-        g->lv[c] = mxf_minifloat_value(&mf, (unsigned)c) * S;
+    for (int c = 0; c < g->n; c++) g->lv[c] = mxf_minifloat_value(&mf, (unsigned)c) * S;
     g->rec = p->vcr[fmt] * S;
     g->rec_sign = p->cr == MXF_NX_CR_OFF || g->rec > FLT_MAX ? 0
-                  : p->cr == MXF_NX_CR_SIGN && crs         ? -1
-                                                            : 1;
+                  : p->cr == MXF_NX_CR_SIGN && crs           ? -1
+                                                             : 1;
     g->slack = fabs((double)(float)g->rec - g->rec);
 }
 
@@ -965,8 +961,7 @@ static void nxfp_bounds(const mxf_nxfp_params *p, const float *x, int n, const m
         return;
     }
     /* Not a choice the encoder can make: the largest error any legal choice would give. */
-    for (int i = 0; i < n; i++)
-        bd[i] = 0, cl[i] = MXF_QC_INLIER;
+    for (int i = 0; i < n; i++) bd[i] = 0, cl[i] = MXF_QC_INLIER;
     for (int fmt = 0; fmt < (p->am ? MXF_NXFP_NFMT : 1); fmt++)
         for (int E = -127; E <= 127; E++)
             for (int f = 0; f < (1 << p->nano_bits); f++) {
@@ -1012,8 +1007,8 @@ static void fineq_bounds(const mxf_fineq_params *p, const float *x, int n, const
                 cl[k] = MXF_QC_PRUNED;
                 continue;
             }
-            bd[k] = type ? int_grid_dist(w[i], D, -4, 3, &sat)
-                         : int_grid_dist(w[i], D, -2, 1, &sat);
+            bd[k] =
+                type ? int_grid_dist(w[i], D, -4, 3, &sat) : int_grid_dist(w[i], D, -2, 1, &sat);
             cl[k] = sat ? MXF_QC_SATURATED : type ? MXF_QC_OUTLIER : MXF_QC_INLIER;
         }
     }
@@ -1035,8 +1030,8 @@ static int msq_bounds(const mxf_msq_params *p, const float *w, int nv, const uin
     for (int u = 0; u < MXF_MSQ_NMUB; u++) {
         if (!(bitmap >> u & 1)) continue;
         if (o + 4 > avail) return mxf_fail(err, "MaB metadata truncated in uB %d", u);
-        uint32_t perm = (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 |
-                        (uint32_t)meta[o + 3] << 16;
+        uint32_t perm =
+            (uint32_t)meta[o + 1] | (uint32_t)meta[o + 2] << 8 | (uint32_t)meta[o + 3] << 16;
         for (int j = 0; j < MXF_MSQ_MAX_OUT; j++) {
             int ent = (int)(perm >> (6 * j) & 0x3f);
             if ((ent >> 3) != (ent & 7)) stored_lower[u * MXF_MSQ_MUB + (ent & 7)] = 1;
@@ -1045,8 +1040,7 @@ static int msq_bounds(const mxf_msq_params *p, const float *w, int nv, const uin
     }
     *used = o;
     double x[MXF_MSQ_MAB];
-    for (int i = 0; i < MXF_MSQ_MAB; i++)
-        x[i] = i < nv ? (double)w[i] : 0.0;
+    for (int i = 0; i < MXF_MSQ_MAB; i++) x[i] = i < nv ? (double)w[i] : 0.0;
     unsigned char is_out[MXF_MSQ_MAB], in_scale[MXF_MSQ_MAB];
     mxf_msq_select_outliers(p, x, nv, is_out, in_scale, NULL);
     double maxin = 0, mab_omax = 0, omax[MXF_MSQ_NMUB] = {0};
@@ -1176,20 +1170,16 @@ static int bnd_block(bnd_it *it, int64_t b, mxf_err *err)
     if (f->family == MXF_QF_FINEQ) {
         const int64_t r = b / it->per, c0 = (b % it->per) * f->fq.group;
         n = (int)(it->kp - c0 < f->fq.group ? it->kp - c0 : f->fq.group);
-        for (int i = 0; i < n; i++)
-            it->pos[i] = c0 + i < cols ? r * cols + c0 + i : -1;
+        for (int i = 0; i < n; i++) it->pos[i] = c0 + i < cols ? r * cols + c0 + i : -1;
     } else if (f->family == MXF_QF_MSQ) {
         const int64_t k = b / it->nm, r0 = (b % it->nm) * MXF_MSQ_MAB;
-        for (int i = 0; i < n; i++)
-            it->pos[i] = r0 + i < rows ? (r0 + i) * cols + k : -1;
+        for (int i = 0; i < n; i++) it->pos[i] = r0 + i < rows ? (r0 + i) * cols + k : -1;
     } else if (it->g.along_n) {
         const int64_t k = b % cols, r0 = (b / cols) * it->g.block;
-        for (int i = 0; i < n; i++)
-            it->pos[i] = r0 + i < rows ? (r0 + i) * cols + k : -1;
+        for (int i = 0; i < n; i++) it->pos[i] = r0 + i < rows ? (r0 + i) * cols + k : -1;
     } else {
         const int64_t per = cdiv(cols, it->g.block), r = b / per, c0 = (b % per) * it->g.block;
-        for (int i = 0; i < n; i++)
-            it->pos[i] = c0 + i < cols ? r * cols + c0 + i : -1;
+        for (int i = 0; i < n; i++) it->pos[i] = c0 + i < cols ? r * cols + c0 + i : -1;
     }
     int nv = 0;
     for (int i = 0; i < n; i++) {

@@ -139,9 +139,9 @@ int mxf_qbound_element(const mxf_qtensor *q, const float *src, int64_t row, int6
                        mxf_qbound *b, mxf_err *err);
 
 typedef struct mxf_qverify {
-    int64_t checked;                /* elements compared */
-    int64_t count[MXF_QC_COUNT];    /* per class */
-    int64_t violations;             /* |decoded - source| > bound (or decoded not a number) */
+    int64_t checked;             /* elements compared */
+    int64_t count[MXF_QC_COUNT]; /* per class */
+    int64_t violations;          /* |decoded - source| > bound (or decoded not a number) */
     /* the first violation in section order (block by block) */
     int64_t row, col, block;
     mxf_qclass cls;

@@ -37,8 +37,7 @@ static void put(wbuf *b, const void *src, size_t n)
     if (b->oom) return;
     if (b->len + n > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->len + n)
-            nc *= 2;
+        while (nc < b->len + n) nc *= 2;
         unsigned char *q = realloc(b->p, nc);
         if (!q) {
             b->oom = 1;
@@ -54,16 +53,14 @@ static void put(wbuf *b, const void *src, size_t n)
 static void put_u(wbuf *b, uint64_t v, int bytes)
 {
     unsigned char t[8];
-    for (int i = 0; i < bytes; i++)
-        t[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < bytes; i++) t[i] = (unsigned char)(v >> (8 * i));
     put(b, t, (size_t)bytes);
 }
 
 static uint64_t get_u(const unsigned char *p, int bytes)
 {
     uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 
@@ -173,8 +170,7 @@ void mxf_image_free(mxf_image *img)
 {
     if (!img) return;
     if (img->t)
-        for (int i = 0; i < img->n; i++)
-            free(img->t[i].name);
+        for (int i = 0; i < img->n; i++) free(img->t[i].name);
     free(img->t);
     if (img->owns_data) free(img->data);
     memset(img, 0, sizeof *img);

@@ -18,7 +18,10 @@
 static const char *DT[3] = {"F32", "F16", "BF16"};
 static const int DSIZE[3] = {4, 2, 2};
 
-const char *mxf_st_dtype_name(mxf_st_dtype d) { return (int)d >= 0 && d <= 2 ? DT[d] : "?"; }
+const char *mxf_st_dtype_name(mxf_st_dtype d)
+{
+    return (int)d >= 0 && d <= 2 ? DT[d] : "?";
+}
 
 int64_t mxf_st_numel(const mxf_st_tensor *t)
 {
@@ -85,13 +88,17 @@ static int parse_shard(mxf_st *st, int si, mxf_err *err)
     mxf_st_shard *sh = &st->s[si];
     const char *P = sh->path;
     if (sh->len < 8)
-        return mxf_fail(err, "%s: truncated: %zu bytes, a safetensors file starts with an 8-byte "
-                        "header length", P, sh->len);
+        return mxf_fail(err,
+                        "%s: truncated: %zu bytes, a safetensors file starts with an 8-byte "
+                        "header length",
+                        P, sh->len);
     uint64_t hl = 0;
     for (int i = 0; i < 8; i++) hl |= (uint64_t)sh->data[i] << (8 * i);
     if (hl > sh->len - 8)
-        return mxf_fail(err, "%s: header length %llu beyond the file (%zu bytes after the length "
-                        "field)", P, (unsigned long long)hl, sh->len - 8);
+        return mxf_fail(err,
+                        "%s: header length %llu beyond the file (%zu bytes after the length "
+                        "field)",
+                        P, (unsigned long long)hl, sh->len - 8);
     if (hl > MXF_ST_MAX_HEADER)
         return mxf_fail(err, "%s: header length %llu exceeds the %u-byte limit", P,
                         (unsigned long long)hl, MXF_ST_MAX_HEADER);
@@ -137,8 +144,8 @@ static int parse_shard(mxf_st *st, int si, mxf_err *err)
         uint64_t b, e;
         if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 ||
             json_u64(cJSON_GetArrayItem(of, 0), &b) || json_u64(cJSON_GetArrayItem(of, 1), &e)) {
-            rc = mxf_fail(err, "%s: tensor '%s': data_offsets must be [begin, end] integers", P,
-                          nm);
+            rc =
+                mxf_fail(err, "%s: tensor '%s': data_offsets must be [begin, end] integers", P, nm);
             break;
         }
         if (add_tensor(st, err)) {
@@ -172,8 +179,10 @@ static int parse_shard(mxf_st *st, int si, mxf_err *err)
         }
         if (rc) break;
         if (e < b || e > dlen) {
-            rc = mxf_fail(err, "%s: tensor '%s': data_offsets [%llu, %llu) out of range (data area "
-                          "is %llu bytes)", P, nm, (unsigned long long)b, (unsigned long long)e,
+            rc = mxf_fail(err,
+                          "%s: tensor '%s': data_offsets [%llu, %llu) out of range (data area "
+                          "is %llu bytes)",
+                          P, nm, (unsigned long long)b, (unsigned long long)e,
                           (unsigned long long)dlen);
             break;
         }
@@ -182,9 +191,10 @@ static int parse_shard(mxf_st *st, int si, mxf_err *err)
             for (int k = 0; k < t->ndim; k++)
                 snprintf(shp + strlen(shp), sizeof shp - strlen(shp), "%s%lld", k ? "," : "",
                          (long long)t->shape[k]);
-            rc = mxf_fail(err, "%s: tensor '%s': shape [%s] %s needs %llu bytes, data_offsets "
-                          "give %llu", P, nm, shp, DT[d],
-                          (unsigned long long)(numel * (uint64_t)DSIZE[d]),
+            rc = mxf_fail(err,
+                          "%s: tensor '%s': shape [%s] %s needs %llu bytes, data_offsets "
+                          "give %llu",
+                          P, nm, shp, DT[d], (unsigned long long)(numel * (uint64_t)DSIZE[d]),
                           (unsigned long long)(e - b));
             break;
         }
@@ -266,8 +276,10 @@ static int open_index(const char *path, mxf_st *st, mxf_err *err)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash) slash[1] = 0;
-    else dir[0] = 0;
+    if (slash)
+        slash[1] = 0;
+    else
+        dir[0] = 0;
     int rc = 0;
     /* Load each shard once; keep only tensors listed in the weight map, in its order. */
     mxf_st all = {0};
@@ -291,8 +303,8 @@ static int open_index(const char *path, mxf_st *st, mxf_err *err)
         }
         int ti = mxf_st_find(&all, it->string);
         if (ti < 0 || all.t[ti].shard != si) {
-            rc = mxf_fail(err, "%s: weight_map['%s']: tensor not found in %s", path, it->string,
-                          sp);
+            rc =
+                mxf_fail(err, "%s: weight_map['%s']: tensor not found in %s", path, it->string, sp);
             break;
         }
         if (mxf_st_find(st, it->string) >= 0) {

@@ -22,5 +22,11 @@ uint16_t mxf_f32_to_bf16(float f)
     return (uint16_t)((b + 0x7FFFu + lsb) >> 16); /* RNE; overflow carries into Inf correctly */
 }
 
-float mxf_fp16_to_f32(uint16_t h) { return fp16_ieee_to_fp32_value(h); }
-uint16_t mxf_f32_to_fp16(float f) { return fp16_ieee_from_fp32_value(f); }
+float mxf_fp16_to_f32(uint16_t h)
+{
+    return fp16_ieee_to_fp32_value(h);
+}
+uint16_t mxf_f32_to_fp16(float f)
+{
+    return fp16_ieee_from_fp32_value(f);
+}

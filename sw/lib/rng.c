@@ -10,7 +10,10 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 void mxf_rng_seed(mxf_rng *r, uint64_t seed)
 {
@@ -45,7 +48,10 @@ int64_t mxf_rng_range(mxf_rng *r, int64_t lo, int64_t hi)
     return lo + (int64_t)(x % span);
 }
 
-double mxf_rng_uniform(mxf_rng *r) { return (double)(mxf_rng_u64(r) >> 11) * 0x1.0p-53; }
+double mxf_rng_uniform(mxf_rng *r)
+{
+    return (double)(mxf_rng_u64(r) >> 11) * 0x1.0p-53;
+}
 
 double mxf_rng_normal(mxf_rng *r)
 {

@@ -22,8 +22,7 @@ int mxf_gptq_least_salient(const double *w, const unsigned char *eligible, int l
         for (int i = 0; i < len; i++) {
             if (eligible && !eligible[i]) continue;
             int taken = 0;
-            for (int t = 0; t < got; t++)
-                taken |= idx[t] == i;
+            for (int t = 0; t < got; t++) taken |= idx[t] == i;
             if (taken) continue;
             double s = mxf_gptq_saliency(w[i], d);
             if (best < 0 || s < bs) best = i, bs = s;
@@ -69,8 +68,7 @@ int mxf_gptq_run(const float *W, int N, int K, const double *U, const unsigned c
     for (size_t r0 = 0; r0 < n; r0 += T)
         for (size_t c0 = 0; c0 < kk; c0 += T)
             for (size_t r = r0; r < r0 + T && r < n; r++)
-                for (size_t c = c0; c < c0 + T && c < kk; c++)
-                    Wt[c * n + r] = W[r * kk + c];
+                for (size_t c = c0; c < c0 + T && c < kk; c++) Wt[c * n + r] = W[r * kk + c];
     if (dead)
         for (size_t c = 0; c < kk; c++)
             if (dead[c]) {

@@ -51,8 +51,7 @@ int mxf_hessian_add(mxf_hessian *h, const float *X, int T, int width, mxf_err *e
     if (!xd) return mxf_fail(err, "hessian: out of memory for a %d x %d batch", chunk, k);
     for (int t0 = 0; t0 < T; t0 += chunk) {
         int nt = T - t0 < chunk ? T - t0 : chunk;
-        for (size_t i = 0; i < (size_t)nt * k; i++)
-            xd[i] = X[(size_t)t0 * k + i];
+        for (size_t i = 0; i < (size_t)nt * k; i++) xd[i] = X[(size_t)t0 * k + i];
         /* xtx (upper, row-major) += xd^T xd */
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k, nt, 1.0, xd, k, 1.0, h->xtx, k);
     }
@@ -102,8 +101,7 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
             /* Dead input: no calibration token excites it. Decouple it from the others too, so
              * stale off-diagonal values (there can be none for an exact zero diagonal of a Gram
              * matrix, but a caller's H may carry rounding noise) cannot break positivity. */
-            for (size_t j = 0; j < kk; j++)
-                U[i * kk + j] = U[j * kk + i] = 0.0;
+            for (size_t j = 0; j < kk; j++) U[i * kk + j] = U[j * kk + i] = 0.0;
             U[i * kk + i] = 1.0;
             nd++;
         }
@@ -112,8 +110,7 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
     }
     if (n_dead) *n_dead = nd;
     const double damp = percdamp * sum / (double)k;
-    for (size_t i = 0; i < kk; i++)
-        U[i * kk + i] += damp;
+    for (size_t i = 0; i < kk; i++) U[i * kk + i] += damp;
 
     lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', k, U, k);
     if (info > 0)
@@ -135,8 +132,7 @@ int mxf_hessian_prepare(const double *H, int k, double percdamp, double *U, unsi
                         "raise percdamp",
                         (int)info);
     for (size_t i = 0; i < kk; i++) {
-        for (size_t j = 0; j < i; j++)
-            U[i * kk + j] = 0.0;
+        for (size_t j = 0; j < i; j++) U[i * kk + j] = 0.0;
         if (!isfinite(U[i * kk + i]) || U[i * kk + i] <= 0.0)
             return mxf_fail(err, "hessian: factor of H^-1 has a bad pivot at %zu; raise percdamp",
                             i);

@@ -25,11 +25,9 @@ static int quant_column(void *vctx, int k, const double *w, int n, double d, dou
         c->sal[i] = mxf_gptq_saliency(w[i], d);
     }
     if (c->target)
-        for (int i = 0; i < n; i++)
-            c->target[(size_t)i * (size_t)c->K + (size_t)k] = c->col[i];
+        for (int i = 0; i < n; i++) c->target[(size_t)i * (size_t)c->K + (size_t)k] = c->col[i];
     if (mxf_msq_tensor_put_column(c->t, c->p, k, c->col, c->sal, c->dq, err)) return -1;
-    for (int i = 0; i < n; i++)
-        q[i] = c->dq[i];
+    for (int i = 0; i < n; i++) q[i] = c->dq[i];
     return 0;
 }
 
@@ -42,8 +40,8 @@ int mxf_msq_quantize_gptq(const mxf_msq_params *p, const float *W, int N, int K,
 
 int mxf_msq_quantize_gptq_target(const mxf_msq_params *p, const float *W, int N, int K,
                                  const double *U, const unsigned char *dead, int block,
-                                 mxf_msq_tensor *t, float *deq, float *target,
-                                 mxf_gptq_stats *gst, mxf_err *err)
+                                 mxf_msq_tensor *t, float *deq, float *target, mxf_gptq_stats *gst,
+                                 mxf_err *err)
 {
     if (mxf_msq_tensor_init(t, p, N, K, err)) return -1;
     msq_ctx c = {.p = p, .t = t, .target = target, .K = K};

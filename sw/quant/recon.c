@@ -39,8 +39,7 @@ typedef struct router {
 static int ilog2(int w)
 {
     int l = 0;
-    while ((1 << l) < w)
-        l++;
+    while ((1 << l) < w) l++;
     return l;
 }
 
@@ -157,8 +156,7 @@ static int route_pair(router *r, int u, int l)
 {
     const int x = u ^ l;
     int t = 0, hb = 0;
-    while (!bit(x, t))
-        t++;
+    while (!bit(x, t)) t++;
     for (int b = 0; b < 31; b++)
         if (bit(x, b)) hb = b;
     const int m = hb + 1; /* merge stage */
@@ -360,8 +358,7 @@ int mxf_recon_width_for(int columns)
 {
     if (columns < MXF_RECON_MUB || columns > MXF_RECON_MAX_WIDTH) return -1;
     int w = MXF_RECON_MUB;
-    while (w < columns)
-        w <<= 1;
+    while (w < columns) w <<= 1;
     return w;
 }
 
@@ -433,8 +430,7 @@ int mxf_recon_cfg_unpack(int width, const uint8_t *in, mxf_recon_cfg *cfg, mxf_e
         for (int x = 0; x < width; x++) {
             size_t b = (size_t)3 * ((size_t)s * width + x);
             uint8_t op = 0;
-            for (int i = 0; i < 3; i++, b++)
-                op |= (uint8_t)(((in[b >> 3] >> (b & 7)) & 1) << i);
+            for (int i = 0; i < 3; i++, b++) op |= (uint8_t)(((in[b >> 3] >> (b & 7)) & 1) << i);
             cfg->op[s][x] = op;
         }
     return 0;

@@ -70,8 +70,7 @@ int mxf_synth_weights(const mxf_synth_params *p, uint64_t seed, const char *name
     mxf_rng_seed(&r, mxf_synth_stream(seed, name));
     double *cs = malloc(sizeof(double) * (size_t)cols);
     if (!cs) return mxf_fail(err, "synth %s: out of memory", name);
-    for (int64_t c = 0; c < cols; c++)
-        cs[c] = exp(p->col_sigma * mxf_rng_normal(&r));
+    for (int64_t c = 0; c < cols; c++) cs[c] = exp(p->col_sigma * mxf_rng_normal(&r));
     for (int64_t i = 0; i < rows; i++) {
         double rs = p->std * exp(p->row_sigma * mxf_rng_normal(&r));
         for (int64_t c = 0; c < cols; c++) {
@@ -102,8 +101,7 @@ int mxf_synth_acts_sample(const mxf_synth_params *p, uint64_t seed, const char *
     double *g = malloc(sizeof(double) * (size_t)cols);
     if (!g) return mxf_fail(err, "synth %s: out of memory", name);
     int64_t nout = (int64_t)ceil(p->act_outlier_frac * (double)cols);
-    for (int64_t c = 0; c < cols; c++)
-        g[c] = exp(0.2 * mxf_rng_normal(&r));
+    for (int64_t c = 0; c < cols; c++) g[c] = exp(0.2 * mxf_rng_normal(&r));
     for (int64_t i = 0; i < nout; i++) {
         int64_t c = mxf_rng_range(&r, 0, cols - 1);
         g[c] = p->act_outlier_gain * (1.0 + 0.5 * fabs(mxf_rng_normal(&r)));
@@ -118,19 +116,16 @@ int mxf_synth_acts_sample(const mxf_synth_params *p, uint64_t seed, const char *
         return mxf_fail(err, "synth %s: out of memory", name);
     }
     const double a = rk ? sqrt(p->act_shared / rk) : 0, b = sqrt(1 - p->act_shared);
-    for (int64_t i = 0; i < cols * rk; i++)
-        A[i] = a * mxf_rng_normal(&r);
+    for (int64_t i = 0; i < cols * rk; i++) A[i] = a * mxf_rng_normal(&r);
     /* Sample 0 continues the channel-profile stream; other samples draw their tokens from a
      * stream of their own. */
     if (sample) mxf_rng_seed(&r, mxf_synth_stream(seed, name) ^ (0x5DEECE66DULL * sample));
     for (int64_t t = 0; t < tokens; t++) {
         double ts = exp(p->act_token_sigma * mxf_rng_normal(&r));
-        for (int j = 0; j < rk; j++)
-            z[j] = mxf_rng_normal(&r);
+        for (int j = 0; j < rk; j++) z[j] = mxf_rng_normal(&r);
         for (int64_t c = 0; c < cols; c++) {
             double v = b * mxf_rng_normal(&r);
-            for (int j = 0; j < rk; j++)
-                v += A[c * rk + j] * z[j];
+            for (int j = 0; j < rk; j++) v += A[c * rk + j] * z[j];
             X[t * cols + c] = (float)(ts * g[c] * v);
         }
     }

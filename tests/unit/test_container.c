@@ -57,11 +57,24 @@ static float *rand_w(int64_t rows, int64_t cols, uint64_t seed)
     return w;
 }
 
-static const char *ALL[] = {"mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp6_e3m2",
-                            "mxfp4",      "mxint8",     "mxint2",     "mxint4",
-                            "mxint2/128", "mxint4/128", "mxint8/128", "nxfp4",
-                            "nxfp5",      "nxfp6",      "fineq",      "fineq:group=9,rescue=0",
-                            "mxfp4:block=7,round=away", "nxfp4:block=5,nano=1,am=0,cr=fixed"};
+static const char *ALL[] = {"mxfp8_e4m3",
+                            "mxfp8_e5m2",
+                            "mxfp6_e2m3",
+                            "mxfp6_e3m2",
+                            "mxfp4",
+                            "mxint8",
+                            "mxint2",
+                            "mxint4",
+                            "mxint2/128",
+                            "mxint4/128",
+                            "mxint8/128",
+                            "nxfp4",
+                            "nxfp5",
+                            "nxfp6",
+                            "fineq",
+                            "fineq:group=9,rescue=0",
+                            "mxfp4:block=7,round=away",
+                            "nxfp4:block=5,nano=1,am=0,cr=fixed"};
 
 /* Every format: dequantized tensor equals a block-by-block reference built here from the block
  * codecs (tests gather/scatter, packing and padding), spec round trip, and size formula. */
@@ -101,8 +114,9 @@ static void every_format_roundtrip(void **state)
                         for (int i = 0; i < n && c0 + i < C; i++) ref[r * C + c0 + i] = y[i];
                     }
             } else {
-                int B = f.family == MXF_QF_MX ? f.mx.block
-                        : f.family == MXF_QF_MXINT ? f.mxint.block : f.nx.block;
+                int B = f.family == MXF_QF_MX      ? f.mx.block
+                        : f.family == MXF_QF_MXINT ? f.mxint.block
+                                                   : f.nx.block;
                 int alongn = f.family == MXF_QF_MXINT && f.axis == MXF_AXIS_N;
                 int64_t outer = alongn ? C : R, inner = alongn ? R : C;
                 for (int64_t o = 0; o < outer; o++)
@@ -124,8 +138,10 @@ static void every_format_roundtrip(void **state)
                         }
                         for (int i = 0; i < B && i0 + i < inner; i++) {
                             int64_t ii = i0 + i;
-                            if (alongn) ref[ii * C + o] = y[i];
-                            else ref[o * C + ii] = y[i];
+                            if (alongn)
+                                ref[ii * C + o] = y[i];
+                            else
+                                ref[o * C + ii] = y[i];
                         }
                     }
             }
@@ -171,7 +187,7 @@ static void layouts_by_hand(void **state)
     assert_int_equal(q.meta[2], 126);
     assert_int_equal(q.meta[3], 130);
     assert_int_equal(q.codes_len, 4 * 32);
-    assert_int_equal(q.codes[0], 0x01);          /* element 0 of block 0 = +1 */
+    assert_int_equal(q.codes[0], 0x01);           /* element 0 of block 0 = +1 */
     assert_int_equal(q.codes[32 + 1], 0x01 << 2); /* block 1 (k=1), element 5 -> byte 1 bits 3:2 */
     assert_int_equal(q.codes[96], 0x03 << 4);     /* block 3, element 2 (row 130) = -1 = 0b11 */
     mxf_qtensor_free(&q);
@@ -231,7 +247,10 @@ static void spit(const char *p, const unsigned char *d, size_t len)
     assert_int_equal(mxf_write_file_atomic(p, d, len, &e), 0);
 }
 
-static uint32_t rd32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const unsigned char *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static void wr32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -339,9 +358,9 @@ static void image_roundtrip_and_corruption(void **state)
     {
         size_t pos = 34 + (rd32(d + 32) & 0xFFFF);
         size_t nl0 = c[pos] | c[pos + 1] << 8;
-        size_t e0 = pos + 2 + nl0;                       /* first entry after its name */
+        size_t e0 = pos + 2 + nl0; /* first entry after its name */
         unsigned char codes0[8];
-        memcpy(codes0, c + e0 + 20, 8);                  /* codes_off of tensor 0 */
+        memcpy(codes0, c + e0 + 20, 8); /* codes_off of tensor 0 */
         size_t pos1 = e0 + 60;
         size_t nl1 = c[pos1] | c[pos1 + 1] << 8;
         memcpy(c + pos1 + 2 + nl1 + 20, codes0, 8);
@@ -456,8 +475,8 @@ static void safetensors_dtypes_and_errors(void **state)
     char p[512];
     tpath(p, sizeof p, "a.safetensors");
     /* F16: 1.0 = 0x3C00, -2.0 = 0xC000; BF16: 1.0 = 0x3F80, 3.140625 = 0x4049; F32 0.5 */
-    const unsigned char data[] = {0x00, 0x3C, 0x00, 0xC0, 0x80, 0x3F, 0x49, 0x40,
-                                  0x00, 0x00, 0x00, 0x3F};
+    const unsigned char data[] = {0x00, 0x3C, 0x00, 0xC0, 0x80, 0x3F,
+                                  0x49, 0x40, 0x00, 0x00, 0x00, 0x3F};
     write_st(p,
              "{\"__metadata__\":{\"format\":\"pt\"},"
              "\"h\":{\"dtype\":\"F16\",\"shape\":[1,2],\"data_offsets\":[0,4]},"
@@ -508,8 +527,10 @@ static void safetensors_dtypes_and_errors(void **state)
     const unsigned char z[8] = {0};
     write_st(p, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", z, 8);
     expect_st_error(p, "out of range");
-    write_st(p, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", z, 8);
+    write_st(p,
+             "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+             "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}",
+             z, 8);
     expect_st_error(p, "overlap");
     write_st(p, "{\"a\":{\"dtype\":\"I8\",\"shape\":[8],\"data_offsets\":[0,8]}}", z, 8);
     expect_st_error(p, "dtype I8 unsupported");
@@ -657,8 +678,8 @@ static void mxint_names_state_the_axis(void **state)
         assert_non_null(strstr(spec, name));
         assert_int_equal(name[7], f.axis == MXF_AXIS_N ? 'n' : 'k');
     }
-    const char *bad[] = {"mxint4/k0", "mxint4/012", "mxint3/k8", "mxint4/x8", "mxint4/k65537",
-                         "mxint4/", "mxint4/k", "mxint4/n-2", "mxint/k4"};
+    const char *bad[] = {"mxint4/k0", "mxint4/012", "mxint3/k8",  "mxint4/x8", "mxint4/k65537",
+                         "mxint4/",   "mxint4/k",   "mxint4/n-2", "mxint/k4"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mxf_qformat f;
         mxf_err e;

@@ -1,8 +1,8 @@
 /* Number-format codecs: OCP MX elements (exhaustive), E8M0, MX blocks (tests/vectors/README.md
  * §1), bf16/fp16 (exhaustive), MX-INT-b, NxFP (worked examples, §2 there) and FineQ (§3 there).
  * Every expectation is hand-derived (tests/vectors/README.md, whose index maps the
- * "vectors §N" names used in comments below) or comes from a naive brute-force reference written here
- * independently of the code under test. */
+ * "vectors §N" names used in comments below) or comes from a naive brute-force reference written
+ * here independently of the code under test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,8 +47,10 @@ typedef struct ref_fmt {
 
 /* The table of vectors §1.3. */
 static const ref_fmt REF[] = {
-    {MXF_E5M2, 5, 2, 57344.0, 0x1p-16, 0x1p-14}, {MXF_E4M3, 4, 3, 448.0, 0x1p-9, 0x1p-6},
-    {MXF_E3M2, 3, 2, 28.0, 0.0625, 0.25},        {MXF_E2M3, 2, 3, 7.5, 0.125, 1.0},
+    {MXF_E5M2, 5, 2, 57344.0, 0x1p-16, 0x1p-14},
+    {MXF_E4M3, 4, 3, 448.0, 0x1p-9, 0x1p-6},
+    {MXF_E3M2, 3, 2, 28.0, 0.0625, 0.25},
+    {MXF_E2M3, 2, 3, 7.5, 0.125, 1.0},
     {MXF_E2M1, 2, 1, 6.0, 0.5, 1.0},
 };
 
@@ -178,7 +180,8 @@ static void elem_rounding_vs_bruteforce(void **state)
                                          (int)ref_nearest(f->e, bits, x, (mxf_round)rm));
                     }
             /* mid ties: RNE picks the even code, away picks c+1 */
-            assert_int_equal(mxf_elem_encode(f->e, mid, MXF_RNE, MXF_SAT), (int)(c % 2 ? c + 1 : c));
+            assert_int_equal(mxf_elem_encode(f->e, mid, MXF_RNE, MXF_SAT),
+                             (int)(c % 2 ? c + 1 : c));
             assert_int_equal(mxf_elem_encode(f->e, mid, MXF_AWAY, MXF_SAT), (int)(c + 1));
         }
         for (int i = 0; i < 20000; i++) {
@@ -338,8 +341,8 @@ static void mx_blocks_vs_naive(void **state)
                     unsigned want;
                     if (e == MXF_INT8) {
                         double q = v * 64, a = fabs(q), fl = floor(a);
-                        double n = a - fl > 0.5 || (a - fl == 0.5 && (rm || fmod(fl, 2))) ? fl + 1
-                                                                                         : fl;
+                        double n =
+                            a - fl > 0.5 || (a - fl == 0.5 && (rm || fmod(fl, 2))) ? fl + 1 : fl;
                         if (n > 127) n = 127;
                         want = (uint8_t)(int8_t)(q < 0 ? -(int)n : (int)n);
                     } else {
@@ -349,8 +352,8 @@ static void mx_blocks_vs_naive(void **state)
                 }
                 mxf_mx_dequant_block(&p, s, c, 32, d);
                 for (int i = 0; i < 32; i++)
-                    assert_true(d[i] == (float)(mxf_elem_decode((mxf_elem)e, c[i]) *
-                                                ldexp(1.0, se)));
+                    assert_true(d[i] ==
+                                (float)(mxf_elem_decode((mxf_elem)e, c[i]) * ldexp(1.0, se)));
             }
 }
 
@@ -372,8 +375,9 @@ static void half_exhaustive(void **state)
         float g = mxf_fp16_to_f32((uint16_t)h);
         /* independent fp16 decode */
         unsigned s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-        double ref = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY)
-                                                      : ldexp(1024 + m, (int)e - 25);
+        double ref = e == 0    ? ldexp(m, -24)
+                     : e == 31 ? (m ? NAN : INFINITY)
+                               : ldexp(1024 + m, (int)e - 25);
         if (s) ref = -ref;
         if (isnan(ref)) {
             assert_true(isnan(g));
@@ -599,9 +603,8 @@ static void nxfp_levels_by_hand(void **state)
     mxf_nxfp_default_params(&p, 4);
     p.cr = MXF_NX_CR_SIGN;
     mxf_nxfp_meta m = {127, 0, 0, 0};
-    const double lv[3][8] = {{0, .5, 1, 1.5, 2, 3, 4, 6},
-                             {0, .5, 1, 1.5, 2, 2.5, 3, 3.5},
-                             {0, .25, .5, 1, 2, 4, 8, 16}};
+    const double lv[3][8] = {
+        {0, .5, 1, 1.5, 2, 3, 4, 6}, {0, .5, 1, 1.5, 2, 2.5, 3, 3.5}, {0, .25, .5, 1, 2, 4, 8, 16}};
     for (int fmt = 0; fmt < 3; fmt++) {
         m.fmt = (uint8_t)fmt;
         for (unsigned c = 0; c < 16; c++) {

@@ -25,8 +25,7 @@ static void ref_hessian(const float *X, int T, int K, double *H)
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int t = 0; t < T; t++)
-                s += (double)X[t * K + i] * (double)X[t * K + j];
+            for (int t = 0; t < T; t++) s += (double)X[t * K + i] * (double)X[t * K + j];
             H[i * K + j] = 2.0 * s / T;
         }
 }
@@ -38,8 +37,7 @@ static int ref_chol_lower(const double *A, int n, double *L)
     for (int i = 0; i < n; i++)
         for (int j = 0; j <= i; j++) {
             double s = A[i * n + j];
-            for (int p = 0; p < j; p++)
-                s -= L[i * n + p] * L[j * n + p];
+            for (int p = 0; p < j; p++) s -= L[i * n + p] * L[j * n + p];
             if (i == j) {
                 if (s <= 0) return -1;
                 L[i * n + i] = sqrt(s);
@@ -58,14 +56,12 @@ static void ref_inverse(const double *A, int n, double *Ainv)
     for (int c = 0; c < n; c++) {
         for (int i = 0; i < n; i++) { /* L y = e_c */
             double s = i == c;
-            for (int p = 0; p < i; p++)
-                s -= L[i * n + p] * y[p];
+            for (int p = 0; p < i; p++) s -= L[i * n + p] * y[p];
             y[i] = s / L[i * n + i];
         }
         for (int i = n - 1; i >= 0; i--) { /* L^T x = y */
             double s = y[i];
-            for (int p = i + 1; p < n; p++)
-                s -= L[p * n + i] * Ainv[p * n + c];
+            for (int p = i + 1; p < n; p++) s -= L[p * n + i] * Ainv[p * n + c];
             Ainv[i * n + c] = s / L[i * n + i];
         }
     }
@@ -85,13 +81,11 @@ static void ref_prepare(const double *H, int n, double percdamp, double *U, unsi
         mean += A[i * n + i];
     }
     mean /= n;
-    for (int i = 0; i < n; i++)
-        A[i * n + i] += percdamp * mean;
+    for (int i = 0; i < n; i++) A[i * n + i] += percdamp * mean;
     ref_inverse(A, n, Hi);
     assert_int_equal(ref_chol_lower(Hi, n, L), 0);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            U[i * n + j] = L[j * n + i]; /* U = L^T */
+        for (int j = 0; j < n; j++) U[i * n + j] = L[j * n + i]; /* U = L^T */
     free(A), free(Hi), free(L);
 }
 
@@ -103,22 +97,18 @@ static void ref_gptq(const float *W, int N, int K, const double *U, const unsign
 {
     double *Wd = malloc(sizeof(double) * N * K), *col = malloc(sizeof(double) * N);
     double *q = malloc(sizeof(double) * N);
-    for (int i = 0; i < N * K; i++)
-        Wd[i] = W[i];
+    for (int i = 0; i < N * K; i++) Wd[i] = W[i];
     for (int k = 0; k < K; k++)
         if (dead && dead[k])
-            for (int r = 0; r < N; r++)
-                Wd[r * K + k] = 0;
+            for (int r = 0; r < N; r++) Wd[r * K + k] = 0;
     for (int k = 0; k < K; k++) {
-        for (int r = 0; r < N; r++)
-            col[r] = Wd[r * K + k];
+        for (int r = 0; r < N; r++) col[r] = Wd[r * K + k];
         double d = U[k * K + k];
         quant(ctx, k, col, N, d, q);
         for (int r = 0; r < N; r++) {
             Q[r * K + k] = q[r];
             double e = (col[r] - q[r]) / d;
-            for (int j = k + 1; j < K; j++)
-                Wd[r * K + j] -= e * U[k * K + j];
+            for (int j = k + 1; j < K; j++) Wd[r * K + j] -= e * U[k * K + j];
         }
     }
     free(Wd), free(col), free(q);
@@ -146,8 +136,7 @@ static int ref_grid_quant(void *ctx, int k, const double *w, int n, double d, do
 {
     (void)k, (void)d;
     const grid *g = ctx;
-    for (int r = 0; r < n; r++)
-        q[r] = round_grid(g, w[r]);
+    for (int r = 0; r < n; r++) q[r] = round_grid(g, w[r]);
     for (int b = 0; b + 8 <= n; b += 8) {
         int used[8] = {0};
         for (int p = 0; p < g->prune_per8; p++) {
@@ -167,21 +156,18 @@ static int lib_grid_quant(void *ctx, int k, const double *w, int n, double d, do
 {
     (void)k, (void)err;
     const grid *g = ctx;
-    for (int r = 0; r < n; r++)
-        q[r] = round_grid(g, w[r]);
+    for (int r = 0; r < n; r++) q[r] = round_grid(g, w[r]);
     for (int b = 0; b + 8 <= n; b += 8) {
         int idx[8];
         int got = mxf_gptq_least_salient(&w[b], NULL, 8, d, g->prune_per8, idx);
-        for (int i = 0; i < got; i++)
-            q[b + idx[i]] = 0;
+        for (int i = 0; i < got; i++) q[b + idx[i]] = 0;
     }
     return 0;
 }
 
 static void fill_normal(mxf_rng *r, float *x, int n, double scale)
 {
-    for (int i = 0; i < n; i++)
-        x[i] = (float)(scale * mxf_rng_normal(r));
+    for (int i = 0; i < n; i++) x[i] = (float)(scale * mxf_rng_normal(r));
 }
 
 /* Correlated calibration activations: x = z A + a few heavy features. */
@@ -190,19 +176,15 @@ static float *make_calib(uint64_t seed, int T, int K)
     mxf_rng r;
     mxf_rng_seed(&r, seed);
     double *A = malloc(sizeof(double) * K * K);
-    for (int i = 0; i < K * K; i++)
-        A[i] = mxf_rng_normal(&r) / sqrt(K);
-    for (int i = 0; i < K; i++)
-        A[i * K + i] += 1.0;
+    for (int i = 0; i < K * K; i++) A[i] = mxf_rng_normal(&r) / sqrt(K);
+    for (int i = 0; i < K; i++) A[i * K + i] += 1.0;
     float *X = malloc(sizeof(float) * T * K);
     double *z = malloc(sizeof(double) * K);
     for (int t = 0; t < T; t++) {
-        for (int i = 0; i < K; i++)
-            z[i] = mxf_rng_normal(&r) * (i % 7 == 0 ? 4.0 : 1.0);
+        for (int i = 0; i < K; i++) z[i] = mxf_rng_normal(&r) * (i % 7 == 0 ? 4.0 : 1.0);
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int i = 0; i < K; i++)
-                s += z[i] * A[i * K + j];
+            for (int i = 0; i < K; i++) s += z[i] * A[i * K + j];
             X[t * K + j] = (float)s;
         }
     }
@@ -213,8 +195,7 @@ static float *make_calib(uint64_t seed, int T, int K)
 static double max_abs_diff(const double *a, const double *b, int n)
 {
     double m = 0;
-    for (int i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i] - b[i]));
+    for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
     return m;
 }
 
@@ -239,8 +220,7 @@ static void hessian_matches_naive(void **state)
     ref_hessian(X, T, K, R);
     assert_true(max_abs_diff(H, R, K * K) < 1e-10);
     for (int i = 0; i < K; i++)
-        for (int j = 0; j < K; j++)
-            assert_true(H[i * K + j] == H[j * K + i]);
+        for (int j = 0; j < K; j++) assert_true(H[i * K + j] == H[j * K + i]);
     mxf_hessian_free(&h);
 }
 
@@ -278,12 +258,10 @@ static void prepare_matches_naive(void **state)
     assert_int_equal(mxf_hessian_prepare(H, K, 0.01, U, dead, NULL, &e), 0);
     ref_prepare(H, K, 0.01, R, rdead);
     double scale = 0;
-    for (int i = 0; i < K * K; i++)
-        scale = fmax(scale, fabs(R[i]));
+    for (int i = 0; i < K * K; i++) scale = fmax(scale, fabs(R[i]));
     assert_true(max_abs_diff(U, R, K * K) < 1e-9 * scale);
     for (int i = 0; i < K; i++)
-        for (int j = 0; j < i; j++)
-            assert_true(U[i * K + j] == 0.0);
+        for (int j = 0; j < i; j++) assert_true(U[i * K + j] == 0.0);
     free(X), free(H), free(U), free(R);
 }
 
@@ -312,8 +290,7 @@ static void run_vs_reference(int N, int K, int T, int block, int prune, uint64_t
     assert_int_equal(mxf_gptq_run(W, N, K, U, dead, block, lib_grid_quant, &g, Q, &st, &e), 0);
     ref_gptq(W, N, K, RU, rdead, ref_grid_quant, &g, RQ);
     int mismatches = 0;
-    for (int i = 0; i < N * K; i++)
-        mismatches += fabs(Q[i] - RQ[i]) > 1e-6;
+    for (int i = 0; i < N * K; i++) mismatches += fabs(Q[i] - RQ[i]) > 1e-6;
     if (mismatches) print_error("%d of %d quantized values differ\n", mismatches, N * K);
     assert_int_equal(mismatches, 0);
     if (prune) assert_true(st.zeroed >= prune * (N / 8) * K);
@@ -342,8 +319,7 @@ static void gptq_pruning_equals_unblocked(void **state)
 static int prune_first(void *ctx, int k, const double *w, int n, double d, double *q, mxf_err *er)
 {
     (void)ctx, (void)d, (void)er;
-    for (int r = 0; r < n; r++)
-        q[r] = k == 0 ? 0.0 : w[r];
+    for (int r = 0; r < n; r++) q[r] = k == 0 ? 0.0 : w[r];
     return 0;
 }
 
@@ -414,8 +390,7 @@ static void compensation_beats_rtn(void **state)
         mxf_rng_seed(&r, seed * 7);
         fill_normal(&r, W, N * K, 0.05);
         grid g = {0.04, 3, 0}; /* coarse: 7 levels */
-        for (int i = 0; i < N * K; i++)
-            R[i] = (float)round_grid(&g, W[i]);
+        for (int i = 0; i < N * K; i++) R[i] = (float)round_grid(&g, W[i]);
         mxf_hessian h;
         mxf_err e;
         double *H = malloc(sizeof(double) * K * K), *U = malloc(sizeof(double) * K * K);
@@ -439,8 +414,7 @@ static void dead_and_singular_inputs(void **state)
     /* Rank-deficient (T < K) with two dead features. */
     const int N = 16, K = 24, T = 6;
     float *X = make_calib(51, T, K);
-    for (int t = 0; t < T; t++)
-        X[t * K + 3] = X[t * K + 17] = 0.0f;
+    for (int t = 0; t < T; t++) X[t * K + 3] = X[t * K + 17] = 0.0f;
     mxf_hessian h;
     mxf_err e;
     assert_int_equal(mxf_hessian_init(&h, K, &e), 0);
@@ -451,8 +425,7 @@ static void dead_and_singular_inputs(void **state)
     assert_int_equal(mxf_hessian_get(&h, H, &e), 0);
     assert_int_equal(mxf_hessian_prepare(H, K, 0.01, U, dead, &nd, &e), 0);
     assert_int_equal(nd, 2);
-    for (int i = 0; i < K; i++)
-        assert_int_equal(dead[i], i == 3 || i == 17);
+    for (int i = 0; i < K; i++) assert_int_equal(dead[i], i == 3 || i == 17);
     float W[16 * 24], Q[16 * 24];
     mxf_rng r;
     mxf_rng_seed(&r, 52);
@@ -461,10 +434,8 @@ static void dead_and_singular_inputs(void **state)
     mxf_gptq_stats st;
     assert_int_equal(mxf_gptq_run(W, N, K, U, dead, 128, lib_grid_quant, &g, Q, &st, &e), 0);
     assert_int_equal(st.dead, 2);
-    for (int i = 0; i < N * K; i++)
-        assert_true(isfinite(Q[i]));
-    for (int n = 0; n < N; n++)
-        assert_true(Q[n * K + 3] == 0.0f && Q[n * K + 17] == 0.0f);
+    for (int i = 0; i < N * K; i++) assert_true(isfinite(Q[i]));
+    for (int n = 0; n < N; n++) assert_true(Q[n * K + 3] == 0.0f && Q[n * K + 17] == 0.0f);
 
     /* All-zero calibration: every input dead -> H = I, damped 1.01 I, U = I / sqrt(1.01). */
     float Z[4 * 5] = {0};
@@ -499,14 +470,12 @@ static void bad_inputs_rejected(void **state)
     mxf_err e;
     assert_int_equal(mxf_hessian_init(&h, 6, &e), 0);
     float X[3 * 6] = {0};
-    for (int i = 0; i < 18; i++)
-        X[i] = (float)i;
+    for (int i = 0; i < 18; i++) X[i] = (float)i;
     X[2 * 6 + 5] = NAN;
     assert_int_equal(mxf_hessian_add(&h, X, 3, 6, &e), -1);
     assert_string_equal(e.msg, "hessian: calibration token 2 feature 5 is NaN");
     assert_int_equal(h.tokens, 0);
-    for (int i = 0; i < 36; i++)
-        assert_true(h.xtx[i] == 0.0); /* unchanged */
+    for (int i = 0; i < 36; i++) assert_true(h.xtx[i] == 0.0); /* unchanged */
     X[2 * 6 + 5] = INFINITY;
     assert_int_equal(mxf_hessian_add(&h, X, 3, 6, &e), -1);
     assert_string_equal(e.msg, "hessian: calibration token 2 feature 5 is Inf");
@@ -546,8 +515,7 @@ static int failing_quant(void *ctx, int k, const double *w, int n, double d, dou
                          mxf_err *err)
 {
     (void)ctx, (void)w, (void)d;
-    for (int r = 0; r < n; r++)
-        q[r] = 0;
+    for (int r = 0; r < n; r++) q[r] = 0;
     if (k == 1) return mxf_fail(err, "uB 0: no routable placement");
     return 0;
 }
@@ -555,8 +523,7 @@ static int failing_quant(void *ctx, int k, const double *w, int n, double d, dou
 static int nan_quant(void *ctx, int k, const double *w, int n, double d, double *q, mxf_err *err)
 {
     (void)ctx, (void)k, (void)w, (void)d, (void)err;
-    for (int r = 0; r < n; r++)
-        q[r] = r == 1 ? NAN : 0;
+    for (int r = 0; r < n; r++) q[r] = r == 1 ? NAN : 0;
     return 0;
 }
 

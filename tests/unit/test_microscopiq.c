@@ -17,7 +17,8 @@
  * neither raise the inlier exponent nor pass the 3-sigma test. */
 static void make_mab(const double *mub, double filler, float *w)
 {
-    for (int i = 0; i < MXF_MSQ_MAB; i++) w[i] = (float)((i & 1 ? -filler : filler) * (1 + i % 3) / 3);
+    for (int i = 0; i < MXF_MSQ_MAB; i++)
+        w[i] = (float)((i & 1 ? -filler : filler) * (1 + i % 3) / 3);
     for (int i = 0; i < MXF_MSQ_MUB; i++) w[i] = (float)mub[i];
 }
 
@@ -47,7 +48,8 @@ static void vector_8_1_bb2_one_outlier(void **state)
     assert_int_equal(st.outliers, 1);
 }
 
-static const double mub_8_2[8] = {0.0050, -0.0120, 0.0021, 0.0800, -0.0030, -0.0650, 0.0009, 0.0100};
+static const double mub_8_2[8] = {0.0050,  -0.0120, 0.0021, 0.0800,
+                                  -0.0030, -0.0650, 0.0009, 0.0100};
 
 static void vector_8_2_bb4_two_outliers_naive(void **state)
 {
@@ -70,7 +72,8 @@ static void vector_8_2_bb4_two_outliers_naive(void **state)
     assert_true(deq[1] == (float)(-6 * ldexp(1, -9)));
 }
 
-/* Our reading of the published RTL butterfly (tests/vectors/README.md): a single move c' -> c is blocked when c ^ c' == 5. */
+/* Our reading of the published RTL butterfly (tests/vectors/README.md): a single move c' -> c is
+ * blocked when c ^ c' == 5. */
 static int no_xor5(void *ctx, int n, const int *up, const int *lo)
 {
     int *calls = ctx;
@@ -201,7 +204,8 @@ static void properties_on_random_tensor(void **state)
                 float dq[MXF_MSQ_MAB];
                 assert_int_equal(mxf_msq_unpack_mab(bb, t.weights + idx * mxf_msq_weight_bytes(bb),
                                                     t.meta + t.meta_offset[idx],
-                                                    t.meta_len - t.meta_offset[idx], &used, dq, NULL),
+                                                    t.meta_len - t.meta_offset[idx], &used, dq,
+                                                    NULL),
                                  0);
                 int I_sf = (int)t.meta[t.meta_offset[idx]] - 127;
                 double step = ldexp(1.0, I_sf - (bb - 2)), qmax = (1 << (bb - 1)) - 1;
@@ -246,7 +250,8 @@ static void ablation_ordering(void **state)
     mxf_rng_seed(&r, 77);
     for (int i = 0; i < N * K; i++) {
         double v = 0.02 * mxf_rng_normal(&r);
-        if (mxf_rng_range(&r, 0, 199) == 0) v = (v < 0 ? -1 : 1) * (0.1 + 0.3 * mxf_rng_uniform(&r));
+        if (mxf_rng_range(&r, 0, 199) == 0)
+            v = (v < 0 ? -1 : 1) * (0.1 + 0.3 * mxf_rng_uniform(&r));
         W[i] = (float)v;
     }
     mxf_msq_params alone, per128, per8;
@@ -258,7 +263,8 @@ static void ablation_ordering(void **state)
     mxf_msq_default_params(&per8, 2);
     double e0 = mse_of(&alone, W, N, K, &s0), e1 = mse_of(&per128, W, N, K, &s1),
            e2 = mse_of(&per8, W, N, K, &s2);
-    print_message("weight MSE: MX-INT-2 alone %.3g, outliers per 128 %.3g, per uB %.3g\n", e0, e1, e2);
+    print_message("weight MSE: MX-INT-2 alone %.3g, outliers per 128 %.3g, per uB %.3g\n", e0, e1,
+                  e2);
     assert_int_equal(s0.outlier_mubs, 0);
     assert_true(s1.outlier_mubs == s2.outlier_mubs && s2.outlier_mubs > 0);
     assert_true(e0 > 2 * e1);

@@ -97,8 +97,7 @@ static void gptq_with_identity_hessian_is_rtn(void **state)
     for (int bb = 2; bb <= 4; bb += 2) {
         float *W = make_weights(N, K, 5 + (uint64_t)bb);
         double *U = calloc((size_t)K * K, sizeof(double));
-        for (int k = 0; k < K; k++)
-            U[k * K + k] = 0.5;
+        for (int k = 0; k < K; k++) U[k * K + k] = 0.5;
         mxf_msq_params p;
         mxf_msq_default_params(&p, bb);
         p.routable = mxf_recon_ub_routable;
@@ -149,8 +148,7 @@ static void gptq_beats_rtn_on_output_error(void **state)
         float dq[MXF_MSQ_MAB];
         size_t used;
         assert_int_equal(mxf_msq_unpack_mab(bb, b.weights, b.meta, b.meta_len, &used, dq, NULL), 0);
-        for (int n = 0; n < MXF_MSQ_MAB; n++)
-            assert_true(dq[n] == db[n * K]);
+        for (int n = 0; n < MXF_MSQ_MAB; n++) assert_true(dq[n] == db[n * K]);
         mxf_msq_tensor_free(&a), mxf_msq_tensor_free(&b);
         free(da), free(db);
     }
@@ -168,31 +166,25 @@ static void dead_inputs_and_zero_blocks(void **state)
     mxf_synth_default_params(&sp);
     float *X = malloc(sizeof(float) * T * K);
     assert_int_equal(mxf_synth_acts(&sp, 9, "d.in", T, K, X, NULL), 0);
-    for (int t = 0; t < T; t++)
-        X[t * K + 3] = 0;
+    for (int t = 0; t < T; t++) X[t * K + 3] = 0;
     float *W = make_weights(N, K, 11);
-    for (int n = 0; n < N; n++)
-        W[n * K + 7] = 0; /* column 7: an all-zero MaB */
+    for (int n = 0; n < N; n++) W[n * K + 7] = 0; /* column 7: an all-zero MaB */
     unsigned char dead[16];
     double *U = prepare_U(X, T, K, MXF_PERCDAMP_DEFAULT, dead);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(dead[k], k == 3);
+    for (int k = 0; k < K; k++) assert_int_equal(dead[k], k == 3);
     mxf_msq_params p;
     mxf_msq_default_params(&p, 2);
     mxf_msq_tensor t;
     float *Q = malloc(sizeof(float) * N * K);
     assert_int_equal(mxf_msq_quantize_gptq(&p, W, N, K, U, dead, 128, &t, Q, NULL, NULL), 0);
-    for (int n = 0; n < N; n++)
-        assert_true(Q[n * K + 3] == 0.0f);
+    for (int n = 0; n < N; n++) assert_true(Q[n * K + 3] == 0.0f);
     /* MaB k=7 came to the quantizer updated by earlier errors, so only k=3 is known zero; a
        fresh RTN of an all-zero tensor checks the zero-block path end to end */
     mxf_msq_tensor z;
     float *Z = calloc((size_t)N * K, sizeof(float)), *DZ = malloc(sizeof(float) * N * K);
     assert_int_equal(mxf_msq_quantize_rtn(&p, Z, N, K, &z, DZ, NULL), 0);
-    for (int i = 0; i < N * K; i++)
-        assert_true(DZ[i] == 0.0f);
-    for (int k = 0; k < K; k++)
-        assert_int_equal(z.meta[z.meta_offset[k]], 0); /* I_sf = -127 */
+    for (int i = 0; i < N * K; i++) assert_true(DZ[i] == 0.0f);
+    for (int k = 0; k < K; k++) assert_int_equal(z.meta[z.meta_offset[k]], 0); /* I_sf = -127 */
     assert_int_equal(z.stats.outlier_mubs, 0);
     mxf_msq_tensor_free(&t), mxf_msq_tensor_free(&z);
     free(X), free(W), free(U), free(Q), free(Z), free(DZ);
@@ -351,8 +343,7 @@ static void image_round_trip(void **state)
         assert_non_null(strstr(e.msg, "after the last MaB"));
         c.meta_len = q.meta_len;
         size_t o = 0; /* first MaB with outliers: its first permutation entry gets Upper == Lower */
-        while ((c.meta[o + 1] | c.meta[o + 2]) == 0)
-            o += 3;
+        while ((c.meta[o + 1] | c.meta[o + 2]) == 0) o += 3;
         c.meta[o + 4] = (uint8_t)((c.meta[o + 4] & 0xC0) | 0x09);
         assert_int_equal(mxf_dequantize(&c, D1, &e), -1);
         assert_non_null(strstr(e.msg, "uB"));
@@ -371,8 +362,7 @@ static void bad_calibration(void **state)
     (void)state;
     const int N = 128, K = 32, T = 64;
     float *W = make_weights(N, K, 51), *X = calloc((size_t)T * 40, sizeof(float));
-    for (int i = 0; i < T * 40; i++)
-        X[i] = (float)((i * 7919) % 13) - 6;
+    for (int i = 0; i < T * 40; i++) X[i] = (float)((i * 7919) % 13) - 6;
     mxf_qformat f;
     mxf_qtensor q;
     mxf_err e;
@@ -394,8 +384,7 @@ static void bad_calibration(void **state)
     assert_int_equal(mxf_quantize_calib(&f, W, N, K, X, T, K, &q, &e), 0);
     float *D = malloc(sizeof(float) * N * K);
     assert_int_equal(mxf_dequantize(&q, D, &e), 0);
-    for (int i = 0; i < N * K; i++)
-        assert_true(D[i] == 0.0f);
+    for (int i = 0; i < N * K; i++) assert_true(D[i] == 0.0f);
     mxf_qtensor_free(&q);
     assert_int_equal(mxf_qformat_parse("microscopiq2:group=16", &f, &e), -1);
     assert_non_null(strstr(e.msg, "group=16"));
@@ -419,9 +408,8 @@ static void gptq_decodes_within_bound_of_its_target(void **state)
         mxf_qformat f;
         mxf_qtensor q;
         mxf_err e;
-        assert_int_equal(mxf_qformat_parse(bb == 2 ? "microscopiq2:mode=gptq"
-                                                   : "microscopiq4:mode=gptq",
-                                           &f, &e),
+        assert_int_equal(mxf_qformat_parse(
+                             bb == 2 ? "microscopiq2:mode=gptq" : "microscopiq4:mode=gptq", &f, &e),
                          0);
         float *tgt = malloc(sizeof(float) * N * K), *D = malloc(sizeof(float) * N * K);
         assert_int_equal(mxf_quantize_target(&f, W, N, K, X, T, K, &q, tgt, &e), 0);
@@ -442,8 +430,7 @@ static void gptq_decodes_within_bound_of_its_target(void **state)
         mxf_msq_tensor t;
         float *t2 = malloc(sizeof(float) * N * K);
         assert_int_equal(
-            mxf_msq_quantize_gptq_target(&f.msq, W, N, K, U, NULL, 128, &t, NULL, t2, NULL, &e),
-            0);
+            mxf_msq_quantize_gptq_target(&f.msq, W, N, K, U, NULL, 128, &t, NULL, t2, NULL, &e), 0);
         assert_memory_equal(t2, W, sizeof(float) * N * K);
         mxf_msq_tensor_free(&t);
         free(U), free(t2);

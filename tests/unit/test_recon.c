@@ -30,8 +30,7 @@
 static int log2i(int w)
 {
     int l = 0;
-    while ((1 << l) < w)
-        l++;
+    while ((1 << l) < w) l++;
     return l;
 }
 
@@ -46,8 +45,7 @@ static void make_placement(placement *p, int W, int n, const int *up, const int 
 {
     memset(p, 0, sizeof *p);
     p->W = W, p->n = n;
-    for (int c = 0; c < W; c++)
-        p->role[c] = R_INLIER, p->partner[c] = -1;
+    for (int c = 0; c < W; c++) p->role[c] = R_INLIER, p->partner[c] = -1;
     for (int i = 0; i < n; i++) {
         p->up[i] = up[i], p->lo[i] = lo[i];
         p->role[up[i]] = R_UPPER, p->partner[up[i]] = lo[i];
@@ -243,8 +241,7 @@ static void search_init(search *S, const placement *p)
             int col[2], lane[2];
             feeders(s, x, col, lane);
             uint16_t any = S->reach[s][x][HI] | S->reach[s][x][LO];
-            for (int q = 0; q < 2; q++)
-                S->reach[s - 1][col[q]][lane[q]] |= any;
+            for (int q = 0; q < 2; q++) S->reach[s - 1][col[q]][lane[q]] |= any;
         }
 }
 
@@ -339,8 +336,7 @@ static int ssim_check(const mxf_recon_cfg *cfg, const placement *p)
 static int hand_single_pair_routable(int u, int l)
 {
     unsigned x = (unsigned)(u ^ l);
-    while (!(x & 1))
-        x >>= 1;
+    while (!(x & 1)) x >>= 1;
     return (x & (x + 1)) == 0; /* x is 0b0..01..1 */
 }
 
@@ -359,8 +355,7 @@ static void identity_config_by_hand(void **state)
                                 {0, 1, 1, 0, 0, 1, 1, 0},
                                 {0, 0, 1, 1, 1, 1, 0, 0},
                                 {0, 0, 0, 0, 1, 1, 1, 1}};
-    for (int s = 0; s < 4; s++)
-        assert_memory_equal(c.op[s], want[s], 8);
+    for (int s = 0; s < 4; s++) assert_memory_equal(c.op[s], want[s], 8);
     uint8_t b[12];
     assert_int_equal(mxf_recon_cfg_bytes(8), 12);
     mxf_recon_cfg_pack(&c, b);
@@ -622,8 +617,7 @@ static void multi_ub_rows(void **state)
                 assert_int_equal(mxf_recon_route(8, ubn[b], ubu[b], ubl[b], &cu, NULL), 0);
                 /* stages 0..2 equal the uB's own configuration; stage 3 (the W = 8 output stage,
                  * an exchange stage when W > 8) equal, or lane-flipped for odd uBs */
-                for (int s = 0; s < 3; s++)
-                    assert_memory_equal(&c.op[s][8 * b], cu.op[s], 8);
+                for (int s = 0; s < 3; s++) assert_memory_equal(&c.op[s][8 * b], cu.op[s], 8);
                 for (int i = 0; i < 8; i++) {
                     int odd = W > 8 && (b & 1);
                     uint8_t o = cu.op[3][i];
@@ -632,8 +626,7 @@ static void multi_ub_rows(void **state)
                 }
                 assert_int_equal(mxf_recon_expand_ub(&cu, b, &rebuilt, NULL), 0);
             }
-            for (int s = 4; s < c.stages; s++)
-                assert_memory_equal(c.op[s], ident.op[s], W);
+            for (int s = 4; s < c.stages; s++) assert_memory_equal(c.op[s], ident.op[s], W);
             assert_memory_equal(rebuilt.op, c.op, sizeof c.op);
         }
     }
@@ -686,10 +679,14 @@ static void bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(identity_config_by_hand), cmocka_unit_test(pair_0_1_by_hand),
-        cmocka_unit_test(hand_vectors),           cmocka_unit_test(every_ub_placement),
-        cmocka_unit_test(lower_slot_lists),        cmocka_unit_test(every_pair_every_width),
-        cmocka_unit_test(multi_ub_rows),           cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(identity_config_by_hand),
+        cmocka_unit_test(pair_0_1_by_hand),
+        cmocka_unit_test(hand_vectors),
+        cmocka_unit_test(every_ub_placement),
+        cmocka_unit_test(lower_slot_lists),
+        cmocka_unit_test(every_pair_every_width),
+        cmocka_unit_test(multi_ub_rows),
+        cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

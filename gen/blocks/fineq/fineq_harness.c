@@ -417,7 +417,8 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     } else if (mxf_synth_acts(&sp, o->seed, name, M, q.cols, X, err) == 0 &&
                qwin_from_tensor(&q, o->image, n0, Ns, k0, Ks, &w, err) == 0) {
         mxf_qresult res = {0};
-        rc = verdict(run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, NULL, err));
+        rc = verdict(
+            run_qwin(ctx, c, &w, X + k0, q.cols, M, NULL, 0, o->seed, label, &res, NULL, err));
         if (rc == 0)
             ctx->log(ctx,
                      "image: %s, format %s: K tiles of %d clusters (group %d), bit-exact; "
@@ -432,8 +433,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
 
 /* `model`: every linear layer of a zoo model, its synthetic weights quantized to FineQ (the same
  * tensors `mxquant quantize --model` writes), a sampled window of each through the array. */
-static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
-                        mxf_err *err)
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err)
 {
     (void)cfg;
     if (f->family != MXF_QF_FINEQ)
@@ -471,12 +471,14 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
         res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
         res->weights_q = (double)N * K;
         res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
-        res->tiles_layer = (double)((K + 3 * gh - 1) / (3 * gh)) * (double)((N + c->cols - 1) / c->cols);
-        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed,
-                              label, &res->q, res, err));
+        res->tiles_layer =
+            (double)((K + 3 * gh - 1) / (3 * gh)) * (double)((N + c->cols - 1) / c->cols);
+        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed, label,
+                              &res->q, res, err));
         if (rc == 0)
             mxf_mem_events(res->ev, L->M, Ks, Ns, (Ks + 3 * gh - 1) / (3 * gh),
-                           (Ns + c->cols - 1) / c->cols, res->bits_q * ((double)Ks * Ns / ((double)N * K)));
+                           (Ns + c->cols - 1) / c->cols,
+                           res->bits_q * ((double)Ks * Ns / ((double)N * K)));
     }
     qwin_free(&w);
     mxf_qtensor_free(&q);
@@ -488,10 +490,9 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     const mxf_fq_cfg *c = fq(cfg);
     char desc[128];
     snprintf(desc, sizeof desc, "%dx%d FineQ, %s", c->rows, c->cols,
-             c->sched == MXF_FQ_MUL ? "8x3-bit multiplier PEs"
-                                          : c->sched == MXF_FQ_LOCK
-                                                ? "temporal-coded PEs, a step every 4 cycles"
-                                                : "temporal-coded PEs, elastic steps");
+             c->sched == MXF_FQ_MUL    ? "8x3-bit multiplier PEs"
+             : c->sched == MXF_FQ_LOCK ? "temporal-coded PEs, a step every 4 cycles"
+                                       : "temporal-coded PEs, elastic steps");
     const mxf_mblock mb = {"fineq", check_format, model_layer, desc,
                            "temporal coding (cycles beyond one per step)"};
     return mxf_model_run(ctx, cfg, o, &mb, err);

@@ -119,6 +119,8 @@ run "cli/microscopiq-fault-mode" expect_error "FAULT=mul-4b: needs BB=4" build/b
 run "image/microscopiq-model-rejects-mxint8" expect_error "microscopiq2 formats only" \
     build/msq-a8-bb2/mxfsim model --model opt-125m --format mxint8
 run "fault/image-microscopiq-sw-sign" expect_mismatch build/msq-a4-bb2-fsw-sign/mxfsim image --image "$MSQIMG/msq2.img" --window 2
+run "fault/model-microscopiq-sw-sign" expect_mismatch build/msq-a4-bb2-fsw-sign/mxfsim model --model opt-125m \
+    --layers 0 --tokens 4 --window 2 --fresh --out build/test-logs/msq-fault-runs --energy data/energy.tsv
 run "fault/image-microscopiq-mul-4b" expect_mismatch build/msq-r4c8-bb4-fmul-4b/mxfsim image --image "$MSQIMG/msq4.img" --window 2
 
 # make sim MODEL=opt-125m ARCH=microscopiq: the quantizer's weights for every layer, bit-exact,

@@ -333,8 +333,8 @@ static int cmd_directed(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_op
  * within the bound of a double reference over the decoded weights; with Wf the SQNR. */
 static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q, int64_t n0,
                     int Ns, int64_t k0, int Ks, const float *X, int64_t ldx, int M, const float *Wf,
-                    int64_t ldw, uint64_t seed, const char *label, mxf_qresult *res,
-                    mxf_mres *mr, mxf_err *err)
+                    int64_t ldw, uint64_t seed, const char *label, mxf_qresult *res, mxf_mres *mr,
+                    mxf_err *err)
 {
     int8_t *A = malloc((size_t)M * Ks);
     double *as = malloc(sizeof(double) * (size_t)M);
@@ -428,8 +428,7 @@ static int copy_rows(float *Wsub, const float *W, int64_t na, int64_t nsub, int6
     return 0;
 }
 
-static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
-                        mxf_err *err)
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(cfg);
     if (f->family != MXF_QF_MSQ || f->msq.bb != c->bb)
@@ -458,8 +457,8 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
     float *Wsub = malloc(sizeof(float) * (size_t)(nsub * Ks));
     mxf_qtensor q = {0};
     char label[512];
-    snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld", L->layer,
-             L->model->linear[L->lin].name, (long long)N, (long long)K, (long long)n0,
+    snprintf(label, sizeof label, "layer %d %s (%lldx%lld) rows %lld..%lld cols %lld..%lld",
+             L->layer, L->model->linear[L->lin].name, (long long)N, (long long)K, (long long)n0,
              (long long)(n0 + Ns - 1), (long long)k0, (long long)(k0 + Ks - 1));
     if (!Wsub) {
         free(Wsub);

@@ -28,7 +28,7 @@ static const mxf_block_opt opts[N_OPTS] = {
          "wskew | noreset"},
 };
 
-static const char *const faults[] = {"none",       "mul-sign", "wbank", "skew",
+static const char *const faults[] = {"none",       "mul-sign", "wbank",   "skew",
                                      "late-valid", "wskew",    "noreset", NULL};
 
 static int configure(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)

@@ -348,8 +348,7 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
 
 /* `model`: every linear layer of a zoo model, its synthetic weights quantized by the format (the
  * same tensors `mxquant quantize --model` writes), a sampled window of each through the array. */
-static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec,
-                        mxf_err *err)
+static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err)
 {
     (void)cfg;
     (void)f;
@@ -387,8 +386,8 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
         res->weights_q = (double)N * K;
         res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
         res->tiles_layer = (double)((K + kh - 1) / kh) * (double)((N + c->cols - 1) / c->cols);
-        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed,
-                              label, &res->q, err));
+        rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed, label,
+                              &res->q, err));
         if (rc == 0) {
             const int KT = (Ks + kh - 1) / kh, NT = (Ns + c->cols - 1) / c->cols;
             const double pe_tokens = (double)KT * NT * L->M * c->rows * c->cols;
@@ -408,7 +407,8 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     const mxf_ws_cfg *c = ws(cfg);
     char desc[128];
     snprintf(desc, sizeof desc, "%dx%d weight-stationary INT%d", c->rows, c->cols, c->wbits);
-    const mxf_mblock mb = {c->wbits == 8 ? "mxint8" : "mxint4", check_format, model_layer, desc, NULL};
+    const mxf_mblock mb = {c->wbits == 8 ? "mxint8" : "mxint4", check_format, model_layer, desc,
+                           NULL};
     return mxf_model_run(ctx, cfg, o, &mb, err);
 }
 
