@@ -153,7 +153,9 @@ sim-config: $(MXFGEN) $(LIB)
 # JOBS shard processes and merges them (docs/sim.md: LAYERS SHARD MERGE FULL WEIGHTS FRESH).
 sim sim-merge: ARCH ?= microscopiq
 sim-merge: MERGE := 1
-sim sim-merge: $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
+# (the tools build with JOBS jobs: `make sim` is often the first command on a fresh machine)
+sim sim-merge:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
 	@bash scripts/need.sh verilator g++
 	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && t0=$$(date +%s.%N) && \

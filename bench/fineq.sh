@@ -29,7 +29,7 @@ for spec in "ARCH=fineq-mul" "ARCH=fineq SCHED=lock" "ARCH=fineq SCHED=elastic";
     make -s synth $spec ARRAY="$arr" >/dev/null
     # shellcheck disable=SC2046
     dir=build/$(build/bin/mxfgen name $(sed 's/ARCH=/--arch /; s/SCHED=/--sched /' <<<"$spec") --array "$arr")
-    out=$("$dir/mxfsim" model --model "$model" --tokens "$tokens" --window "$window" --seed 1)
+    out=$("$dir/mxfsim" model --model "$model" --tokens "$tokens" --window "$window" --seed 1 --fresh)
     sum=$(grep '^model: config=' <<<"$out")
     cyc=$(sed -n 's/.* cycles=\([0-9]*\) .*/\1/p' <<<"$sum")
     macs=$(sed -n 's/.* MACs=\([0-9]*\) .*/\1/p' <<<"$sum")

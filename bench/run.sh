@@ -28,8 +28,8 @@ echo "== MicroScopiQ array: ReCoN contention on opt-1.3b layers (a 2x2-tile wind
 for recon in row 4 1; do
     make -s sim-config ARCH=microscopiq ARRAY=16 RECON=$recon >/dev/null
     d=build/$(build/bin/mxfgen name --arch microscopiq --array 16 --recon $recon)
-    "$d/mxfsim" model --model opt-1.3b --tokens 16 --window 2 --seed 1 |
-        sed -n 's/.*: \([0-9]*\) cycles, [0-9]* steps, \([0-9]*\) stall cycles.*/\1 \2/p' |
+    "$d/mxfsim" model --model opt-1.3b --tokens 16 --window 2 --seed 1 --fresh |
+        sed -n 's/.*; \([0-9]*\) cycles, \([0-9]*\) stall cycles from ReCoN.*/\1 \2/p' |
         awk -v r="$recon" '{ c += $1; s += $2 } END { printf "RECON=%s: %d cycles, %d stall cycles (%.1f%%) over the sampled windows\n", r, c, s, c ? 100 * s / c : 0 }'
 done
 for b in build/bin/bench_*; do

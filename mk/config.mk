@@ -9,6 +9,7 @@ TRACE ?= 0
 # (--x-assign unique --x-initial unique; seed with +verilator+seed+N +verilator+rand+reset+2),
 # so a result that depends on state the reset does not set fails.
 XPROP ?= 0
+# JOBS: C++ compile jobs of the Verilated model (unless a parallel parent make shares its own)
 JOBS ?= 2
 Q ?= @
 TOP := $(shell sed -n 's/^\#define MXF_TOP //p' $(CFG_DIR)/mxf_params.h)
@@ -50,7 +51,7 @@ lint:
 $(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f $(OPT_STAMP)
 	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
 	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(TRACEFLAGS) --Mdir $(OBJ) $(RTL)
-	$(Q)$(MAKE) -s -j$(JOBS) -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
+	$(Q)$(MAKE) -s $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS)) -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
 	  V$(TOP)__ALL.a $(notdir $(RUNTIME)) >/dev/null
 
 $(RUNTIME): $(VLIB)

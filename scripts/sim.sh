@@ -20,10 +20,24 @@ case ${MERGE:-0} in 0 | 1) ;; *) echo "MERGE=$MERGE: expected 0 or 1" >&2; exit 
 jobs=${JOBS:-2}
 [[ $jobs =~ ^[0-9]+$ && $jobs -ge 1 && $jobs -le 64 ]] || { echo "JOBS=$jobs: expected 1..64" >&2; exit 2; }
 
-if [[ ${MERGE:-0} == 1 ]]; then exec "$sim" "${args[@]}" --merge "$@"; fi
-if [[ -n ${SHARD:-} ]]; then exec "$sim" "${args[@]}" "${fresh[@]}" --shard "$SHARD" "$@"; fi
+# plots: every report of this config newer than its plot
+plots() {
+    local r
+    for r in "$dir"/sim/*/report.csv; do
+        [[ -f $r && $r -nt ${r%.csv}.png ]] && bash scripts/plot-sim.sh "$(dirname "$r")"
+    done
+    return 0
+}
+finish() {
+    local rc=$1
+    [[ $rc -eq 0 ]] && plots
+    exit "$rc"
+}
+
+if [[ ${MERGE:-0} == 1 ]]; then "$sim" "${args[@]}" --merge "$@"; finish $?; fi
+if [[ -n ${SHARD:-} ]]; then "$sim" "${args[@]}" "${fresh[@]}" --shard "$SHARD" "$@"; finish $?; fi
 # one process: asked for, or a waveform (one file)
-if [[ $jobs -eq 1 || ${TRACE:-0} != 0 ]]; then exec "$sim" "${args[@]}" "${fresh[@]}" "$@"; fi
+if [[ $jobs -eq 1 || ${TRACE:-0} != 0 ]]; then "$sim" "${args[@]}" "${fresh[@]}" "$@"; finish $?; fi
 
 mkdir -p "$dir/sim" || exit 3
 export MXF_MERGE_NEXT=1
@@ -44,4 +58,5 @@ for ((i = 2; i <= jobs; i++)); do
     fi
 done
 [[ $worst -eq 0 ]] || exit "$worst"
-exec "$sim" "${args[@]}" --merge "$@"
+"$sim" "${args[@]}" --merge "$@"
+finish $?

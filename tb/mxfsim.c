@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "block.h"
 #include "dut.h"
@@ -137,6 +138,20 @@ static int mxfsim_main(int argc, char **argv)
         return 2;
     }
     free(args);
+    /* a model run's results go beside the harness (build/<config>/sim), its energy table is the
+       repository's, found from the working directory or from the harness */
+    char out_dir[4096], etab[4096];
+    const char *slash = strrchr(argv[0], '/');
+    const int bl = slash ? (int)(slash - argv[0]) : 1;
+    const char *bd = slash ? argv[0] : ".";
+    if (!o.out) {
+        snprintf(out_dir, sizeof out_dir, "%.*s/sim", bl, bd);
+        o.out = out_dir;
+    }
+    if (!o.energy && access("data/energy.tsv", R_OK) != 0) {
+        snprintf(etab, sizeof etab, "%.*s/../../data/energy.tsv", bl, bd);
+        if (access(etab, R_OK) == 0) o.energy = etab;
+    }
     static vl_impl v;
     v.dut = mxf_dut_new(o.vcd, argc, argv);
     if (!v.dut) {

@@ -101,10 +101,11 @@ static void put_num(cJSON *o, const char *k, double v)
     cJSON_AddItemToObject(o, k, cJSON_CreateRaw(buf));
 }
 
-static cJSON *lrec_json(const lrec *r, const char *fingerprint)
+static cJSON *lrec_json(const lrec *r, const char *fingerprint, const char *version)
 {
     cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateObject();
     if (fingerprint) cJSON_AddStringToObject(o, "run", fingerprint);
+    if (version) cJSON_AddStringToObject(o, "version", version);
     put_num(o, "index", r->index);
     put_num(o, "layer", r->layer);
     cJSON_AddStringToObject(o, "linear", r->linear);
@@ -152,8 +153,10 @@ static int get_str(const cJSON *o, const char *k, char *buf, size_t cap)
     return 0;
 }
 
-/* Loads a layer result: 0, 1 absent, -1 unusable (err names the file and the field). */
-static int lrec_load(const char *path, const char *fingerprint, lrec *r, mxf_err *err)
+/* Loads a layer result: 0, 1 absent, 2 a result of another version of the tools (stale: run the
+ * layer again), -1 unusable (err names the file and the field). */
+static int lrec_load(const char *path, const char *fingerprint, const char *version, lrec *r,
+                     mxf_err *err)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 && errno == ENOENT) return 1;
@@ -164,7 +167,7 @@ static int lrec_load(const char *path, const char *fingerprint, lrec *r, mxf_err
     cJSON *o = cJSON_ParseWithLength((const char *)data, len);
     free(data);
     const char *bad = NULL;
-    char fp[2048];
+    char fp[2048], ver[256];
     double v[24];
     static const char *const keys[] = {
         "index",      "layer",        "N",           "K",           "tokens",
@@ -183,6 +186,11 @@ static int lrec_load(const char *path, const char *fingerprint, lrec *r, mxf_err
                         "%s: a result of another run (%s; this run is %s): give the run its own "
                         "--out directory or delete the file",
                         path, fp, fingerprint);
+    } else if (get_str(o, "version", ver, sizeof ver))
+        bad = "field 'version'";
+    else if (strcmp(ver, version)) {
+        cJSON_Delete(o);
+        return 2;
     } else if (get_str(o, "linear", r->linear, sizeof r->linear))
         bad = "field 'linear'";
     else if (get_str(o, "tensor", r->tensor, sizeof r->tensor))
@@ -209,9 +217,10 @@ static int lrec_load(const char *path, const char *fingerprint, lrec *r, mxf_err
     return 0;
 }
 
-static int lrec_save(const char *path, const lrec *r, const char *fingerprint, mxf_err *err)
+static int lrec_save(const char *path, const lrec *r, const char *fingerprint, const char *version,
+                     mxf_err *err)
 {
-    cJSON *o = lrec_json(r, fingerprint);
+    cJSON *o = lrec_json(r, fingerprint, version);
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text) return mxf_fail(err, "out of memory");
@@ -370,7 +379,7 @@ static int write_reports(const run *R, mxf_err *err)
     for (int i = 0; i < R->n; i++) {
         if (!R->sel[i]) continue;
         const lrec *r = &R->rec[i];
-        cJSON *o = lrec_json(r, NULL);
+        cJSON *o = lrec_json(r, NULL, NULL);
         put_num(o, "output_sqnr_db", sqnr(r->sig, r->noise) > 999 ? 999 : sqnr(r->sig, r->noise));
         put_num(o, "bits_per_weight", r->weights_q > 0 ? r->bits_q / r->weights_q : 0);
         put_num(o, "utilization", r->peak_macs > 0 ? r->macs / r->peak_macs : 0);
@@ -593,11 +602,11 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     sanitize(fspec, sizeof fspec, R.spec);
     snprintf(name, sizeof name, "%s-%s-%s-s%llu-t%d-w%ld", m->name, fspec, wtag,
              (unsigned long long)R.seed, R.M, o->full ? 0L : o->window);
-    snprintf(R.dir, sizeof R.dir, "%s/%s", o->out ? o->out : "sim-runs", name);
+    snprintf(R.dir, sizeof R.dir, "%s/%s", o->out ? o->out : ".", name);
     snprintf(R.fingerprint, sizeof R.fingerprint,
-             "config=[%s] tag=%s model=%s format=%s weights=%s seed=%llu tokens=%d window=%ld",
-             args, o->tag ? o->tag : "", m->name, R.spec, R.weights[0] ? R.weights : "synthetic",
-             (unsigned long long)R.seed, R.M, o->full ? 0L : o->window);
+             "config=[%s] model=%s format=%s weights=%s seed=%llu tokens=%d window=%ld", args,
+             m->name, R.spec, R.weights[0] ? R.weights : "synthetic", (unsigned long long)R.seed,
+             R.M, o->full ? 0L : o->window);
     char ldir[2100];
     snprintf(ldir, sizeof ldir, "%s/layers", R.dir);
 
@@ -612,7 +621,8 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         rc = 3;
         goto out;
     }
-    int my = 0, todo = 0, k = 0;
+    int my = 0, todo = 0, k = 0, stale = 0;
+    const char *version = o->tag ? o->tag : "";
     for (int i = 0; i < R.n; i++) {
         R.sel[i] = ls.block[i / m->n_linear] && ls.lin[i % m->n_linear];
         if (!R.sel[i]) continue;
@@ -648,10 +658,11 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
             mxf_fail(err, "%s: cannot remove (%s)", path, strerror(errno));
             goto out;
         }
-        int lr = lrec_load(path, R.fingerprint, &R.rec[i], err);
+        int lr = lrec_load(path, R.fingerprint, version, &R.rec[i], err);
         if (lr < 0) goto out;
         mine[i] = lr == 0 ? 1 : 2;
         todo += lr != 0;
+        stale += lr == 2;
     }
     const int tty = isatty(2) && !getenv("MXF_PLAIN");
     ctx->log(ctx,
@@ -664,6 +675,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
              R.spec, mb->array_desc, R.M, o->full ? "every tile" : "a sampled window",
              R.weights[0] ? R.weights : "synthetic", R.dir,
              my - todo > 0 && !o->merge ? " (resuming: finished layers are kept)" : "");
+    if (stale) ctx->log(ctx, "  %d results of another version of the tools are run again\n", stale);
     if (!o->full && !o->merge)
         ctx->log(ctx, "  window: %ld x %ld tiles per layer at a reproducible offset (SEED=%llu)\n",
                  o->window, o->window, (unsigned long long)R.seed);
@@ -724,7 +736,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         r->t_check = mxf_now() - tb - r->t_quant - r->t_sim;
         if (r->t_check < 0) r->t_check = 0;
         snprintf(path, sizeof path, "%s/%04d.json", ldir, i);
-        if (lrec_save(path, r, R.fingerprint, err)) {
+        if (lrec_save(path, r, R.fingerprint, version, err)) {
             rc = 3;
             goto out;
         }
@@ -751,15 +763,17 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         if (mine[i] == 0) {
             char path[2400];
             snprintf(path, sizeof path, "%s/%04d.json", ldir, i);
-            int lr = lrec_load(path, R.fingerprint, &R.rec[i], err);
+            int lr = lrec_load(path, R.fingerprint, version, &R.rec[i], err);
             if (lr < 0) goto out;
             if (lr == 0) mine[i] = 1;
+            if (lr == 2) mine[i] = 4; /* another version's */
         }
         if (mine[i] == 1)
             present++;
         else if (o->merge) {
-            mxf_fail(err, "merge: %s/%04d.json (layer %d %s) is missing: run every shard first",
-                     ldir, i, i / m->n_linear, m->linear[i % m->n_linear].name);
+            mxf_fail(err, "merge: %s/%04d.json (layer %d %s) is %s: run every shard first", ldir, i,
+                     i / m->n_linear, m->linear[i % m->n_linear].name,
+                     mine[i] == 4 ? "from another version of the tools" : "missing");
             goto out;
         } else
             complete = 0;

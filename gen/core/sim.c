@@ -56,7 +56,7 @@ const char mxf_sim_opts_help[] =
     "  --layers SPEC       decoder-layer ranges and/or linear names (\"0-3,fc1\"; model)\n"
     "  --shard I/N         run every N-th selected layer from the I-th (model); --merge: report\n"
     "                      the finished shards; --fresh: run this shard's layers again\n"
-    "  --out DIR           parent of the run directory (model; default sim-runs)\n"
+    "  --out DIR           parent of the run directory (model; default: sim/ beside mxfsim)\n"
     "  --weights FILE      safetensors checkpoint for the model's weights (model)\n"
     "  --energy FILE       per-event energy table (model; default data/energy.tsv)\n"
     "  --full              every tile of every layer (model; no window)\n"

@@ -31,7 +31,7 @@ sim_default() {
     echo "$out" | tail -n 4
     grep -q "mismatches=0" <<<"$out" && grep -q "^model opt-125m: format microscopiq2, output SQNR" <<<"$out" || return 1
     d=build/msq-a4-bb2/sim/opt-125m-microscopiq2-syn-s1-t4-w1
-    [[ -s $d/report.json && -s $d/report.md ]] || { echo "no report in $d"; return 1; }
+    [[ -s $d/report.json && -s $d/report.md && -s $d/report.png ]] || { echo "no report in $d"; return 1; }
     grep -Eq '"config":[[:space:]]*"msq-a4-bb2"' "$d/report.json" || return 1
     [[ $(grep -c '"tensor":' "$d/report.json") -eq 72 ]] || { echo "expected 72 layers"; return 1; }
     [[ $(wc -l <"$d/report.csv") -eq 74 ]] || { echo "report.csv: expected header, 72 layers, total"; return 1; }
@@ -132,6 +132,18 @@ sim_foreign() {
     [[ $rc -eq 2 ]] && grep -q "0003.json: a result of another run" <<<"$out"
 }
 run "sim/foreign-partial-result" sim_foreign
+# A result of another version of the tools is stale: that layer runs again, the report is the
+# one run's.
+sim_stale() {
+    local d="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1" out
+    sed -i 's/"version":[[:space:]]*""/"version": "older"/' "$d/layers/0005.json"
+    grep -q '"older"' "$d/layers/0005.json" || { echo "could not plant the old version"; return 1; }
+    out=$(msim "$SD/one" 2>&1) || { echo "$out"; return 1; }
+    echo "$out" | tail -n 3
+    grep -q "1 results of another version of the tools are run again" <<<"$out" &&
+        grep -q "(1 run now, 71 kept" <<<"$out" && ! grep -q '"older"' "$d/layers/0005.json"
+}
+run "sim/stale-version-rerun" sim_stale
 sim_energy_bad() {
     local t="$SD/energy-bad.tsv" rc=0
     grep -v '^recon_term' data/energy.tsv >"$t"
