@@ -68,6 +68,16 @@ int mxf_energy_read(const char *path, mxf_energy_table *t, mxf_err *err)
     return rc;
 }
 
+void mxf_mres_window(mxf_mres *r, int64_t n0, int Ns, int64_t k0, int Ks, const mxf_qtensor *q,
+                     double weights_q, double tiles_layer, double t_quant)
+{
+    r->n0 = n0, r->Ns = Ns, r->k0 = k0, r->Ks = Ks;
+    r->weights_q = weights_q;
+    r->bits_q = 8.0 * (double)(q->codes_len + q->meta_len);
+    r->tiles_layer = tiles_layer;
+    r->t_quant = t_quant;
+}
+
 void mxf_mem_events(double *ev, int M, int Ks, int Ns, int KT, int NT, double weight_bits)
 {
     const double wbytes = weight_bits / 8, acts = (double)M * Ks, outs = (double)M * Ns;

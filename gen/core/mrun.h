@@ -92,6 +92,11 @@ typedef struct mxf_mblock {
 int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
                   const mxf_mblock *mb, mxf_err *err);
 
+/* Records the window a block ran and the image it quantized: q holds weights_q weights (their
+ * bits: codes and metadata), the layer has tiles_layer array passes. */
+void mxf_mres_window(mxf_mres *r, int64_t n0, int Ns, int64_t k0, int Ks, const mxf_qtensor *q,
+                     double weights_q, double tiles_layer, double t_quant);
+
 /* Memory events of one window run: the weight image bytes (read once from DRAM into the weight
  * buffer and once from there into the array), activations (from DRAM once; from the buffer once
  * per N tile), and 32-bit partial sums (read and written once per K tile after the first, the

@@ -467,12 +467,10 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
         qwin_from_tensor(&q, L->tensor, n0, Ns, k0, Ks, &w, err)) {
         mxf_fail_prefix(err, "%s: ", label);
     } else {
-        res->t_quant = mxf_now() - t0;
-        res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
-        res->weights_q = (double)N * K;
-        res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
-        res->tiles_layer =
-            (double)((K + 3 * gh - 1) / (3 * gh)) * (double)((N + c->cols - 1) / c->cols);
+        mxf_mres_window(res, n0, Ns, k0, Ks, &q, (double)N * K,
+                        (double)((K + 3 * gh - 1) / (3 * gh)) *
+                            (double)((N + c->cols - 1) / c->cols),
+                        mxf_now() - t0);
         rc = verdict(run_qwin(ctx, c, &w, L->X + k0, K, L->M, L->W + n0 * K + k0, K, L->seed, label,
                               &res->q, res, err));
         if (rc == 0)

@@ -468,11 +468,9 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
     double t0 = mxf_now();
     int rc = 2;
     if (mxf_quantize(L->fmt, Wsub, nsub, Ks, &q, err) == 0) {
-        res->t_quant = mxf_now() - t0;
-        res->n0 = n0, res->Ns = Ns, res->k0 = k0, res->Ks = Ks;
-        res->weights_q = (double)nsub * Ks;
-        res->bits_q = 8.0 * (double)(q.codes_len + q.meta_len);
-        res->tiles_layer = (double)((K + c->rows - 1) / c->rows) * (double)((N + P - 1) / P);
+        mxf_mres_window(res, n0, Ns, k0, Ks, &q, (double)nsub * Ks,
+                        (double)((K + c->rows - 1) / c->rows) * (double)((N + P - 1) / P),
+                        mxf_now() - t0);
         rc = verdict(run_qwin(ctx, c, &q, n0 - na, Ns, 0, Ks, L->X + k0, K, L->M,
                               L->W + n0 * K + k0, K, L->seed, label, &res->q, res, err));
     } else {
