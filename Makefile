@@ -60,7 +60,7 @@ SETUP := $(B)/.setup-ok
 
 GEN_ARGS = --from-env --tag "$(TAG)"
 
-.PHONY: all setup rtl lint sim sim-merge sim-config synth fpga mutate bench test test-long unit unit-asan clean format help
+.PHONY: all setup rtl lint sim sim-merge sim-config compare synth fpga mutate bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
@@ -71,6 +71,8 @@ help:
 	@echo "  sim-config  build one config's Verilated harness (build/<config>/mxfsim)"
 	@echo "  sim         every linear layer of MODEL, quantized, through the RTL, bit-exact, with"
 	@echo "              reports (default ARCH=microscopiq; docs/sim.md); sim-merge: merge SHARD runs"
+	@echo "  compare     every scheme on one MODEL (default opt-125m, ARRAY=8): accuracy, bits/weight,"
+	@echo "              cycles, area, energy side by side (build/compare/)"
 	@echo "  synth       Yosys area report (gate equivalents, FPGA PE resources)"
 	@echo "  fpga        place and route, Fmax, whole-array resources, gate-level re-simulation"
 	@echo "  mutate      mutation campaign over every block's emitted RTL"
@@ -151,19 +153,27 @@ sim-config: $(MXFGEN) $(LIB)
 
 # `make sim` runs the MicroScopiQ array (BB=2) unless ARCH says otherwise; scripts/sim.sh runs
 # JOBS shard processes and merges them (docs/sim.md: LAYERS SHARD MERGE FULL WEIGHTS FRESH).
-sim sim-merge: ARCH ?= microscopiq
-sim-merge: MERGE := 1
 # (the tools build with JOBS jobs: `make sim` is often the first command on a fresh machine)
 sim sim-merge:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(MXFGEN) $(LIB) $(B)/bin/mxfzoo
 	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
 	@bash scripts/need.sh verilator g++
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && t0=$$(date +%s.%N) && \
+	@export ARCH=$${ARCH:-microscopiq} $(if $(filter sim-merge,$@),MERGE=1) && \
+	  dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && t0=$$(date +%s.%N) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
 	  bw=$$(awk -v a=$$t0 -v b=$$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') && \
 	  TAG="$(TAG)" bash scripts/sim.sh $$dir \
 	    $$dir/mxfsim$(if $(filter 1,$(TRACE)),-trace)$(if $(filter fst,$(TRACE)),-fst) $$bw \
 	    $(if $(filter 1,$(TRACE)),--vcd $$dir/wave.vcd)$(if $(filter fst,$(TRACE)),--vcd $$dir/wave.fst) $(SIM_ARGS)
+
+# Every scheme on one model: make sim + make synth of each, the side-by-side table and its plot
+# (scripts/compare.sh; docs/sim.md "make compare").
+# (no target-specific defaults: GNU make 4.3 then loses a knob given both in the environment and
+# on the command line for every other target; compare.sh defaults ARRAY to 8)
+compare: all
+	@bash scripts/need.sh verilator g++ yosys
+	@MODEL=$(if $(filter command line environment,$(origin MODEL)),$(MODEL),opt-125m) \
+	  bash scripts/compare.sh
 
 synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report
 	@bash scripts/need.sh yosys

@@ -2,7 +2,7 @@
  * resume, the reports and the energy estimate. See mrun.h and docs/sim.md. */
 #include "mrun.h"
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -410,6 +410,9 @@ static int write_reports(const run *R, mxf_err *err)
     put_num(tot, "cycles_model_est", t.cycles_est);
     put_num(tot, "energy_pj", t.energy);
     put_num(tot, "pj_per_mac", t.macs > 0 ? t.energy / t.macs : 0);
+    put_num(tot, "pj_per_mac_onchip",
+            t.macs > 0 ? (t.energy - t.ev[MXF_EV_DRAM_BYTE] * R->et->pj[MXF_EV_DRAM_BYTE]) / t.macs
+                       : 0);
     put_num(tot, "energy_model_est_pj", t.energy_est);
     put_num(tot, "max_rel_diff", t.max_rel);
     put_num(tot, "wall_gen_s", t.t_gen);
@@ -653,8 +656,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     if (mxf_mkdirs(ldir, err)) goto out;
     /* this shard's layers: finished ones are kept (resume), --fresh runs them again; other
        shards' results are read after the run (they may still be running) */
-    unsigned char *mine = R.have; /* 1: result present, 2: this process runs it */
-    unsigned char *ours = R.sel;  /* 1: selected, 3: selected and in this shard */
+    unsigned char *mine = R.have; /* 1: result present, 2: this process runs it, 4: stale */
     for (int i = 0; i < R.n; i++) {
         if (!R.sel[i]) continue;
         char path[2400];
@@ -662,7 +664,6 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         const int in_shard = !o->merge && (o->shard_n == 0 || k % o->shard_n == o->shard_i - 1);
         k++;
         if (!in_shard) continue;
-        ours[i] = 3;
         my++;
         if (o->fresh && unlink(path) && errno != ENOENT) {
             mxf_fail(err, "%s: cannot remove (%s)", path, strerror(errno));
@@ -678,7 +679,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     ctx->log(ctx,
              "model %s: %d of %d linear layers%s; format %s; array %s; %d tokens; %s of every "
              "layer; weights %s; results in %s%s\n",
-             m->name, o->merge ? R.n_sel : my, R.n,
+             m->name, o->merge ? R.n_sel : my, R.n_sel,
              o->merge     ? " (merging)"
              : o->shard_n ? " (this shard)"
                           : "",

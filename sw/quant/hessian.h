@@ -15,8 +15,10 @@
  *  2. damping: lambda = percdamp * mean(diag H) is added to every diagonal element
  *     (percdamp = 0.01 is the GPTQ / MicroScopiQ default; 0 is allowed and then a singular H
  * fails);
- *  3. H^-1 by Cholesky (LAPACKE dpotrf, then dpotri);
- *  4. U = the upper Cholesky factor of H^-1 (H^-1 = U^T U): the GPTQ loop reads row j of U.
+ *  3. and 4. U = the upper Cholesky factor of H^-1 (H^-1 = U^T U; the GPTQ loop reads row j of
+ *     U), without forming H^-1: H = R R^T with R upper triangular (the Cholesky factor of the
+ *     index-reversed H, reversed back: LAPACKE dpotrf), then U = R^-1 (dtrtri). GPTQ's own
+ *     route (factor, invert, factor again) gives the same U up to rounding at twice the cost.
  * All dense linear algebra is OpenBLAS / LAPACKE in double precision. */
 #ifndef MXF_HESSIAN_H
 #define MXF_HESSIAN_H

@@ -265,7 +265,7 @@ bi_help() {
     done
     out=$($MXQ quantize --help) && grep -q "usage: mxquant quantize" <<<"$out"
 }
-for t in "$MXQ" "$ZOO" "$SR"; do run "badinput/help-$(basename "$t")" bi_help "$t"; done
+for t in "$MXQ" "$ZOO" "$SR" build/bin/mxfcompare; do run "badinput/help-$(basename "$t")" bi_help "$t"; done
 
 # Every row is in the table of docs/bad-input.md with the exit code the suite checked and a
 # message holding the text the suite matched ($BD written as such), and the table has at least

@@ -155,3 +155,35 @@ sim_energy_bad() {
     return $rc
 }
 run "sim/energy-table-bad" sim_energy_bad
+
+# make compare: two schemes on one model (a 4x4 array, layer 0): the table holds each scheme's
+# own report figures and its synthesized area, and the plot is drawn; bad input refused.
+sim_compare() {
+    local out d=build/compare/opt-125m-a4-s1 s r csvq repq
+    out=$(make -s compare MODEL=opt-125m ARRAY=4 LAYERS=0 SCHEMES=microscopiq-bb2,ws-mxint4 \
+        SIM_ARGS="--tokens 4 --window 1" 2>&1) || { echo "$out"; return 1; }
+    echo "$out" | tail -n 6
+    [[ -s $d/compare.md && -s $d/compare.png && $(wc -l <"$d/compare.csv") -eq 3 ]] || { echo "no table/plot in $d"; return 1; }
+    for s in microscopiq-bb2 ws-mxint4; do
+        r=$(sed -n 's/^  reports: \(.*\)\/report\.{json,csv,md}$/\1/p' "$d/$s.sim.log" | tail -n 1)/report.json
+        repq=$(awk '/"total":/ { t = 1 } t && /"output_sqnr_db":/ { gsub(/[^-0-9.e]/, "", $2); printf "%.4f", $2; exit }' "$r")
+        csvq=$(awk -F, -v s="$s" '$1 == s { print $4 }' "$d/compare.csv")
+        [[ -n $repq && $repq == "$csvq" ]] || { echo "$s: compare.csv SQNR '$csvq' != report's '$repq'"; return 1; }
+        awk -F, -v s="$s" '$1 == s && $6 > 0 { ok = 1 } END { exit !ok }' "$d/compare.csv" || { echo "$s: no area"; return 1; }
+    done
+}
+run "sim/compare-two-schemes" sim_compare
+run "sim/compare-unknown-scheme" expect_error "SCHEMES=nope: no scheme 'nope'" make -s compare SCHEMES=nope
+echo '{"a": 1}' >"$SD/not-a-report.json"
+run "sim/compare-not-a-report" expect_error "not-a-report.json: field 'config' missing" \
+    build/bin/mxfcompare --out "$SD" x="$SD/not-a-report.json"
+run "sim/compare-not-json" expect_error "README.md: not valid JSON" build/bin/mxfcompare --out "$SD" x=tests/vectors/README.md
+sim_compare_models() {
+    local r1
+    r1=$(ls "$SD"/one/*/report.json)
+    # a report of another model: opt-125m's with its model field changed
+    sed 's/"model":[[:space:]]*"opt-125m"/"model": "opt-1.3b"/' "$r1" >"$SD/other-model.json"
+    expect_error "model opt-1.3b, but a ran opt-125m: compare one model" \
+        build/bin/mxfcompare --out "$SD" a="$r1" b="$SD/other-model.json"
+}
+run "sim/compare-two-models" sim_compare_models
