@@ -60,7 +60,7 @@ SETUP := $(B)/.setup-ok
 
 GEN_ARGS = --from-env --tag "$(TAG)"
 
-.PHONY: all setup rtl lint sim sim-merge sim-config compare synth fpga mutate bench test test-long unit unit-asan clean format help
+.PHONY: all setup rtl lint sim sim-merge sim-config compare bench-model synth fpga mutate bench test test-long unit unit-asan clean format help
 all: $(LIB) $(MXFGEN) $(TOOLS) $(BENCHES)
 
 help:
@@ -78,6 +78,7 @@ help:
 	@echo "  mutate      mutation campaign over every block's emitted RTL"
 	@echo "  fuzz        libFuzzer runs of the parsers (FUZZ_S seconds each)"
 	@echo "  bench       throughput figures (RTL vs golden model, quantizers)"
+	@echo "  bench-model every weight of MODEL (opt-1.3b, ARRAY=32) through the RTL, timed"
 	@echo "  test        everything make test runs; test-long: longer sweeps"
 	@echo "  format      clang-format the sources; clean: remove build/"
 	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON ALIGN FAULT MODEL FORMAT LAYERS SHARD MERGE FULL WEIGHTS FRESH SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
@@ -193,6 +194,12 @@ mutate: $(MXFGEN) $(LIB) $(B)/bin/mxfvec
 
 bench: all
 	@bash bench/run.sh
+
+# Every weight of MODEL through the RTL (FULL=1), timed, with where the time went.
+bench-model: all
+	@bash scripts/need.sh verilator g++
+	@MODEL=$(if $(filter command line environment,$(origin MODEL)),$(MODEL),opt-1.3b) \
+	  bash scripts/bench-model.sh
 
 # ---- tests ----
 unit: $(UNITS)
