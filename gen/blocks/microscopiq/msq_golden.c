@@ -224,11 +224,13 @@ static void parse_mab(int bb, const uint8_t *w, const uint8_t *meta, int *I_sf, 
     }
 }
 
+/* Builds tile t (K rows kt * kh ..): 0, -1 on an error, -2 when its units span more than ALIGN
+ * (a smaller kh may fit). */
 static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
 {
     const mxf_msq_cfg *c = &g->cfg;
     const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT,
-              nt = t / g->KT, NU = g->N / 8;
+              nt = t / g->KT, NU = g->N / 8, kh = g->kh;
     mxf_msq_tile *tl = &g->tile[t];
     tl->pew = calloc((size_t)R * C, sizeof(uint16_t));
     tl->orow = calloc((size_t)R, 1);
@@ -236,8 +238,8 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
     if (!tl->pew || !tl->orow || !tl->cw) return mxf_fail(err, "out of memory for the tiles");
     /* The tile's unit: the finest of its non-zero inlier slots and its outlier uBs. */
     int lo = INT32_MAX, hi = INT32_MIN;
-    for (int r = 0; r < R; r++) {
-        const int k = kt * R + r;
+    for (int r = 0; r < kh; r++) {
+        const int k = kt * kh + r;
         if (k >= g->K) break;
         for (int p = 0; p < P; p++) {
             const int n = nt * P + p;
@@ -255,15 +257,17 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
         }
     }
     if (lo == INT32_MAX) lo = hi = 0;
-    if (hi - lo > c->align)
-        return mxf_fail(err,
-                        "K tile %d, N tile %d: its inlier and outlier units span %d binades "
-                        "(2^%d .. 2^%d), more than the array aligns (ALIGN=%d)",
-                        kt, nt, hi - lo, lo, hi, c->align);
+    if (hi - lo > c->align) {
+        mxf_fail(err,
+                 "K tile %d, N tile %d (%d rows): its inlier and outlier units span %d binades "
+                 "(2^%d .. 2^%d), more than the array aligns (ALIGN=%d)",
+                 kt, nt, kh, hi - lo, lo, hi, c->align);
+        return -2; /* fewer rows per tile may fit */
+    }
     tl->uref = lo;
     tl->max_shift = hi - lo;
-    for (int r = 0; r < R; r++) {
-        const int k = kt * R + r;
+    for (int r = 0; r < kh; r++) { /* rows kh..R-1 keep zero words (no product, no ReCoN) */
+        const int k = kt * kh + r;
         if (k >= g->K) break;
         for (int j = 0; j < C; j++) {
             int word = 0, sh = 0;
@@ -414,6 +418,7 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
     const int N = (Nw + 7) / 8 * 8;
     if (n0 + N > nmab * MXF_MSQ_MAB) return mxf_fail(err, "window rows beyond the tensor");
     g->M = M, g->K = K, g->N = N, g->A = A, g->P = mxf_msq_ports(cfg);
+    g->kh = cfg->rows;
     g->KT = (K + cfg->rows - 1) / cfg->rows;
     g->NT = (N + g->P - 1) / g->P;
     g->T = g->KT * g->NT;
@@ -475,11 +480,36 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
             }
             off += used;
         }
-    for (int t = 0; t < g->T; t++)
-        if (tile_build(g, t, err)) {
-            mxf_msq_gemm_free(g);
-            return -1;
+    /* K tiles of R rows; when a tile's units span more than ALIGN, every tile of the GEMM takes
+       half the rows (R/2, R/4, ... down to 1: the other rows hold zero words), until all fit */
+    for (int t = 0; t < g->T; t++) {
+        const int rc = tile_build(g, t, err);
+        if (rc) {
+            if (g->kh == 1 || rc != -2) {
+                mxf_msq_gemm_free(g);
+                return -1;
+            }
+            free_tiles(g);
+            g->kh = (g->kh + 1) / 2;
+            g->KT = (K + g->kh - 1) / g->kh;
+            g->T = g->KT * g->NT;
+            g->tile = calloc((size_t)g->T, sizeof(mxf_msq_tile));
+            /* the schedule's step arrays are sized by the tile count (plan() grows them from
+               there) */
+            const size_t steps = (size_t)(g->T * (int64_t)M + 64);
+            int64_t *a = realloc(g->step_start, sizeof(int64_t) * steps);
+            if (a) g->step_start = a;
+            int64_t *b = realloc(g->step_end, sizeof(int64_t) * steps);
+            if (b) g->step_end = b;
+            int32_t *d = realloc(g->step_inj, sizeof(int32_t) * steps);
+            if (d) g->step_inj = d;
+            if (!g->tile || !a || !b || !d) {
+                mxf_msq_gemm_free(g);
+                return mxf_fail(err, "out of memory for the tiles");
+            }
+            t = -1; /* build every tile again */
         }
+    }
     if (plan(g, err)) {
         mxf_msq_gemm_free(g);
         return -1;
@@ -499,8 +529,8 @@ void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, 
         s->act_valid = 1;
         s->act_bank = t & 1;
         for (int r = 0; r < c->rows; r++) {
-            const int k = kt * c->rows + r;
-            s->act[r] = k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+            const int k = kt * g->kh + r;
+            s->act[r] = r < g->kh && k < g->K ? g->A[(size_t)m * g->K + k] : 0;
         }
     }
     while (cur->tile < g->T && g->load_cycle[cur->tile] + g->tile[cur->tile].load <= cycle)
@@ -539,8 +569,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     for (int m = 0; m < g->M; m++) {
         memset(psum, 0, sizeof psum);
         for (int r = 0; r < R; r++) {
-            const int k = kt * R + r;
-            const int a = k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+            const int k = kt * g->kh + r;
+            const int a = r < g->kh && k < g->K ? g->A[(size_t)m * g->K + k] : 0;
             for (int j = 0; j < C; j++) {
                 const int w = tl->pew[(size_t)r * C + j];
                 const int sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
@@ -582,7 +612,7 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
 
 void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
 {
-    const int R = g->cfg.rows;
+    const int kh = g->kh;
     memset(Y, 0, sizeof(int64_t) * (size_t)g->M * g->N);
     for (int m = 0; m < g->M; m++)
         for (int n = 0; n < g->N; n++) {
@@ -590,7 +620,7 @@ void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
             for (int kt = 0; kt < g->KT; kt++) {
                 const int t = (n / g->P) * g->KT + kt;
                 double s = 0; /* exact: every term is an integer multiple of 2^uref */
-                for (int k = kt * R; k < g->K && k < (kt + 1) * R; k++)
+                for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++)
                     s += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * g->N + n];
                 y += (int64_t)ldexp(s, -g->tile[t].uref);
             }

@@ -90,6 +90,8 @@ typedef struct mxf_msq_tile {
 typedef struct mxf_msq_gemm {
     mxf_msq_cfg cfg;
     int M, K, N, P, KT, NT, T;
+    int kh; /* K rows per tile: R, or R/2, R/4, ... when a tile of more rows would span more
+               units than ALIGN (the tile's other rows hold zero words) */
     const int8_t *A; /* M x K */
     uint8_t *code;   /* K x N slot codes (bb bits, sign-magnitude) */
     uint8_t *half;   /* K x N: the slot holds an outlier's Upper or Lower half */
@@ -110,8 +112,9 @@ typedef struct mxf_msq_gemm {
 } mxf_msq_gemm;
 
 /* Maps tensor rows [n0, n0 + Nw) x cols [k0, k0 + K) of q (n0 a multiple of 8; Nw is rounded up to
- * a multiple of 8 within the tensor's padded rows) and plans the run. A: M x K. Fails (bad input)
- * on a tensor of another format, a bb other than the array's, or a tile whose units span more
+ * a multiple of 8 within the tensor's padded rows) and plans the run. A: M x K. K tiles take R
+ * rows, fewer (halving) when a tile would span more units than ALIGN. Fails (bad input) on a
+ * tensor of another format, a bb other than the array's, or a single row whose units span more
  * than the array's alignment range. */
 int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor *q, int64_t n0,
                       int Nw, int64_t k0, int K, int M, const int8_t *A, mxf_err *err);

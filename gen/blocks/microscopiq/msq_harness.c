@@ -178,6 +178,7 @@ typedef enum fill {
     FILL_NEGZERO,    /* negative outliers of mantissa 0 (the -0 Upper half) */
     FILL_SHIFT,      /* units spanning exactly ALIGN binades */
     FILL_EXTREME,    /* 4 negative max-mantissa outliers per uB at the largest shift, acts -128 */
+    FILL_SPLIT,      /* two input scales ALIGN + 2 binades apart: K tiles of R/2 rows */
     FILL_COUNT
 } fill;
 
@@ -186,7 +187,8 @@ static const char *const fill_names[FILL_COUNT] = {"random weights and outliers"
                                                    "an outlier in every uB (every row contends)",
                                                    "negative outliers with zero mantissa",
                                                    "largest scale shifts",
-                                                   "extreme operands at the largest shift"};
+                                                   "extreme operands at the largest shift",
+                                                   "units too far apart for R-row tiles"};
 
 /* Weights (N x K, out x in), the format spec they are quantized with, and activations. */
 static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, int N, int8_t *A,
@@ -244,6 +246,9 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
                 else
                     *w = (float)(0.01 * g);
                 break;
+            case FILL_SPLIT: /* rows R/2.. of every R-row block of inputs 2^(ALIGN+2) larger */
+                *w = (float)(0.02 * g * (k % c->rows >= c->rows / 2 ? ldexp(1.0, c->align + 2) : 1));
+                break;
             default: /* FILL_EXTREME: outliers in slots 0, 2, 4 (signs -, +, -: each column keeps
                         one sign along K), the other slots inliers of the largest code */
                 *w = slot % 2 || slot > 4 ? -0.06f : (float)((slot == 2 ? 1 : -1) * big * 1.99);
@@ -273,7 +278,11 @@ static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N,
         int maxsh = 0;
         for (int t = 0; t < s.g.T; t++)
             if (s.g.tile[t].max_shift > maxsh) maxsh = s.g.tile[t].max_shift;
-        if ((f == FILL_SHIFT || f == FILL_EXTREME) && maxsh != c->align) {
+        if (f == FILL_SPLIT && s.g.kh == c->rows) {
+            rc = -1;
+            mxf_fail(err, "directed '%s': the tiles kept %d rows (internal)", fill_names[f],
+                     c->rows);
+        } else if ((f == FILL_SHIFT || f == FILL_EXTREME) && maxsh != c->align) {
             rc = -1;
             mxf_fail(err, "directed '%s': largest shift %d, not ALIGN=%d (internal)", fill_names[f],
                      maxsh, c->align);
@@ -561,7 +570,8 @@ const mxf_sim_cmd mxf_msq_cmds[MXF_MSQ_N_CMDS] = {
      0},
     {"directed", "[--seed S]",
      "the worst cases: 4 outliers in every uB, an outlier in every uB (all rows contend), "
-     "negative outliers with zero mantissa, the largest scale shifts, extreme operands",
+     "negative outliers with zero mantissa, the largest scale shifts, extreme operands, units "
+     "too far apart for R-row tiles",
      cmd_directed, 0},
     {"image", "--image FILE [--tensor NAME] [--m M] [--window W] [--seed S]",
      "a tensor of a MicroScopiQ image from mxquant through the array", cmd_image, 1},

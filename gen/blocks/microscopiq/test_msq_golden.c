@@ -205,8 +205,9 @@ static int model_check(const mxf_msq_gemm *g)
                 }
             }
             if (req[r] && e->tok >= 0) { /* the contract: pairs and shift from the image */
-                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT, k = kt * R + r;
-                for (int s = 0; k < g->K && s < P / 8; s++) {
+                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT,
+                          k = kt * g->kh + r;
+                for (int s = 0; r < g->kh && k < g->K && s < P / 8; s++) {
                     const int n = nt * P + 8 * s;
                     if (n >= g->N) break;
                     const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
@@ -310,6 +311,31 @@ static void acts(int M, int K, uint64_t seed, int8_t *A)
     for (int i = 0; i < M * K; i++) A[i] = (int8_t)mxf_rng_range(&r, -128, 127);
 }
 
+/* naive (decoded weights) = the sum of the tile golden outputs */
+static void naive_equals_tiles(const mxf_msq_gemm *g)
+{
+    const int M = g->M;
+    int64_t *Y = malloc(sizeof(int64_t) * (size_t)M * g->N);
+    int64_t *T = malloc(sizeof(int64_t) * (size_t)M * g->P);
+    int64_t *S = calloc((size_t)M * g->N, sizeof(int64_t));
+    assert_non_null(Y);
+    assert_non_null(T);
+    assert_non_null(S);
+    mxf_msq_gemm_naive(g, Y);
+    for (int t = 0; t < g->T; t++) {
+        mxf_msq_tile_golden(g, t, T);
+        for (int mm = 0; mm < M; mm++)
+            for (int p = 0; p < g->P; p++) {
+                const int n = (t / g->KT) * g->P + p;
+                if (n < g->N) S[(size_t)mm * g->N + n] += T[(size_t)mm * g->P + p];
+            }
+    }
+    for (int i = 0; i < M * g->N; i++) assert_int_equal(S[i], Y[i]);
+    free(Y);
+    free(T);
+    free(S);
+}
+
 static void test_schedule_and_values_vs_model(void **state)
 {
     (void)state;
@@ -346,28 +372,9 @@ static void test_schedule_and_values_vs_model(void **state)
                 fail_msg("case %zu: %s", ci, e.msg);
             if (model_check(&g))
                 fail_msg("case %zu rep %d: golden differs from the model", ci, rep);
-            /* naive (decoded weights) = the sum of the tile golden outputs */
-            int64_t *Y = malloc(sizeof(int64_t) * (size_t)M * g.N);
-            int64_t *T = malloc(sizeof(int64_t) * (size_t)M * g.P);
-            int64_t *S = calloc((size_t)M * g.N, sizeof(int64_t));
-            assert_non_null(Y);
-            assert_non_null(T);
-            assert_non_null(S);
-            mxf_msq_gemm_naive(&g, Y);
-            for (int t = 0; t < g.T; t++) {
-                mxf_msq_tile_golden(&g, t, T);
-                for (int mm = 0; mm < M; mm++)
-                    for (int p = 0; p < g.P; p++) {
-                        const int n = (t / g.KT) * g.P + p;
-                        if (n < g.N) S[(size_t)mm * g.N + n] += T[(size_t)mm * g.P + p];
-                    }
-            }
-            for (int i = 0; i < M * g.N; i++) assert_int_equal(S[i], Y[i]);
+            naive_equals_tiles(&g);
             if (c.units != MXF_MSQ_UNITS_ROW && cases[ci].pout > 0.4)
                 assert_true(g.stall_cycles > 0); /* contention happened */
-            free(Y);
-            free(T);
-            free(S);
             mxf_msq_gemm_free(&g);
             mxf_qtensor_free(&q);
             free(A);
@@ -428,6 +435,41 @@ static void test_bad_inputs(void **state)
     mxf_qtensor_free(&q);
 }
 
+/* K tiles whose units would span more than ALIGN take fewer rows: inputs 0..7 have weights of
+ * one scale, inputs 8..15 weights 2^9 larger (inlier units 9 binades apart); a 16-row tile
+ * spans them (ALIGN = 7), 8-row tiles do not. The schedule, the register model and the naive
+ * sum agree on the split GEMM; with ALIGN = 0 and outliers no row count fits. */
+static void test_tiles_split_to_fit_align(void **state)
+{
+    (void)state;
+    const int N = 16, K = 16, M = 5;
+    float W[16 * 16];
+    mxf_rng r;
+    mxf_rng_seed(&r, 77);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++)
+            W[n * K + k] = (float)(0.02 * mxf_rng_normal(&r) * (k >= 8 ? 512.0 : 1.0));
+    mxf_qformat f;
+    mxf_err e;
+    mxf_qtensor q = {0};
+    assert_int_equal(mxf_qformat_parse("microscopiq2", &f, &e), 0);
+    assert_int_equal(mxf_quantize(&f, W, N, K, &q, &e), 0);
+    int8_t A[5 * 16];
+    acts(M, K, 3, A);
+    for (int units = MXF_MSQ_UNITS_ROW; units <= 1; units++) {
+        mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE};
+        mxf_msq_gemm g;
+        if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
+        assert_int_equal(g.kh, 8);
+        assert_int_equal(g.KT, 2);
+        for (int t = 0; t < g.T; t++) assert_true(g.tile[t].max_shift <= c.align);
+        if (model_check(&g)) fail_msg("units %d: golden differs from the model", units);
+        naive_equals_tiles(&g);
+        mxf_msq_gemm_free(&g);
+    }
+    mxf_qtensor_free(&q);
+}
+
 /* RTN quantizes every MaB on its own: the MaBs of a window, quantized alone, decode exactly as
  * they do in the whole tensor (the model command relies on it). */
 static void test_window_quantization_is_local(void **state)
@@ -476,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_schedule_and_values_vs_model),
         cmocka_unit_test(test_checker_fails),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_tiles_split_to_fit_align),
         cmocka_unit_test(test_window_quantization_is_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
