@@ -805,9 +805,10 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     totals t;
     totals_of(&R, &t);
     ctx->log(ctx,
-             "model %s: format %s, output SQNR %.2f dB over all sampled windows (vs the float "
-             "layers, int8 per-token activations)\n",
-             m->name, R.spec, sqnr(t.sig, t.noise));
+             "model %s: format %s, output SQNR %.2f dB over %s (vs the float layers, int8 "
+             "per-token activations)\n",
+             m->name, R.spec, sqnr(t.sig, t.noise),
+             o->full ? "every weight" : "all sampled windows");
     char origin[96], stalls[160] = "";
     if (o->merge)
         snprintf(origin, sizeof origin, "merged from the run directory");

@@ -247,7 +247,8 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
                     *w = (float)(0.01 * g);
                 break;
             case FILL_SPLIT: /* rows R/2.. of every R-row block of inputs 2^(ALIGN+2) larger */
-                *w = (float)(0.02 * g * (k % c->rows >= c->rows / 2 ? ldexp(1.0, c->align + 2) : 1));
+                *w =
+                    (float)(0.02 * g * (k % c->rows >= c->rows / 2 ? ldexp(1.0, c->align + 2) : 1));
                 break;
             default: /* FILL_EXTREME: outliers in slots 0, 2, 4 (signs -, +, -: each column keeps
                         one sign along K), the other slots inliers of the largest code */
@@ -367,6 +368,9 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q
                            sizeof ctx->failure, res);
     if (rc) goto out;
     if (mr) {
+        /* a GEMM whose tiles took fewer K rows (units beyond ALIGN) has that many more tiles in
+           the whole layer too */
+        if (s.g.kh < c->rows) mr->tiles_layer *= (double)c->rows / s.g.kh;
         mr->stall_cycles = s.g.stall_cycles;
         job_events(&s.g, mr->ev);
     } else {

@@ -205,8 +205,7 @@ static int model_check(const mxf_msq_gemm *g)
                 }
             }
             if (req[r] && e->tok >= 0) { /* the contract: pairs and shift from the image */
-                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT,
-                          k = kt * g->kh + r;
+                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT, k = kt * g->kh + r;
                 for (int s = 0; r < g->kh && k < g->K && s < P / 8; s++) {
                     const int n = nt * P + 8 * s;
                     if (n >= g->N) break;
