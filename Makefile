@@ -18,6 +18,9 @@ JOBS ?= 2
 ifeq ($(filter $(TRACE),0 1 fst),)
 $(error TRACE=$(TRACE): expected 0, 1 (VCD waveform) or fst (FST waveform))
 endif
+ifeq ($(shell [ "$(JOBS)" -ge 1 ] 2>/dev/null && [ "$(JOBS)" -le 64 ] && echo ok),)
+$(error JOBS=$(JOBS): expected 1..64)
+endif
 ifeq ($(filter $(XPROP),0 1),)
 $(error XPROP=$(XPROP): expected 0 or 1)
 endif

@@ -39,11 +39,12 @@ for s in "${pick[@]}"; do
     name=${s%%|*} knobs=${s#*|}
     log=$out/$name.sim.log
     # shellcheck disable=SC2086
-    if ! make -s sim MODEL="$model" ARRAY="$arr" SEED="$seed" $knobs >"$log" 2>&1; then
-        rc=$?
-        echo "compare: make sim for $name failed; $log ends:" >&2
+    make -s sim MODEL="$model" ARRAY="$arr" SEED="$seed" $knobs >"$log" 2>&1
+    rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo "compare: make sim for $name failed (exit $rc); $log ends:" >&2
         tail -n 5 "$log" >&2
-        exit $((rc == 0 ? 1 : rc))
+        exit "$rc"
     fi
     rdir=$(sed -n 's/^  reports: \(.*\)\/report\.{json,csv,md}$/\1/p' "$log" | tail -n 1)
     [[ -n $rdir && -s $rdir/report.json ]] || { echo "compare: $name: no report in $log" >&2; exit 3; }

@@ -172,11 +172,7 @@ static int mxfsim_main(int argc, char **argv)
     if (o.vcd) fprintf(stderr, "mxfsim: waveform written to %s\n", o.vcd);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
     if (rc == 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
-    /* peak MACs per cycle: a block whose PEs do more than one (macs_per_cycle) says so */
-    const long mpc = mxf_hwcfg_derived(&cfg, "macs_per_cycle");
-    double peak = (double)ctx.st.cycles * (mpc > 0 ? (double)mpc
-                                                   : (double)mxf_hwcfg_derived(&cfg, "rows") *
-                                                         mxf_hwcfg_derived(&cfg, "cols"));
+    const double peak = (double)ctx.st.cycles * mxf_hwcfg_peak_macs(&cfg);
     if (ctx.st.jobs == 0 && rc == 0) return rc; /* e.g. a merge: nothing simulated */
     printf("%s: config=%s jobs=%" PRId64 " tiles=%" PRId64 " MACs=%.0f cycles=%" PRId64
            " utilization=%.1f%% mismatches=%d wall=%.2fs sim=%.0f cycles/s %.1f MMAC/s\n",

@@ -117,6 +117,9 @@ void mxf_hwcfg_name(const mxf_hwcfg *cfg, char *buf, size_t cap);
 int mxf_hwcfg_ports(const mxf_hwcfg *cfg, mxf_port *out);
 /* Value of a derived parameter by name; -1 when the block has none by that name. */
 long mxf_hwcfg_derived(const mxf_hwcfg *cfg, const char *name);
+/* Peak useful MACs per cycle: the block's `macs_per_cycle` (PEs doing more than one), else
+ * rows x cols. */
+double mxf_hwcfg_peak_macs(const mxf_hwcfg *cfg);
 
 int mxf_clog2(long x); /* ceil(log2(x)), 0 for x <= 1 */
 

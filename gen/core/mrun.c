@@ -165,8 +165,8 @@ static int get_str(const cJSON *o, const char *k, char *buf, size_t cap)
 
 /* Loads a layer result: 0, 1 absent, 2 a result of another version of the tools (stale: run the
  * layer again), -1 unusable (err names the file and the field). */
-static int lrec_load(const char *path, const char *fingerprint, const char *version, lrec *r,
-                     mxf_err *err)
+static int lrec_load(const char *path, const char *fingerprint, const char *version, int index,
+                     const char *tensor, lrec *r, mxf_err *err)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 && errno == ENOENT) return 1;
@@ -224,6 +224,11 @@ static int lrec_load(const char *path, const char *fingerprint, const char *vers
     r->macs = v[15], r->peak_macs = v[16], r->sig = v[17], r->noise = v[18], r->max_rel = v[19];
     r->t_gen = v[20], r->t_quant = v[21], r->t_sim = v[22], r->t_check = v[23];
     r->resumed = 1;
+    if (r->index != index || strcmp(r->tensor, tensor))
+        return mxf_fail(err,
+                        "%s: corrupt partial result (it holds layer %d, %s; this file is layer "
+                        "%d, %s); delete the file to run that layer again",
+                        path, r->index, r->tensor, index, tensor);
     return 0;
 }
 
@@ -249,6 +254,8 @@ typedef struct lsel {
 static int lsel_parse(const char *spec, const mxf_model *m, lsel *s, mxf_err *err)
 {
     memset(s, 0, sizeof *s);
+    if (m->n_layers > (int)sizeof s->block || m->n_linear > (int)sizeof s->lin)
+        return mxf_fail(err, "model %s: more layers than the runner selects from", m->name);
     if (!spec || !*spec) {
         memset(s->block, 1, sizeof s->block);
         memset(s->lin, 1, sizeof s->lin);
@@ -309,16 +316,22 @@ static void sanitize(char *dst, size_t cap, const char *src)
 typedef struct run {
     const mxf_model *m;
     const mxf_energy_table *et;
-    lrec *rec; /* per model layer index; valid when have[i] */
-    unsigned char *sel, *have;
+    lrec *rec; /* per model layer index; valid when state[i] == 1 */
+    unsigned char *sel, *state;
     int n, n_sel;
-    char spec[256], fingerprint[2048], dir[2048], cfgname[128], weights[1024];
+    char spec[256], fingerprint[2048], dir[2048], cfgname[128], weights[1024], scope[64];
     const char *array_desc, *stall_what;
     double build_wall;
     long window;
     uint64_t seed;
     int M;
 } run;
+
+/* Energy of the events except the off-chip bytes. */
+static double onchip_pj(const mxf_energy_table *et, const double *ev, double total)
+{
+    return total - ev[MXF_EV_DRAM_BYTE] * et->pj[MXF_EV_DRAM_BYTE];
+}
 
 static double energy_pj(const run *R, const lrec *r)
 {
@@ -327,15 +340,17 @@ static double energy_pj(const run *R, const lrec *r)
     return e;
 }
 
+/* Output SQNR (mxf_qresult_sqnr_db), 999 dB for an exact result so every report holds a number. */
 static double sqnr(double sig, double noise)
 {
-    return noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+    const double db = mxf_qresult_sqnr_db(&(mxf_qresult){sig, noise, 0});
+    return db > 999 ? 999 : db;
 }
 
 /* Totals over the selected layers. */
 typedef struct totals {
-    double sig, noise, wq, bits, cycles, stalls, macs, peak, cycles_est, macs_layer, energy,
-        energy_est, t_gen, t_quant, t_sim, t_check, max_rel;
+    double sig, noise, wq, bits, cycles, stalls, macs, peak, cycles_est, energy, energy_est, t_gen,
+        t_quant, t_sim, t_check, max_rel;
     double ev[MXF_EV_COUNT];
     int resumed;
 } totals;
@@ -351,7 +366,7 @@ static void totals_of(const run *R, totals *t)
         t->sig += r->sig, t->noise += r->noise, t->wq += r->weights_q, t->bits += r->bits_q;
         t->cycles += (double)r->cycles, t->stalls += (double)r->stall_cycles;
         t->macs += r->macs, t->peak += r->peak_macs, t->cycles_est += (double)r->cycles * scale;
-        t->macs_layer += mlayer, t->energy += e;
+        t->energy += e;
         t->energy_est += r->macs > 0 ? e / r->macs * mlayer : 0;
         t->t_gen += r->t_gen, t->t_quant += r->t_quant, t->t_sim += r->t_sim;
         t->t_check += r->t_check;
@@ -377,7 +392,7 @@ static int write_reports(const run *R, mxf_err *err)
     cJSON_AddStringToObject(root, "activations", "synthetic (seeded zoo), int8 per token");
     put_num(root, "seed", (double)R->seed);
     put_num(root, "tokens", R->M);
-    put_num(root, "window_tiles", (double)R->window);
+    put_num(root, "window_tiles", R->window >= 1L << 30 ? 0 : (double)R->window); /* 0: all */
     cJSON_AddStringToObject(et, "file", R->et->path);
     for (int e = 0; e < MXF_EV_COUNT; e++) {
         cJSON *x = cJSON_CreateObject();
@@ -390,7 +405,7 @@ static int write_reports(const run *R, mxf_err *err)
         if (!R->sel[i]) continue;
         const lrec *r = &R->rec[i];
         cJSON *o = lrec_json(r, NULL, NULL);
-        put_num(o, "output_sqnr_db", sqnr(r->sig, r->noise) > 999 ? 999 : sqnr(r->sig, r->noise));
+        put_num(o, "output_sqnr_db", sqnr(r->sig, r->noise));
         put_num(o, "bits_per_weight", r->weights_q > 0 ? r->bits_q / r->weights_q : 0);
         put_num(o, "utilization", r->peak_macs > 0 ? r->macs / r->peak_macs : 0);
         put_num(o, "cycles_layer_est",
@@ -401,7 +416,7 @@ static int write_reports(const run *R, mxf_err *err)
     }
     cJSON_AddItemToObject(root, "layers", layers);
     put_num(tot, "layers", R->n_sel);
-    put_num(tot, "output_sqnr_db", sqnr(t.sig, t.noise) > 999 ? 999 : sqnr(t.sig, t.noise));
+    put_num(tot, "output_sqnr_db", sqnr(t.sig, t.noise));
     put_num(tot, "bits_per_weight", t.wq > 0 ? t.bits / t.wq : 0);
     put_num(tot, "cycles", t.cycles);
     put_num(tot, "stall_cycles", t.stalls);
@@ -410,9 +425,7 @@ static int write_reports(const run *R, mxf_err *err)
     put_num(tot, "cycles_model_est", t.cycles_est);
     put_num(tot, "energy_pj", t.energy);
     put_num(tot, "pj_per_mac", t.macs > 0 ? t.energy / t.macs : 0);
-    put_num(tot, "pj_per_mac_onchip",
-            t.macs > 0 ? (t.energy - t.ev[MXF_EV_DRAM_BYTE] * R->et->pj[MXF_EV_DRAM_BYTE]) / t.macs
-                       : 0);
+    put_num(tot, "pj_per_mac_onchip", t.macs > 0 ? onchip_pj(R->et, t.ev, t.energy) / t.macs : 0);
     put_num(tot, "energy_model_est_pj", t.energy_est);
     put_num(tot, "max_rel_diff", t.max_rel);
     put_num(tot, "wall_gen_s", t.t_gen);
@@ -470,10 +483,10 @@ static int write_reports(const run *R, mxf_err *err)
     fprintf(f, "# %s through %s (%s)\n\n", R->m->name, R->cfgname, R->array_desc);
     fprintf(f,
             "Format `%s`; weights: %s; activations: synthetic, %d tokens per layer, int8 per "
-            "token; a %ld x %ld-tile window of each of %d linear layers (seed %llu). Every output "
-            "and every cycle count was checked against the golden model.\n\n",
-            R->spec, R->weights[0] ? R->weights : "seeded synthetic zoo", R->M, R->window,
-            R->window, R->n_sel, (unsigned long long)R->seed);
+            "token; %s of each of %d linear layers (seed %llu). Every output and every cycle "
+            "count was checked against the golden model.\n\n",
+            R->spec, R->weights[0] ? R->weights : "seeded synthetic zoo", R->M, R->scope, R->n_sel,
+            (unsigned long long)R->seed);
     fprintf(f, "| figure | value |\n|---|---|\n");
     fprintf(f, "| output SQNR vs the float layers | %.2f dB |\n", sqnr(t.sig, t.noise));
     fprintf(f, "| bits per weight (image) | %.3f |\n", t.wq > 0 ? t.bits / t.wq : 0);
@@ -583,6 +596,10 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     R.M = (int)o->tokens;
     R.seed = o->seed;
     R.window = o->full ? 1L << 30 : o->window;
+    if (o->full)
+        snprintf(R.scope, sizeof R.scope, "every tile");
+    else
+        snprintf(R.scope, sizeof R.scope, "a %ld x %ld-tile window", o->window, o->window);
     R.array_desc = mb->array_desc;
     R.stall_what = mb->stall_what;
     R.build_wall = o->build_wall;
@@ -591,7 +608,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     mxf_hwcfg_name(cfg, R.cfgname, sizeof R.cfgname);
     mxf_qformat f;
     if (mxf_qformat_parse(R.spec, &f, err)) return mxf_fail_prefix(err, "FORMAT=%s: ", R.spec), 2;
-    if (mb->check_format(cfg, &f, R.spec, err)) return 2;
+    if (mb->check_format && mb->check_format(cfg, &f, R.spec, err)) return 2;
     if (mxf_qformat_needs_calib(&f))
         return mxf_fail(err,
                         "FORMAT=%s: mode=gptq needs calibration; quantize with mxquant and run "
@@ -627,9 +644,9 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     int have_st = 0, rc = 2;
     R.rec = calloc((size_t)R.n, sizeof *R.rec);
     R.sel = calloc((size_t)R.n, 1);
-    R.have = calloc((size_t)R.n, 1);
+    R.state = calloc((size_t)R.n, 1);
     float *W = NULL, *X = NULL;
-    if (!R.rec || !R.sel || !R.have) {
+    if (!R.rec || !R.sel || !R.state) {
         mxf_fail(err, "out of memory");
         rc = 3;
         goto out;
@@ -656,7 +673,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
     if (mxf_mkdirs(ldir, err)) goto out;
     /* this shard's layers: finished ones are kept (resume), --fresh runs them again; other
        shards' results are read after the run (they may still be running) */
-    unsigned char *mine = R.have; /* 1: result present, 2: this process runs it, 4: stale */
+    unsigned char *mine = R.state; /* 1: result present, 2: this process runs it, 4: stale */
     for (int i = 0; i < R.n; i++) {
         if (!R.sel[i]) continue;
         char path[2400];
@@ -669,7 +686,9 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
             mxf_fail(err, "%s: cannot remove (%s)", path, strerror(errno));
             goto out;
         }
-        int lr = lrec_load(path, R.fingerprint, version, &R.rec[i], err);
+        char tname[256];
+        mxf_model_tensor_name(m, i / m->n_linear, i % m->n_linear, tname, sizeof tname);
+        int lr = lrec_load(path, R.fingerprint, version, i, tname, &R.rec[i], err);
         if (lr < 0) goto out;
         mine[i] = lr == 0 ? 1 : 2;
         todo += lr != 0;
@@ -737,10 +756,7 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         r->tiles_run = (double)(ctx->st.tiles - tl0), r->tiles_layer = res.tiles_layer;
         r->cycles = ctx->st.cycles - c0, r->stall_cycles = res.stall_cycles;
         r->macs = ctx->st.macs - m0;
-        const long mpc = mxf_hwcfg_derived(cfg, "macs_per_cycle");
-        r->peak_macs = (double)r->cycles * (double)(mpc > 0 ? mpc
-                                                            : mxf_hwcfg_derived(cfg, "rows") *
-                                                                  mxf_hwcfg_derived(cfg, "cols"));
+        r->peak_macs = (double)r->cycles * mxf_hwcfg_peak_macs(cfg);
         r->sig = res.q.sig, r->noise = res.q.noise, r->max_rel = res.q.max_rel_bound;
         memcpy(r->ev, res.ev, sizeof r->ev);
         r->t_gen = tb - ta, r->t_quant = res.t_quant, r->t_sim = ctx->st.wall - s0;
@@ -774,7 +790,9 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
         if (mine[i] == 0) {
             char path[2400];
             snprintf(path, sizeof path, "%s/%04d.json", ldir, i);
-            int lr = lrec_load(path, R.fingerprint, version, &R.rec[i], err);
+            char tname[256];
+            mxf_model_tensor_name(m, i / m->n_linear, i % m->n_linear, tname, sizeof tname);
+            int lr = lrec_load(path, R.fingerprint, version, i, tname, &R.rec[i], err);
             if (lr < 0) goto out;
             if (lr == 0) mine[i] = 1;
             if (lr == 2) mine[i] = 4; /* another version's */
@@ -824,9 +842,8 @@ int mxf_model_run(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o,
              "%.4g cycles, %.4g uJ\n",
              R.n_sel, origin, t.wq > 0 ? t.bits / t.wq : 0, t.cycles, stalls,
              t.peak > 0 ? 100 * t.macs / t.peak : 0, t.macs > 0 ? t.energy / t.macs : 0,
-             t.macs > 0 ? (t.energy - t.ev[MXF_EV_DRAM_BYTE] * et.pj[MXF_EV_DRAM_BYTE]) / t.macs
-                        : 0,
-             R.M, t.cycles_est, t.energy_est * 1e-6);
+             t.macs > 0 ? onchip_pj(&et, t.ev, t.energy) / t.macs : 0, R.M, t.cycles_est,
+             t.energy_est * 1e-6);
     ctx->log(ctx,
              "  wall: generate %.1f s, quantize %.1f s, simulate %.1f s, check %.1f s, build "
              "%.1f s\n  reports: %s/report.{json,csv,md}\n",
@@ -838,6 +855,6 @@ out:
     free(X);
     free(R.rec);
     free(R.sel);
-    free(R.have);
+    free(R.state);
     return rc;
 }

@@ -80,7 +80,8 @@ typedef int (*mxf_mlayer_fn)(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_m
 
 typedef struct mxf_mblock {
     const char *default_format; /* FORMAT when none is given */
-    /* Whether the array runs this format: 0, or 2 with err saying why. */
+    /* Whether the array runs this format: 0, or 2 with err saying why (NULL: the layer function
+       judges it). */
     int (*check_format)(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err);
     mxf_mlayer_fn layer;
     const char *array_desc; /* "16x16, BB=2, per-row ReCoN" */

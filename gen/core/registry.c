@@ -118,3 +118,10 @@ long mxf_hwcfg_derived(const mxf_hwcfg *cfg, const char *name)
         if (!strcmp(d[i].name, name)) return d[i].value;
     return -1;
 }
+
+double mxf_hwcfg_peak_macs(const mxf_hwcfg *cfg)
+{
+    const long mpc = mxf_hwcfg_derived(cfg, "macs_per_cycle");
+    return mpc > 0 ? (double)mpc
+                   : (double)mxf_hwcfg_derived(cfg, "rows") * mxf_hwcfg_derived(cfg, "cols");
+}

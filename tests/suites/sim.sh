@@ -132,6 +132,21 @@ sim_foreign() {
     [[ $rc -eq 2 ]] && grep -q "0003.json: a result of another run" <<<"$out"
 }
 run "sim/foreign-partial-result" sim_foreign
+# A result file holding another layer (copied or renamed) is refused, naming both layers.
+sim_misplaced() {
+    local d="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1" out rc
+    cp "$d/layers/0004.json" "$SD/0004.keep"
+    cp "$d/layers/0002.json" "$d/layers/0004.json"
+    out=$(msim "$SD/one" 2>&1)
+    rc=$?
+    cp "$SD/0004.keep" "$d/layers/0004.json"
+    echo "rc=$rc: $out"
+    [[ $rc -eq 2 ]] && grep -q "0004.json: corrupt partial result (it holds layer 2" <<<"$out"
+}
+run "sim/misplaced-partial-result" sim_misplaced
+run "sim/jobs-range" expect_error "JOBS=0: expected 1..64" make -s sim MODEL=opt-125m ARRAY=4 JOBS=0
+run "sim/full-value" expect_error "FULL=2: expected 0 or 1" make -s sim MODEL=opt-125m ARRAY=4 FULL=2
+run "sim/build-wall-value" expect_error "--build-wall x: expected seconds" msim "$SD/never" --build-wall x
 # A result of another version of the tools is stale: that layer runs again, the report is the
 # one run's.
 sim_stale() {
@@ -174,6 +189,17 @@ sim_compare() {
 }
 run "sim/compare-two-schemes" sim_compare
 run "sim/compare-unknown-scheme" expect_error "SCHEMES=nope: no scheme 'nope'" make -s compare SCHEMES=nope
+# a scheme's bad input keeps its exit code (2) through make compare
+sim_compare_rc() {
+    local out rc
+    out=$(MODEL=opt-125m ARRAY=4 SEED=x SCHEMES=ws-mxint4 SYNTH=0 bash scripts/compare.sh 2>&1)
+    rc=$?
+    echo "rc=$rc: $out"
+    [[ $rc -eq 2 ]] && grep -q "make sim for ws-mxint4 failed (exit 2)" <<<"$out"
+}
+run "sim/compare-keeps-exit-code" sim_compare_rc
+run "sim/compare-no-out" expect_error "--out DIR is required" build/bin/mxfcompare x=y
+run "sim/compare-bad-pair" expect_error "expected NAME=SIM_REPORT.json" build/bin/mxfcompare --out "$SD" justafile
 echo '{"a": 1}' >"$SD/not-a-report.json"
 run "sim/compare-not-a-report" expect_error "not-a-report.json: field 'config' missing" \
     build/bin/mxfcompare --out "$SD" x="$SD/not-a-report.json"

@@ -348,15 +348,6 @@ static int cmd_image(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
 
 /* `model`: every linear layer of a zoo model, its synthetic weights quantized by the format (the
  * same tensors `mxquant quantize --model` writes), a sampled window of each through the array. */
-static int check_format(const mxf_hwcfg *cfg, const mxf_qformat *f, const char *spec, mxf_err *err)
-{
-    (void)cfg;
-    (void)f;
-    (void)spec;
-    (void)err;
-    return 0; /* qwin_from_tensor names a format whose codes the array cannot run */
-}
-
 /* One layer of the model runner: a window of K tiles of kh rows (block-aligned) and C-column N
  * tiles out of the whole quantized tensor. */
 static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer *L, mxf_mres *res,
@@ -405,8 +396,8 @@ static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     const mxf_ws_cfg *c = ws(cfg);
     char desc[128];
     snprintf(desc, sizeof desc, "%dx%d weight-stationary INT%d", c->rows, c->cols, c->wbits);
-    const mxf_mblock mb = {c->wbits == 8 ? "mxint8" : "mxint4", check_format, model_layer, desc,
-                           NULL};
+    /* no format check: qwin_from_tensor names a format whose codes the array cannot run */
+    const mxf_mblock mb = {c->wbits == 8 ? "mxint8" : "mxint4", NULL, model_layer, desc, NULL};
     return mxf_model_run(ctx, cfg, o, &mb, err);
 }
 
