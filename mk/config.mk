@@ -18,7 +18,9 @@ RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # C++ optimisation is what matters for Verilator speed (OPT_FAST defaults to -Os otherwise).
 OPT_FAST ?= -O3
 XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
-VFLAGS := -O3 $(XFLAGS) --noassert -Wall --top-module $(TOP)
+# --unroll-count 4: loops of more than 4 iterations in always_comb stay loops in the C++ (the
+# MicroScopiQ ReCoN slice: a compact model that skips idle slices; unrolled, its C++ is 8x larger).
+VFLAGS := -O3 $(XFLAGS) --noassert -Wall --unroll-count 4 --top-module $(TOP)
 # TRACE=1: VCD waveforms, TRACE=fst: FST (smaller, for GTKWave); each its own model.
 TRACEFLAGS := $(if $(filter 1,$(TRACE)),--trace,$(if $(filter fst,$(TRACE)),--trace-fst,))
 VMTRACE := -DVM_TRACE=$(if $(TRACEFLAGS),1,0) -DVM_TRACE_FST=$(if $(filter fst,$(TRACE)),1,0)

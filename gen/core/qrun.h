@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "rng.h"
 
 /* Per-token symmetric int8 activations: a = round(x / s) (ties to even) clamped to +-127,
@@ -29,11 +30,12 @@ double mxf_qresult_sqnr_db(const mxf_qresult *r); /* +inf when exact */
  * activations as[m] * A[m][k]: |y - ref| <= (K + KT + 4) * 2^-53 * sum_k |a_k w_k| (K additions
  * in the reference, KT scaled additions after the array). With Wf (N x K, row stride ldw) the
  * error against the float layer X Wf^T (X: M x K, stride ldx) is added to res. Returns 0, or 1
- * with a MISMATCH line (row, col, both values, the bound, seed) in failure. */
+ * with a MISMATCH line (row, col, both values, the bound, seed) in failure; -1 (err set) when
+ * out of memory. */
 int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const double *Wd, int M,
                       int K, int N, int KT, const float *X, int64_t ldx, const float *Wf,
                       int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
-                      mxf_qresult *res);
+                      mxf_qresult *res, mxf_err *err);
 
 /* Monotonic wall-clock seconds (for the figures the runs print). */
 double mxf_now(void);

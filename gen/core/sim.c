@@ -20,16 +20,19 @@ void mxf_pv_clear(mxf_portvals *pv)
     for (int i = 0; i < pv->n; i++) memset(pv->v[i], 0, sizeof(uint32_t) * (size_t)pv->words[i]);
 }
 
+/* Both move up to 32 bits at a time (a field touches at most three words): the harnesses pack
+   and unpack every port on every cycle. tests/unit/test_portvals.c checks them against a
+   bit-by-bit reference at every offset and width. */
 void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
 {
     uint32_t *w = pv->v[p];
-    for (int i = 0; i < width; i++) {
-        int b = bit + i;
-        uint32_t m = 1u << (b % 32);
-        if ((v >> i) & 1u)
-            w[b / 32] |= m;
-        else
-            w[b / 32] &= ~m;
+    while (width > 0) {
+        const int off = bit % 32, n = 32 - off < width ? 32 - off : width;
+        const uint32_t mask = (n == 32 ? ~0u : (1u << n) - 1u) << off;
+        w[bit / 32] = (w[bit / 32] & ~mask) | (((uint32_t)v << off) & mask);
+        v = n == 64 ? 0 : v >> n;
+        bit += n;
+        width -= n;
     }
 }
 
@@ -37,9 +40,12 @@ int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_sig
 {
     const uint32_t *w = pv->v[p];
     uint64_t v = 0;
-    for (int i = 0; i < width; i++) {
-        int b = bit + i;
-        v |= (uint64_t)((w[b / 32] >> (b % 32)) & 1u) << i;
+    for (int got = 0; got < width;) {
+        const int off = bit % 32, n = 32 - off < width - got ? 32 - off : width - got;
+        const uint32_t chunk = (w[bit / 32] >> off) & (n == 32 ? ~0u : (1u << n) - 1u);
+        v |= (uint64_t)chunk << got;
+        bit += n;
+        got += n;
     }
     if (is_signed && width < 64 && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
     return (int64_t)v;

@@ -358,7 +358,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_fq_cfg *c, const qwin *w, const 
             Wd[(size_t)k * N + n] =
                 (double)s.g.q[(size_t)k * N + n] * w->step[(size_t)(k / w->group) * N + n];
     rc = mxf_dequant_judge(s.k.y, A, as, Wd, M, K, N, s.g.KT, X, ldx, Wf, ldw, label, seed,
-                           ctx->failure, sizeof ctx->failure, res);
+                           ctx->failure, sizeof ctx->failure, res, err);
     if (rc) goto out;
     if (mr)
         job_stats(&s.g, mr);

@@ -110,7 +110,7 @@ run "fault/image-fineq-addsub" expect_mismatch build/fineq-r8c5-elastic-faddsub/
 # reported; the floor is far below what FineQ reaches (~11 dB), so only a broken step path fails.
 fq_sim_model() {
     local out db
-    out=$(make -s sim MODEL=opt-125m "$@" ARRAY=8 SIM_ARGS="--tokens 8 --window 2") || {
+    out=$(make -s sim MODEL=opt-125m FRESH=1 "$@" ARRAY=8 SIM_ARGS="--tokens 8 --window 2") || {
         echo "$out"
         return 1
     }

@@ -127,7 +127,7 @@ run "fault/image-microscopiq-mul-4b" expect_mismatch build/msq-r4c8-bb4-fmul-4b/
 # SQNR reported; the floor only catches a broken path (2-bit inliers reach about 5 dB).
 msq_sim_model() {
     local out db
-    out=$(make -s sim MODEL=opt-125m ARCH=microscopiq "$@" SIM_ARGS="--tokens 8 --window 2") || {
+    out=$(make -s sim MODEL=opt-125m ARCH=microscopiq FRESH=1 "$@" SIM_ARGS="--tokens 8 --window 2") || {
         echo "$out"
         return 1
     }

@@ -612,20 +612,37 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
 
 void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
 {
-    const int kh = g->kh;
-    memset(Y, 0, sizeof(int64_t) * (size_t)g->M * g->N);
+    /* Y[m][n] = sum over K tiles of (sum_k A[m][k] wd[k][n]) / 2^uref. The k loop runs outside
+       the n loop (wd is K x N) with one double sum per column; each column's terms are added in
+       the order of k, so the sums are those of the plain triple loop. */
+    const int kh = g->kh, N = g->N;
+    double *s = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
+    memset(Y, 0, sizeof(int64_t) * (size_t)g->M * N);
+    if (!s) { /* no memory for the row: the plain triple loop */
+        for (int m = 0; m < g->M; m++)
+            for (int n = 0; n < N; n++)
+                for (int kt = 0; kt < g->KT; kt++) {
+                    double t = 0;
+                    for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++)
+                        t += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * N + n];
+                    Y[(size_t)m * N + n] +=
+                        (int64_t)ldexp(t, -g->tile[(n / g->P) * g->KT + kt].uref);
+                }
+        return;
+    }
     for (int m = 0; m < g->M; m++)
-        for (int n = 0; n < g->N; n++) {
-            int64_t y = 0;
-            for (int kt = 0; kt < g->KT; kt++) {
-                const int t = (n / g->P) * g->KT + kt;
-                double s = 0; /* exact: every term is an integer multiple of 2^uref */
-                for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++)
-                    s += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * g->N + n];
-                y += (int64_t)ldexp(s, -g->tile[t].uref);
+        for (int kt = 0; kt < g->KT; kt++) {
+            memset(s, 0, sizeof(double) * (size_t)N); /* exact: integer multiples of 2^uref */
+            for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++) {
+                const double a = g->A[(size_t)m * g->K + k];
+                const double *w = g->wd + (size_t)k * N;
+                for (int n = 0; n < N; n++) s[n] += a * w[n];
             }
-            Y[(size_t)m * g->N + n] = y;
+            for (int n = 0; n < N; n++)
+                Y[(size_t)m * N + n] +=
+                    (int64_t)ldexp(s[n], -g->tile[(n / g->P) * g->KT + kt].uref);
         }
+    free(s);
 }
 
 static void tile_golden_cb(const void *g, int tile, int64_t *out)

@@ -365,7 +365,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q
     if (rc || ctx->stim_only) goto out;
     rc = mxf_dequant_judge(s.k.y, A, as, s.g.wd, M, Ks, s.g.N, s.g.KT, X, ldx,
                            s.g.N == Ns ? Wf : NULL, ldw, label, seed, ctx->failure,
-                           sizeof ctx->failure, res);
+                           sizeof ctx->failure, res, err);
     if (rc) goto out;
     if (mr) {
         /* a GEMM whose tiles took fewer K rows (units beyond ALIGN) has that many more tiles in

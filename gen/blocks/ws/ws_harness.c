@@ -276,7 +276,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_ws_cfg *c, const qwin *w, const 
             Wd[(size_t)k * N + n] =
                 (double)w->W[(size_t)k * N + n] * w->wscale[(size_t)(k / w->block) * N + n];
     rc = mxf_dequant_judge(s.k.y, A, as, Wd, M, K, N, s.g.KT, X, ldx, Wf, ldw, label, seed,
-                           ctx->failure, sizeof ctx->failure, res);
+                           ctx->failure, sizeof ctx->failure, res, err);
 out:
     mxf_ws_checker_free(&s.k);
     free(Wd);

@@ -90,7 +90,7 @@ done
 # scale path (e.g. a wrong block exponent: below 0 dB) fails it.
 sim_model() {
     local out
-    out=$(make -s sim MODEL=opt-125m ARCH=ws ARRAY=8 WBITS="$1" SIM_ARGS="--tokens 8 --window 2") || {
+    out=$(make -s sim MODEL=opt-125m FRESH=1 ARCH=ws ARRAY=8 WBITS="$1" SIM_ARGS="--tokens 8 --window 2") || {
         echo "$out"
         return 1
     }
