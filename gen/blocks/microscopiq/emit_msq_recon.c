@@ -86,23 +86,29 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
     vbuf b;
     vb_init(&b);
     const int M = c->bb == 2 ? 2 : 4;
-    gen_file_header(&b, g, "mxf_msq_recon_ub",
-                    "ReCoN slice of one micro-block: an 8-port butterfly of 4 stages x 8 2x2 "
-                    "switches (input stage, then exchange distances 1, 2, 4; docs/recon.md "
-                    "section 1), each PASS, SWAP, MERGE (Upper on hi or lo, result to hi or lo: "
-                    "(+-act << M) + (term_U << M/2) + term_L) or SPLIT (the one valid input to one "
-                    "output, an empty term to the other); output x is the term on the last stage's "
-                    "switch x hi output. An idle slice (en_i = 0) outputs zero terms.");
+    gen_file_header(
+        &b, g, "mxf_msq_recon_ub",
+        "ReCoN slice of one micro-block: an 8-port butterfly of 4 stages x 8 2x2 "
+        "switches (input stage, then exchange distances 1, 2, 4; docs/recon.md "
+        "section 1), each PASS, SWAP, MERGE (Upper on hi or lo, result to hi or lo: "
+        "(+-act << M) + (term_U << M/2) + term_L) or SPLIT (the one valid input to one "
+        "output, an empty term to the other); output x is the term on the last stage's "
+        "switch x hi output, shifted by the uB's outlier unit and added to port x's partial "
+        "sum. An idle slice (en_i = 0) passes the partial sums through.");
     vb_printf(
         &b,
         "module %smxf_msq_recon_ub #(\n"
-        "  parameter int MergeW = %d  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
+        "  parameter int MergeW = %d,  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
+        "  parameter int AccW   = %d,  // partial-sum bits\n"
+        "  parameter int ShW    = %d    // outlier-unit shift bits\n"
         ") (\n"
-        "  input  logic [95:0]             cfg_i,  // op of switch (s, x) at 3(8s + x)\n"
-        "  input  logic                    en_i,   // the uB holds outlier halves\n"
-        "  input  logic [7:0]              act_i,  // the row's activation: hidden-bit term\n"
-        "  input  logic [8*(MergeW+2)-1:0] in_i,   // 8 wires {valid, sign, term}\n"
-        "  output logic [8*MergeW-1:0]     out_o   // 8 terms\n"
+        "  input  logic [95:0]             cfg_i,   // op of switch (s, x) at 3(8s + x)\n"
+        "  input  logic [ShW-1:0]          osh_i,   // the uB's outlier unit over the tile's\n"
+        "  input  logic                    en_i,    // the uB holds outlier halves\n"
+        "  input  logic [7:0]              act_i,   // the row's activation: hidden-bit term\n"
+        "  input  logic [8*(MergeW+2)-1:0] in_i,    // 8 wires {valid, sign, term}\n"
+        "  input  logic [8*AccW-1:0]       iacc_i,  // the 8 columns' partial sums\n"
+        "  output logic [8*AccW-1:0]       out_o    // iacc + (term << osh)\n"
         ");\n"
         "  localparam int BW       = MergeW + 2;  // wire {valid, sign, term[MergeW-1:0]}\n"
         "  localparam int Stages   = 4;\n"
@@ -119,9 +125,12 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
         "  (* mem2reg *) logic [2:0]    op_w [Switches];\n"
         "  (* mem2reg *) logic [BW-1:0] so_hi [Switches];  // switch outputs\n"
         "  (* mem2reg *) logic [BW-1:0] so_lo [Switches];\n"
+        "  (* mem2reg *) logic [AccW-1:0] acc_w [Ports];  // partial sums in, results out\n"
+        "  (* mem2reg *) logic [AccW-1:0] sum_w [Ports];\n"
         "  for (genvar x = 0; x < Ports; x++) begin : gen_port\n"
         "    assign in_w[x] = in_i[x*BW +: BW];\n"
-        "    assign out_o[x*MergeW +: MergeW] = so_hi[(Stages-1)*Ports + x][MergeW-1:0];\n"
+        "    assign acc_w[x] = iacc_i[x*AccW +: AccW];\n"
+        "    assign out_o[x*AccW +: AccW] = sum_w[x];\n"
         "  end\n"
         "  for (genvar i = 0; i < Switches; i++) begin : gen_op\n"
         "    assign op_w[i] = cfg_i[3*i +: 3];\n"
@@ -132,17 +141,19 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
         "  logic                     upper_lo;\n"
         "  logic [MergeW-1:0]        l_t;\n"
         "  logic signed [MergeW-1:0] act_x, hid, term;\n"
+        "  logic        [MergeW-1:0] t_out;     // a last-stage term\n"
         "  int                       st, d, x;  // stage, exchange distance, port\n\n"
         "  // always @*, not always_comb: Icarus 11 cannot take bit selects into an always_comb's\n"
         "  // sensitivity (docs/verilog-subset.md)\n"
         "  always @* begin\n"
         "    op = '0; hi = '0; lo = '0; u_b = '0; split_b = '0; empty = '0;\n"
         "    upper_lo = 1'b0; l_t = '0; act_x = '0; hid = '0; term = '0;\n"
-        "    st = 0; d = 0; x = 0;\n"
+        "    t_out = '0; st = 0; d = 0; x = 0;\n"
         "    for (int i = 0; i < Switches; i++) begin\n"
         "      so_hi[i] = '0;\n"
         "      so_lo[i] = '0;\n"
         "    end\n"
+        "    for (int i = 0; i < Ports; i++) sum_w[i] = acc_w[i];\n"
         "    if (en_i) begin\n"
         "      act_x = {{(MergeW-8){act_i[7]}}, act_i};\n"
         "      // stage 0: port i's wire on hi, lo tied to an empty wire; no merge\n"
@@ -150,7 +161,7 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
         "        op = op_w[i];\n"
         "        hi = in_w[i];\n"
         "        lo = '0;\n",
-        g->prefix, MXF_MSQ_MERGEW, M, M / 2);
+        g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), M, M / 2);
     switch_body(&b, c, 0, NULL);
     vb_printf(&b, "      end\n"
                   "      // stages 1..3: switch x takes its pair at distance d = 2^(s-1) from "
@@ -169,6 +180,20 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
                   "          lo = so_lo[(st-1)*Ports + (x & ~d) + d];\n"
                   "        end\n");
     switch_body(&b, c, 1, "st < Stages - 1");
+    vb_printf(&b, "      end\n"
+                  "      // output x: the term on the last stage's switch x hi output, in the "
+                  "tile's unit\n"
+                  "      for (int i = 0; i < Ports; i++) begin\n"
+                  "        t_out = so_hi[(Stages-1)*Ports + i][MergeW-1:0];\n");
+    if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
+        vb_printf(&b,
+                  "        // FAULT sw-shift: the outlier-unit shift is dropped\n"
+                  "        sum_w[i] = acc_w[i] + ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< "
+                  "(osh_i & {ShW{1'b0}}));\n");
+    else
+        vb_printf(&b,
+                  "        sum_w[i] = acc_w[i] + ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< "
+                  "osh_i);\n");
     vb_printf(&b, "      end\n"
                   "    end\n"
                   "  end\n");
@@ -206,38 +231,18 @@ int emit_msq_recon(gen_ctx *g, mxf_err *err)
               "  localparam int Slices = Ports / 8;\n"
               "  localparam int CfgW = 96 + ShW;\n"
               "  for (genvar s = 0; s < Slices; s++) begin : gen_slice\n"
-              "    logic [8*MergeW-1:0] routed;\n"
-              "    logic [ShW-1:0]      osh;\n"
-              "    logic                en;\n"
-              "    assign osh = cfg_i[s*CfgW + 96 +: ShW];\n"
-              "    assign en  = en_i[s];\n"
               "    %smxf_msq_recon_ub u_ub (\n"
-              "      .cfg_i(cfg_i[s*CfgW +: 96]),\n"
-              "      .en_i (en),\n"
-              "      .act_i(act_i),\n"
-              "      .in_i (in_i[s*8*BW +: 8*BW]),\n"
-              "      .out_o(routed)\n"
+              "      .cfg_i (cfg_i[s*CfgW +: 96]),\n"
+              "      .osh_i (cfg_i[s*CfgW + 96 +: ShW]),\n"
+              "      .en_i  (en_i[s]),\n"
+              "      .act_i (act_i),\n"
+              "      .in_i  (in_i[s*8*BW +: 8*BW]),\n"
+              "      .iacc_i(iacc_i[s*8*AccW +: 8*AccW]),\n"
+              "      .out_o (out_o[s*8*AccW +: 8*AccW])\n"
               "    );\n"
-              "    for (genvar x = 0; x < 8; x++) begin : gen_port\n"
-              "      logic signed [AccW-1:0] iacc, sum;\n"
-              "      logic        [MergeW-1:0] r;\n"
-              "      assign iacc = iacc_i[(s*8 + x)*AccW +: AccW];\n"
-              "      assign r    = routed[x*MergeW +: MergeW];\n"
-              "      always @* begin  // (as in mxf_msq_recon_ub)\n"
-              "        sum = iacc;\n",
+              "  end\n"
+              "endmodule\n",
               g->prefix, mxf_msq_ports(c), mxf_msq_acc_bits(c), MXF_MSQ_MERGEW,
               mxf_msq_shift_bits(c), g->prefix);
-    if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
-        vb_printf(&b, "        // FAULT sw-shift: the outlier-unit shift is dropped\n"
-                      "        if (en) sum = iacc + ({{(AccW-MergeW){r[MergeW-1]}}, r} <<< (osh & "
-                      "{ShW{1'b0}}));\n");
-    else
-        vb_printf(&b,
-                  "        if (en) sum = iacc + ({{(AccW-MergeW){r[MergeW-1]}}, r} <<< osh);\n");
-    vb_printf(&b, "      end\n"
-                  "      assign out_o[(s*8 + x)*AccW +: AccW] = sum;\n"
-                  "    end\n"
-                  "  end\n"
-                  "endmodule\n");
     return gen_save_rtl(g, "mxf_msq_recon", &b, err);
 }

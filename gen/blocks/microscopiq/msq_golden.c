@@ -561,11 +561,31 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     const int SHW = mxf_msq_shift_bits(c);
     int64_t psum[2 * MXF_MSQ_MAX_DIM];
     mxf_msq_bundle b[2 * MXF_MSQ_MAX_DIM];
-    /* the tile's ReCoN configurations by (row, slice) */
-    int *cidx = malloc(sizeof(int) * (size_t)R * (P / 8));
-    if (!cidx) return; /* the caller's buffer keeps its contents: a mismatch, never a pass */
-    for (int i = 0; i < R * (P / 8); i++) cidx[i] = -1;
-    for (int i = 0; i < tl->ncw; i++) cidx[tl->cw[i].row * (P / 8) + tl->cw[i].g] = i;
+    /* the tile's ReCoN configurations by (row, slice), unpacked once for every token: ops of
+       switch (stage, port), the outlier-unit shift, and whether the slice holds a half */
+    const int G = P / 8;
+    uint8_t(*ops)[4][8] = calloc((size_t)R * G, sizeof *ops);
+    int *osh = calloc((size_t)R * G, sizeof(int)), *busy = calloc((size_t)R * G, sizeof(int));
+    if (!ops || !osh || !busy) { /* the caller's buffer keeps its contents: a mismatch */
+        free(ops);
+        free(osh);
+        free(busy);
+        return;
+    }
+    for (int i = 0; i < tl->ncw; i++) {
+        const int rs = tl->cw[i].row * G + tl->cw[i].g;
+        mxf_recon_cfg rc;
+        mxf_err e;
+        memset(ops[rs], 0, sizeof ops[rs]); /* a word that does not unpack: every switch PASS */
+        if (mxf_recon_cfg_unpack(8, tl->cw[i].word, &rc, &e) == 0)
+            for (int st = 0; st < 4; st++) memcpy(ops[rs][st], rc.op[st], 8);
+        osh[rs] = tl->cw[i].osh;
+    }
+    for (int r = 0; r < R; r++)
+        for (int sl = 0; sl < G; sl++)
+            for (int j = 0; j < 8 / lanes; j++)
+                busy[r * G + sl] |=
+                    tl->pew[(size_t)r * C + sl * (8 / lanes) + j] >> MXF_MSQ_CODEW & 3;
     for (int m = 0; m < g->M; m++) {
         memset(psum, 0, sizeof psum);
         for (int r = 0; r < R; r++) {
@@ -587,27 +607,16 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
             }
             for (int p = 0; p < P; p++) psum[p] = b[p].iacc;
             if (!tl->orow[r]) continue;
-            for (int s = 0; s < P / 8; s++) {
-                int any = 0;
-                for (int j = 0; j < 8 / lanes; j++)
-                    any |= tl->pew[(size_t)r * C + s * (8 / lanes) + j] >> MXF_MSQ_CODEW & 3;
-                if (!any) continue;
-                const int ci = cidx[r * (P / 8) + s];
-                uint8_t op[4][8] = {{0}};
-                int osh = 0;
-                if (ci >= 0) {
-                    mxf_recon_cfg rc;
-                    mxf_err e;
-                    if (mxf_recon_cfg_unpack(8, tl->cw[ci].word, &rc, &e) == 0)
-                        for (int st = 0; st < 4; st++) memcpy(op[st], rc.op[st], 8);
-                    osh = tl->cw[ci].osh;
-                }
-                mxf_msq_recon_eval(op, c->bb, a, osh, b + 8 * s, psum + 8 * s);
-            }
+            for (int sl = 0; sl < G; sl++)
+                if (busy[r * G + sl])
+                    mxf_msq_recon_eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl,
+                                       psum + 8 * sl);
         }
         for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
     }
-    free(cidx);
+    free(ops);
+    free(osh);
+    free(busy);
 }
 
 void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
