@@ -190,6 +190,7 @@ void mxf_msq_gemm_free(mxf_msq_gemm *g)
     free(g->step_inj);
     free(g->out_cycle);
     free(g->load_cycle);
+    free(g->kt0);
     memset(g, 0, sizeof *g);
 }
 
@@ -224,23 +225,14 @@ static void parse_mab(int bb, const uint8_t *w, const uint8_t *meta, int *I_sf, 
     }
 }
 
-/* Builds tile t (K rows kt * kh ..): 0, -1 on an error, -2 when its units span more than ALIGN
- * (a smaller kh may fit). */
-static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
+/* The units of rows ka..kb-1 of N tile nt: the finest (lo) and coarsest (hi) of its non-zero
+ * inlier slots and its outlier uBs (lo = hi = 0 when it has none). */
+static void range_units(const mxf_msq_gemm *g, int ka, int kb, int nt, int *plo, int *phi)
 {
     const mxf_msq_cfg *c = &g->cfg;
-    const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT,
-              nt = t / g->KT, NU = g->N / 8, kh = g->kh;
-    mxf_msq_tile *tl = &g->tile[t];
-    tl->pew = calloc((size_t)R * C, sizeof(uint16_t));
-    tl->orow = calloc((size_t)R, 1);
-    tl->cw = calloc((size_t)R * (P / 8) + 1, sizeof(mxf_msq_cfgw));
-    if (!tl->pew || !tl->orow || !tl->cw) return mxf_fail(err, "out of memory for the tiles");
-    /* The tile's unit: the finest of its non-zero inlier slots and its outlier uBs. */
+    const int P = g->P, NU = g->N / 8;
     int lo = INT32_MAX, hi = INT32_MIN;
-    for (int r = 0; r < kh; r++) {
-        const int k = kt * kh + r;
-        if (k >= g->K) break;
+    for (int k = ka; k < kb && k < g->K; k++) {
         for (int p = 0; p < P; p++) {
             const int n = nt * P + p;
             if (n >= g->N) break;
@@ -257,17 +249,59 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
         }
     }
     if (lo == INT32_MAX) lo = hi = 0;
+    *plo = lo;
+    *phi = hi;
+}
+
+/* Appends to kt0 (from index n) the K tiles of rows ka..kb-1, first cut into tiles of R rows:
+ * a range whose units fit ALIGN in every N tile (or a single row) is one tile, any other is
+ * split in halves, each split the same way. Returns the new count. */
+static int grid_split(mxf_msq_gemm *g, int ka, int kb, int R, int n)
+{
+    if (kb - ka > R) {
+        for (int k = ka; k < kb; k += R) n = grid_split(g, k, k + R < kb ? k + R : kb, R, n);
+        return n;
+    }
+    int fits = 1;
+    for (int nt = 0; nt < g->NT && fits && kb - ka > 1; nt++) {
+        int lo, hi;
+        range_units(g, ka, kb, nt, &lo, &hi);
+        fits = hi - lo <= g->cfg.align;
+    }
+    if (fits || kb - ka == 1) {
+        g->kt0[n] = ka;
+        return n + 1;
+    }
+    const int mid = ka + (kb - ka + 1) / 2;
+    return grid_split(g, mid, kb, R, grid_split(g, ka, mid, R, n));
+}
+
+/* Builds tile t (K rows kt0[kt] ..): 0, -1 on an error (a single row whose units span more than
+ * ALIGN included). */
+static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT,
+              nt = t / g->KT, NU = g->N / 8, kb = g->kt0[kt], kh = g->kt0[kt + 1] - kb;
+    mxf_msq_tile *tl = &g->tile[t];
+    tl->pew = calloc((size_t)R * C, sizeof(uint16_t));
+    tl->orow = calloc((size_t)R, 1);
+    tl->cw = calloc((size_t)R * (P / 8) + 1, sizeof(mxf_msq_cfgw));
+    if (!tl->pew || !tl->orow || !tl->cw) return mxf_fail(err, "out of memory for the tiles");
+    /* The tile's unit: the finest of its non-zero inlier slots and its outlier uBs. */
+    int lo, hi;
+    range_units(g, kb, kb + kh, nt, &lo, &hi);
     if (hi - lo > c->align) {
         mxf_fail(err,
                  "K tile %d, N tile %d (%d rows): its inlier and outlier units span %d binades "
                  "(2^%d .. 2^%d), more than the array aligns (ALIGN=%d)",
                  kt, nt, kh, hi - lo, lo, hi, c->align);
-        return -2; /* fewer rows per tile may fit */
+        return -1;
     }
     tl->uref = lo;
     tl->max_shift = hi - lo;
     for (int r = 0; r < kh; r++) { /* rows kh..R-1 keep zero words (no product, no ReCoN) */
-        const int k = kt * kh + r;
+        const int k = kb + r;
         if (k >= g->K) break;
         for (int j = 0; j < C; j++) {
             int word = 0, sh = 0;
@@ -418,23 +452,15 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
     const int N = (Nw + 7) / 8 * 8;
     if (n0 + N > nmab * MXF_MSQ_MAB) return mxf_fail(err, "window rows beyond the tensor");
     g->M = M, g->K = K, g->N = N, g->A = A, g->P = mxf_msq_ports(cfg);
-    g->kh = cfg->rows;
-    g->KT = (K + cfg->rows - 1) / cfg->rows;
     g->NT = (N + g->P - 1) / g->P;
-    g->T = g->KT * g->NT;
     const size_t KN = (size_t)K * N;
     g->code = malloc(KN);
     g->half = calloc(KN, 1);
     g->iunit = malloc(sizeof(int16_t) * KN);
     g->ub = calloc((size_t)K * (N / 8), sizeof(mxf_msq_ubw));
     g->wd = malloc(sizeof(double) * KN);
-    g->tile = calloc((size_t)g->T, sizeof(mxf_msq_tile));
-    const size_t step = (size_t)(g->T * (int64_t)M + 64);
-    g->step_start = malloc(sizeof(int64_t) * step);
-    g->step_end = malloc(sizeof(int64_t) * step);
-    g->step_inj = malloc(sizeof(int32_t) * step);
-    if (!g->code || !g->half || !g->iunit || !g->ub || !g->wd || !g->tile || !g->step_start ||
-        !g->step_end || !g->step_inj) {
+    g->kt0 = malloc(sizeof(int) * ((size_t)K + 1));
+    if (!g->code || !g->half || !g->iunit || !g->ub || !g->wd || !g->kt0) {
         mxf_msq_gemm_free(g);
         return mxf_fail(err, "out of memory for a %dx%d window", N, K);
     }
@@ -480,36 +506,25 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
             }
             off += used;
         }
-    /* K tiles of R rows; when a tile's units span more than ALIGN, every tile of the GEMM takes
-       half the rows (R/2, R/4, ... down to 1: the other rows hold zero words), until all fit */
-    for (int t = 0; t < g->T; t++) {
-        const int rc = tile_build(g, t, err);
-        if (rc) {
-            if (g->kh == 1 || rc != -2) {
-                mxf_msq_gemm_free(g);
-                return -1;
-            }
-            free_tiles(g);
-            g->kh = (g->kh + 1) / 2;
-            g->KT = (K + g->kh - 1) / g->kh;
-            g->T = g->KT * g->NT;
-            g->tile = calloc((size_t)g->T, sizeof(mxf_msq_tile));
-            /* the schedule's step arrays are sized by the tile count (plan() grows them from
-               there) */
-            const size_t steps = (size_t)(g->T * (int64_t)M + 64);
-            int64_t *a = realloc(g->step_start, sizeof(int64_t) * steps);
-            if (a) g->step_start = a;
-            int64_t *b = realloc(g->step_end, sizeof(int64_t) * steps);
-            if (b) g->step_end = b;
-            int32_t *d = realloc(g->step_inj, sizeof(int32_t) * steps);
-            if (d) g->step_inj = d;
-            if (!g->tile || !a || !b || !d) {
-                mxf_msq_gemm_free(g);
-                return mxf_fail(err, "out of memory for the tiles");
-            }
-            t = -1; /* build every tile again */
-        }
+    /* The K grid: tiles of R rows, except that a range of rows whose units span more than ALIGN
+       in some N tile is split in halves (R/2, R/4, ... down to 1), each half on its own */
+    g->KT = grid_split(g, 0, K, cfg->rows, 0);
+    g->kt0[g->KT] = K;
+    g->T = g->KT * g->NT;
+    g->tile = calloc((size_t)g->T, sizeof(mxf_msq_tile));
+    const size_t steps = (size_t)(g->T * (int64_t)M + 64); /* plan() grows them from there */
+    g->step_start = malloc(sizeof(int64_t) * steps);
+    g->step_end = malloc(sizeof(int64_t) * steps);
+    g->step_inj = malloc(sizeof(int32_t) * steps);
+    if (!g->tile || !g->step_start || !g->step_end || !g->step_inj) {
+        mxf_msq_gemm_free(g);
+        return mxf_fail(err, "out of memory for the tiles");
     }
+    for (int t = 0; t < g->T; t++)
+        if (tile_build(g, t, err)) {
+            mxf_msq_gemm_free(g);
+            return -1;
+        }
     if (plan(g, err)) {
         mxf_msq_gemm_free(g);
         return -1;
@@ -529,8 +544,8 @@ void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, 
         s->act_valid = 1;
         s->act_bank = t & 1;
         for (int r = 0; r < c->rows; r++) {
-            const int k = kt * g->kh + r;
-            s->act[r] = r < g->kh && k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+            const int k = g->kt0[kt] + r;
+            s->act[r] = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
         }
     }
     while (cur->tile < g->T && g->load_cycle[cur->tile] + g->tile[cur->tile].load <= cycle)
@@ -589,8 +604,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     for (int m = 0; m < g->M; m++) {
         memset(psum, 0, sizeof psum);
         for (int r = 0; r < R; r++) {
-            const int k = kt * g->kh + r;
-            const int a = r < g->kh && k < g->K ? g->A[(size_t)m * g->K + k] : 0;
+            const int k = g->kt0[kt] + r;
+            const int a = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
             for (int j = 0; j < C; j++) {
                 const int w = tl->pew[(size_t)r * C + j];
                 const int sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
@@ -624,7 +639,7 @@ void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
     /* Y[m][n] = sum over K tiles of (sum_k A[m][k] wd[k][n]) / 2^uref. The k loop runs outside
        the n loop (wd is K x N) with one double sum per column; each column's terms are added in
        the order of k, so the sums are those of the plain triple loop. */
-    const int kh = g->kh, N = g->N;
+    const int N = g->N;
     double *s = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
     memset(Y, 0, sizeof(int64_t) * (size_t)g->M * N);
     if (!s) { /* no memory for the row: the plain triple loop */
@@ -632,7 +647,7 @@ void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
             for (int n = 0; n < N; n++)
                 for (int kt = 0; kt < g->KT; kt++) {
                     double t = 0;
-                    for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++)
+                    for (int k = g->kt0[kt]; k < g->kt0[kt + 1]; k++)
                         t += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * N + n];
                     Y[(size_t)m * N + n] +=
                         (int64_t)ldexp(t, -g->tile[(n / g->P) * g->KT + kt].uref);
@@ -642,7 +657,7 @@ void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
     for (int m = 0; m < g->M; m++)
         for (int kt = 0; kt < g->KT; kt++) {
             memset(s, 0, sizeof(double) * (size_t)N); /* exact: integer multiples of 2^uref */
-            for (int k = kt * kh; k < g->K && k < (kt + 1) * kh; k++) {
+            for (int k = g->kt0[kt]; k < g->kt0[kt + 1]; k++) {
                 const double a = g->A[(size_t)m * g->K + k];
                 const double *w = g->wd + (size_t)k * N;
                 for (int n = 0; n < N; n++) s[n] += a * w[n];

@@ -90,8 +90,9 @@ typedef struct mxf_msq_tile {
 typedef struct mxf_msq_gemm {
     mxf_msq_cfg cfg;
     int M, K, N, P, KT, NT, T;
-    int kh; /* K rows per tile: R, or R/2, R/4, ... when a tile of more rows would span more
-               units than ALIGN (the tile's other rows hold zero words) */
+    int *kt0;        /* KT + 1 entries: K tile kt holds rows kt0[kt] .. kt0[kt+1]-1, R of them, or
+                        R/2, R/4, ... where R rows would span more units than ALIGN (the tile's other
+                        rows hold zero words); every N tile shares this K grid */
     const int8_t *A; /* M x K */
     uint8_t *code;   /* K x N slot codes (bb bits, sign-magnitude) */
     uint8_t *half;   /* K x N: the slot holds an outlier's Upper or Lower half */

@@ -279,7 +279,7 @@ static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N,
         int maxsh = 0;
         for (int t = 0; t < s.g.T; t++)
             if (s.g.tile[t].max_shift > maxsh) maxsh = s.g.tile[t].max_shift;
-        if (f == FILL_SPLIT && s.g.kh == c->rows) {
+        if (f == FILL_SPLIT && s.g.KT == (K + c->rows - 1) / c->rows) {
             rc = -1;
             mxf_fail(err, "directed '%s': the tiles kept %d rows (internal)", fill_names[f],
                      c->rows);
@@ -370,7 +370,7 @@ static int run_qwin(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, const mxf_qtensor *q
     if (mr) {
         /* a GEMM whose tiles took fewer K rows (units beyond ALIGN) has that many more tiles in
            the whole layer too */
-        if (s.g.kh < c->rows) mr->tiles_layer *= (double)c->rows / s.g.kh;
+        mr->tiles_layer *= (double)s.g.KT / ((Ks + c->rows - 1) / c->rows);
         mr->stall_cycles = s.g.stall_cycles;
         job_events(&s.g, mr->ev);
     } else {

@@ -205,8 +205,8 @@ static int model_check(const mxf_msq_gemm *g)
                 }
             }
             if (req[r] && e->tok >= 0) { /* the contract: pairs and shift from the image */
-                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT, k = kt * g->kh + r;
-                for (int s = 0; r < g->kh && k < g->K && s < P / 8; s++) {
+                const int t = e->tok / g->M, kt = t % g->KT, nt = t / g->KT, k = g->kt0[kt] + r;
+                for (int s = 0; k < g->kt0[kt + 1] && s < P / 8; s++) {
                     const int n = nt * P + 8 * s;
                     if (n >= g->N) break;
                     const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
@@ -434,33 +434,35 @@ static void test_bad_inputs(void **state)
     mxf_qtensor_free(&q);
 }
 
-/* K tiles whose units would span more than ALIGN take fewer rows: inputs 0..7 have weights of
- * one scale, inputs 8..15 weights 2^9 larger (inlier units 9 binades apart); a 16-row tile
- * spans them (ALIGN = 7), 8-row tiles do not. The schedule, the register model and the naive
- * sum agree on the split GEMM; with ALIGN = 0 and outliers no row count fits. */
+/* K tiles whose units would span more than ALIGN take fewer rows, and only those: inputs 0..39
+ * have weights of one scale, inputs 40..47 weights 2^9 larger (inlier units 9 binades apart).
+ * With R = 16 the tiles of rows 0..15 and 16..31 fit ALIGN = 7 and keep 16 rows; rows 32..47
+ * would span both scales and become two 8-row tiles (32..39, 40..47). The schedule, the
+ * register model and the naive sum agree on the irregular grid. */
 static void test_tiles_split_to_fit_align(void **state)
 {
     (void)state;
-    const int N = 16, K = 16, M = 5;
-    float W[16 * 16];
+    enum { N = 16, K = 48, M = 5 };
+    float W[N * K];
     mxf_rng r;
     mxf_rng_seed(&r, 77);
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++)
-            W[n * K + k] = (float)(0.02 * mxf_rng_normal(&r) * (k >= 8 ? 512.0 : 1.0));
+            W[n * K + k] = (float)(0.02 * mxf_rng_normal(&r) * (k >= 40 ? 512.0 : 1.0));
     mxf_qformat f;
     mxf_err e;
     mxf_qtensor q = {0};
     assert_int_equal(mxf_qformat_parse("microscopiq2", &f, &e), 0);
     assert_int_equal(mxf_quantize(&f, W, N, K, &q, &e), 0);
-    int8_t A[5 * 16];
+    int8_t A[M * K];
     acts(M, K, 3, A);
+    const int grid[] = {0, 16, 32, 40, 48};
     for (int units = MXF_MSQ_UNITS_ROW; units <= 1; units++) {
         mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE};
         mxf_msq_gemm g;
         if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
-        assert_int_equal(g.kh, 8);
-        assert_int_equal(g.KT, 2);
+        assert_int_equal(g.KT, 4);
+        for (int kt = 0; kt <= g.KT; kt++) assert_int_equal(g.kt0[kt], grid[kt]);
         for (int t = 0; t < g.T; t++) assert_true(g.tile[t].max_shift <= c.align);
         if (model_check(&g)) fail_msg("units %d: golden differs from the model", units);
         naive_equals_tiles(&g);
