@@ -30,7 +30,7 @@ void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
         const int off = bit % 32, n = 32 - off < width ? 32 - off : width;
         const uint32_t mask = (n == 32 ? ~0u : (1u << n) - 1u) << off;
         w[bit / 32] = (w[bit / 32] & ~mask) | (((uint32_t)v << off) & mask);
-        v = n == 64 ? 0 : v >> n;
+        v >>= n; /* n <= 32 */
         bit += n;
         width -= n;
     }

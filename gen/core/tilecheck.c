@@ -97,7 +97,10 @@ int mxf_tile_checker_finish(mxf_tile_checker *k, int64_t last_cycle)
                     (long long)last_cycle, (unsigned long long)k->seed);
     int64_t *Y = malloc(sizeof(int64_t) * (size_t)p->M * (size_t)p->N);
     if (!Y) return fail(k, "checker: out of memory");
-    p->gemm_naive(p->g, Y);
+    if (p->gemm_naive(p->g, Y)) {
+        free(Y);
+        return fail(k, "checker: out of memory");
+    }
     for (size_t i = 0; i < (size_t)p->M * p->N; i++)
         if (Y[i] != k->gemm[i]) {
             fail(k, "MISMATCH gemm row=%zu col=%zu expected=%lld got=%lld seed=%llu", i / p->N,

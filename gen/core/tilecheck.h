@@ -18,7 +18,7 @@ typedef struct mxf_tile_plan {
     int M, N, C, KT, n_tiles;
     void (*tile_golden)(const void *g, int tile, int64_t *out); /* out[m * C + c] */
     int64_t (*output_cycle)(const void *g, int tile, int m);
-    void (*gemm_naive)(const void *g, int64_t *Y); /* Y[m * N + n] */
+    int (*gemm_naive)(const void *g, int64_t *Y); /* Y[m * N + n]; -1: out of memory */
 } mxf_tile_plan;
 
 typedef struct mxf_tile_checker {

@@ -121,29 +121,25 @@ sim_corrupt() {
     [[ $rc -eq 2 && $before == "$after" ]] && grep -q "0007.json: corrupt partial result" <<<"$out"
 }
 run "sim/corrupt-partial-result" sim_corrupt
-sim_foreign() {
-    local d="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1" out rc
-    cp "$d/layers/0003.json" "$SD/0003.keep"
-    sed -i 's/"config=\[/"config=[other /' "$d/layers/0003.json"
+# sim_bad_result NNNN EXPECT CMD...: spoils result NNNN.json of the one-process run with CMD (the
+# file's path appended), runs again and expects a refusal (exit 2) naming it; the file is put back.
+SIM_ONE="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1"
+sim_bad_result() {
+    local f="$SIM_ONE/layers/$1.json" want=$2 out rc
+    shift 2
+    cp "$f" "$SD/$1.keep"
+    "$@" "$f"
     out=$(msim "$SD/one" 2>&1)
     rc=$?
-    cp "$SD/0003.keep" "$d/layers/0003.json"
+    cp "$SD/$(basename "$f" .json).keep" "$f"
     echo "rc=$rc: $out"
-    [[ $rc -eq 2 ]] && grep -q "0003.json: a result of another run" <<<"$out"
+    [[ $rc -eq 2 ]] && grep -qF -- "$want" <<<"$out"
 }
-run "sim/foreign-partial-result" sim_foreign
+run "sim/foreign-partial-result" sim_bad_result 0003 "0003.json: a result of another run" \
+    sed -i 's/"config=\[/"config=[other /'
 # A result file holding another layer (copied or renamed) is refused, naming both layers.
-sim_misplaced() {
-    local d="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1" out rc
-    cp "$d/layers/0004.json" "$SD/0004.keep"
-    cp "$d/layers/0002.json" "$d/layers/0004.json"
-    out=$(msim "$SD/one" 2>&1)
-    rc=$?
-    cp "$SD/0004.keep" "$d/layers/0004.json"
-    echo "rc=$rc: $out"
-    [[ $rc -eq 2 ]] && grep -q "0004.json: corrupt partial result (it holds layer 2" <<<"$out"
-}
-run "sim/misplaced-partial-result" sim_misplaced
+run "sim/misplaced-partial-result" sim_bad_result 0004 \
+    "0004.json: corrupt partial result (it holds layer 2" cp "$SIM_ONE/layers/0002.json"
 run "sim/jobs-range" expect_error "JOBS=0: expected 1..64" make -s sim MODEL=opt-125m ARRAY=4 JOBS=0
 run "sim/full-value" expect_error "FULL=2: expected 0 or 1" make -s sim MODEL=opt-125m ARRAY=4 FULL=2
 run "sim/build-wall-value" expect_error "--build-wall x: expected seconds" msim "$SD/never" --build-wall x

@@ -303,9 +303,10 @@ static int64_t plan_output_cycle(const void *g, int tile, int m)
 {
     return mxf_fq_output_cycle(g, tile, m);
 }
-static void plan_gemm_naive(const void *g, int64_t *Y)
+static int plan_gemm_naive(const void *g, int64_t *Y)
 {
     mxf_fq_gemm_naive(g, Y);
+    return 0;
 }
 
 int mxf_fq_checker_init(mxf_fq_checker *k, const mxf_fq_gemm *g, uint64_t seed, mxf_err *err)

@@ -634,26 +634,15 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     free(busy);
 }
 
-void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
+int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
 {
     /* Y[m][n] = sum over K tiles of (sum_k A[m][k] wd[k][n]) / 2^uref. The k loop runs outside
        the n loop (wd is K x N) with one double sum per column; each column's terms are added in
        the order of k, so the sums are those of the plain triple loop. */
     const int N = g->N;
     double *s = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
+    if (!s) return -1;
     memset(Y, 0, sizeof(int64_t) * (size_t)g->M * N);
-    if (!s) { /* no memory for the row: the plain triple loop */
-        for (int m = 0; m < g->M; m++)
-            for (int n = 0; n < N; n++)
-                for (int kt = 0; kt < g->KT; kt++) {
-                    double t = 0;
-                    for (int k = g->kt0[kt]; k < g->kt0[kt + 1]; k++)
-                        t += g->A[(size_t)m * g->K + k] * g->wd[(size_t)k * N + n];
-                    Y[(size_t)m * N + n] +=
-                        (int64_t)ldexp(t, -g->tile[(n / g->P) * g->KT + kt].uref);
-                }
-        return;
-    }
     for (int m = 0; m < g->M; m++)
         for (int kt = 0; kt < g->KT; kt++) {
             memset(s, 0, sizeof(double) * (size_t)N); /* exact: integer multiples of 2^uref */
@@ -667,6 +656,7 @@ void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
                     (int64_t)ldexp(s[n], -g->tile[(n / g->P) * g->KT + kt].uref);
         }
     free(s);
+    return 0;
 }
 
 static void tile_golden_cb(const void *g, int tile, int64_t *out)
@@ -677,9 +667,9 @@ static int64_t output_cycle_cb(const void *g, int tile, int m)
 {
     return mxf_msq_output_cycle(g, tile, m);
 }
-static void naive_cb(const void *g, int64_t *Y)
+static int naive_cb(const void *g, int64_t *Y)
 {
-    mxf_msq_gemm_naive(g, Y);
+    return mxf_msq_gemm_naive(g, Y);
 }
 
 int mxf_msq_checker_init(mxf_tile_checker *k, const mxf_msq_gemm *g, uint64_t seed, mxf_err *err)

@@ -154,7 +154,7 @@ int mxf_msq_product(int a, int code, int bb);
 /* Exact output of one tile, out[m * P + p], through the modelled datapath (PE, ReCoN). */
 void mxf_msq_tile_golden(const mxf_msq_gemm *g, int tile, int64_t *out);
 /* Naive: Y[m][n] = sum over K tiles of sum_k a * wd / 2^uref, from the decoded weights. */
-void mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y);
+int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y); /* 0, -1 out of memory */
 
 int mxf_msq_checker_init(mxf_tile_checker *k, const mxf_msq_gemm *g, uint64_t seed, mxf_err *err);
 

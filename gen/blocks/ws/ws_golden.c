@@ -236,9 +236,10 @@ static int64_t plan_output_cycle(const void *g, int tile, int m)
 {
     return mxf_ws_output_cycle(g, tile, m);
 }
-static void plan_gemm_naive(const void *g, int64_t *Y)
+static int plan_gemm_naive(const void *g, int64_t *Y)
 {
     mxf_ws_gemm_naive(g, Y);
+    return 0;
 }
 
 int mxf_ws_checker_init(mxf_ws_checker *k, const mxf_ws_gemm *g, uint64_t seed, mxf_err *err)
