@@ -125,13 +125,13 @@ run "sim/corrupt-partial-result" sim_corrupt
 # file's path appended), runs again and expects a refusal (exit 2) naming it; the file is put back.
 SIM_ONE="$SD/one/opt-125m-microscopiq2-syn-s1-t4-w1"
 sim_bad_result() {
-    local f="$SIM_ONE/layers/$1.json" want=$2 out rc
+    local f="$SIM_ONE/layers/$1.json" keep="$SD/$1.keep" want=$2 out rc
     shift 2
-    cp "$f" "$SD/$1.keep"
+    cp "$f" "$keep"
     "$@" "$f"
     out=$(msim "$SD/one" 2>&1)
     rc=$?
-    cp "$SD/$(basename "$f" .json).keep" "$f"
+    cp "$keep" "$f"
     echo "rc=$rc: $out"
     [[ $rc -eq 2 ]] && grep -qF -- "$want" <<<"$out"
 }
