@@ -140,19 +140,20 @@ $(foreach u,$(UNIT_SRC),$(eval $(call unit_rules,$(u))))
 -include $(shell find $(B)/obj $(B)/asan/obj -name '*.d' 2>/dev/null)
 
 # ---- hardware configs: the generator validates the knobs and names the build directory ----
-# `mxfgen rtl` prints the config directory it wrote (build/<name>) as its last line.
+# `mxfgen rtl` prints the config directory it wrote (build/<name>), and nothing else; its exit
+# status stops the rule.
 rtl: $(MXFGEN)
 	@$(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)
 
 lint: $(MXFGEN)
 	@bash scripts/need.sh verilator
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir lint
 
 # Builds the Verilated harness of one config (used by tests and bench).
 sim-config: $(MXFGEN) $(LIB)
 	@bash scripts/need.sh verilator g++
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) XPROP=$(XPROP) sim
 
 # `make sim` runs the MicroScopiQ array (BB=2) unless ARCH says otherwise; scripts/sim.sh runs
@@ -163,7 +164,7 @@ sim sim-merge:
 	@$(B)/bin/mxfzoo check "$(MODEL)" "$(SEED)"
 	@bash scripts/need.sh verilator g++
 	@export ARCH=$${ARCH:-microscopiq} $(if $(filter sim-merge,$@),MERGE=1) && \
-	  dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && t0=$$(date +%s.%N) && \
+	  dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)) && t0=$$(date +%s.%N) && \
 	  $(MAKE) --no-print-directory -f mk/config.mk CFG_DIR=$$dir TRACE=$(TRACE) sim && \
 	  bw=$$(awk -v a=$$t0 -v b=$$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') && \
 	  TAG="$(TAG)" bash scripts/sim.sh $$dir \
@@ -181,14 +182,14 @@ compare: all
 
 synth: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report
 	@bash scripts/need.sh yosys
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && \
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)) && \
 	  bash synth/run.sh $$dir
 
 # FPGA flow: fit check, constraints, synth_ice40 + nextpnr-ice40 (FPGA_PART, FPGA_FREQ),
 # synth_xilinx counts, gate-level re-simulation (docs/fpga.md).
 fpga: $(MXFGEN) $(B)/bin/synth_report $(B)/bin/fpga_report $(B)/bin/mxfvec
 	@bash scripts/need.sh yosys nextpnr-ice40 iverilog
-	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B) | tail -n1) && bash synth/fpga.sh $$dir
+	@dir=$$($(MXFGEN) rtl $(GEN_ARGS) --outroot $(B)) && bash synth/fpga.sh $$dir
 
 # Mutation campaign over every block's emitted RTL (scripts/mutate.sh, gen/blocks/*/*_mutants.tsv).
 mutate: $(MXFGEN) $(LIB) $(B)/bin/mxfvec

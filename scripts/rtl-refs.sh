@@ -15,6 +15,7 @@ REFS=(
     "fineq-mul-a16: --arch fineq-mul --array 16"
     "msq-a16-bb2: --arch microscopiq --array 16 --bb 2"
     "msq-a8-bb4-u1: --arch microscopiq --array 8 --bb 4 --recon 1"
+    "msq-a16-bb2-benes: --arch microscopiq --array 16 --bb 2 --net benes"
 )
 mode=${1:-check}
 g=build/bin/mxfgen

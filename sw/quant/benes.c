@@ -16,8 +16,8 @@ static void wire(int W, int S, int n, int o, int depth, mxf_benes_switch *sw)
 {
     const int h = n / 2, first = depth, last = S - 1 - depth;
     if (n == 2) {
-        sw[first * (W / 2) + o / 2] = (mxf_benes_switch){{(uint16_t)o, (uint16_t)(o + 1)},
-                                                         {(uint16_t)o, (uint16_t)(o + 1)}};
+        sw[first * (W / 2) + o / 2] =
+            (mxf_benes_switch){{(uint16_t)o, (uint16_t)(o + 1)}, {(uint16_t)o, (uint16_t)(o + 1)}};
         return;
     }
     for (int i = 0; i < h; i++) {

@@ -181,12 +181,9 @@ static void bad_arguments(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(stage_counts),
-        cmocka_unit_test(wiring_is_the_definition),
-        cmocka_unit_test(every_permutation_of_8),
-        cmocka_unit_test(random_permutations),
-        cmocka_unit_test(planted_flip_is_caught),
-        cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(stage_counts),           cmocka_unit_test(wiring_is_the_definition),
+        cmocka_unit_test(every_permutation_of_8), cmocka_unit_test(random_permutations),
+        cmocka_unit_test(planted_flip_is_caught), cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,9 +35,11 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  localparam int WordW  = %d;  // PE word bits\n"
               "  localparam int MergeW = %d;  // ReCoN term bits\n"
               "  localparam int BW     = MergeW + 2;  // ReCoN wire {valid, sign, term}\n"
-              "  localparam int CfgW   = 96 + ShW;  // instruction-buffer word\n"
+              "  localparam int CfgB   = %d;  // slice configuration bits (NET=%s)\n"
+              "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word\n"
               "  localparam int ActW   = 8;\n",
-              R, C, L, L == 2 ? "2b" : "4b", P, G, AW, MXF_MSQ_RESW, SHW, WW, MXF_MSQ_MERGEW);
+              R, C, L, L == 2 ? "2b" : "4b", P, G, AW, MXF_MSQ_RESW, SHW, WW, MXF_MSQ_MERGEW,
+              mxf_msq_cfg_bits(c), mxf_msq_net_of(c)->name);
     if (shared) vb_printf(&b, "  localparam int RankW  = %d;  // clog2(Rows + 1)\n", RK);
     vb_printf(&b, "\n");
 

@@ -8,6 +8,10 @@
  * this way the Verilated model skips idle slices and stays compact (mk/config.mk keeps the loops
  * rolled with --unroll-count), which made the per-row configurations about 2.5x faster to
  * simulate and halved their C++. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "benes.h"
 #include "gen.h"
 #include "msq_golden.h"
 #include "msq_harness.h"
@@ -80,7 +84,7 @@ static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, const char
     vb_printf(b, "%s  end\n%s  default: ;\n%sendcase\n", in, in, in);
 }
 
-int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
+static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(g);
     vbuf b;
@@ -203,13 +207,155 @@ int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
     return gen_save_rtl(g, "mxf_msq_recon_ub", &b, err);
 }
 
+/* NET=benes: the Lower halves' products cross an 8-port Benes network (5 stages x 4 pass/cross
+ * switches, mxf_benes_wiring; any permutation routes), then each port's merge cell adds, where
+ * the port holds an Upper half, the hidden-bit term, its own product and the product that
+ * arrived. The wiring is written out as constant-index assignments from the C table. */
+static int emit_benes_ub(gen_ctx *g, mxf_err *err)
+{
+    const mxf_msq_cfg *c = msq(g);
+    vbuf b;
+    vb_init(&b);
+    const int M = c->bb == 2 ? 2 : 4;
+    mxf_benes_switch sw[MXF_MSQ_BENES_SWITCHES];
+    const int S = mxf_benes_wiring(8, sw);
+    char *defaults = NULL;
+    size_t dlen = 0;
+    FILE *df = open_memstream(&defaults, &dlen);
+    if (!df) return mxf_fail(err, "out of memory");
+    for (int i = 0; i < 8 * (S + 1); i++)
+        fprintf(df, "%s v[%d] = '0;%s", i % 8 ? "" : "   ", i, i % 8 == 7 ? "\n" : "");
+    if (fclose(df) || !defaults) {
+        free(defaults);
+        return mxf_fail(err, "out of memory");
+    }
+    gen_file_header(
+        &b, g, "mxf_msq_recon_ub",
+        "ReCoN slice of one micro-block, NET=benes: the 8 ports' products cross an 8-port "
+        "Benes network (5 stages x 4 2x2 switches, each passing or crossing; every placement "
+        "of Lower halves routes), then each port holding an Upper half merges (+-act << M) + "
+        "(term_U << M/2) + the product that arrived, shifted by the uB's outlier unit and "
+        "added to the port's partial sum. An idle slice (en_i = 0) passes the partial sums "
+        "through.");
+    vb_printf(
+        &b,
+        "module %smxf_msq_recon_ub #(\n"
+        "  parameter int MergeW = %d,  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
+        "  parameter int AccW   = %d,  // partial-sum bits\n"
+        "  parameter int ShW    = %d    // outlier-unit shift bits\n"
+        ") (\n"
+        "  input  logic [%d:0]             cfg_i,   // bit k < %d: switch k crosses; bit "
+        "%d + x: port x merges\n"
+        "  input  logic [ShW-1:0]          osh_i,   // the uB's outlier unit over the "
+        "tile's\n"
+        "  input  logic                    en_i,    // the uB holds outlier halves\n"
+        "  input  logic [7:0]              act_i,   // the row's activation: hidden-bit "
+        "term\n"
+        "  input  logic [8*(MergeW+2)-1:0] in_i,    // 8 wires {valid, sign, term}\n"
+        "  input  logic [8*AccW-1:0]       iacc_i,  // the 8 columns' partial sums\n"
+        "  output logic [8*AccW-1:0]       out_o    // iacc + (term << osh)\n"
+        ");\n"
+        "  localparam int BW       = MergeW + 2;  // wire {valid, sign, term[MergeW-1:0]}\n"
+        "  localparam int ResW     = %d;  // a product: 8-bit act x 3-bit magnitude, "
+        "signed\n"
+        "  localparam int Ports    = 8;\n"
+        "  localparam int Stages   = %d;\n"
+        "  localparam int Switches = %d;  // Stages * Ports / 2\n"
+        "  localparam int Mant     = %d;  // M: mantissa bits of an outlier\n"
+        "  localparam int HalfSh   = %d;  // M/2: the Upper half's weight\n\n"
+        "  (* mem2reg *) logic [BW-1:0]   in_w [Ports];\n"
+        "  (* mem2reg *) logic [ResW-1:0] v [(Stages+1)*Ports];  // row x of stage s: v[s*Ports "
+        "+ x]\n"
+        "  (* mem2reg *) logic [AccW-1:0] acc_w [Ports];\n"
+        "  (* mem2reg *) logic [AccW-1:0] sum_w [Ports];\n"
+        "  logic [Ports-1:0] unused_valid;\n"
+        "  for (genvar x = 0; x < Ports; x++) begin : gen_port\n"
+        "    assign in_w[x] = in_i[x*BW +: BW];\n"
+        "    assign unused_valid[x] = in_w[x][BW-1];\n"
+        "    assign acc_w[x] = iacc_i[x*AccW +: AccW];\n"
+        "    assign out_o[x*AccW +: AccW] = sum_w[x];\n"
+        "  end\n\n"
+        "  logic signed [MergeW-1:0] act_x, hid, term;\n"
+        "  logic        [BW-1:0]     u_b;  // the Upper half's own wire\n"
+        "  logic        [ResW-1:0]   l_r;  // the product that arrived\n\n"
+        "  always @* begin\n"
+        "    act_x = '0; hid = '0; term = '0; u_b = '0; l_r = '0;\n"
+        "    for (int i = 0; i < Ports; i++) sum_w[i] = acc_w[i];\n"
+        "    // (constant indices: Verilator 5.006 sees a latch in a defaulting loop)\n"
+        "%s"
+        "    if (en_i) begin\n"
+        "      act_x = {{(MergeW-8){act_i[7]}}, act_i};\n"
+        "      for (int i = 0; i < Ports; i++) v[i] = in_w[i][ResW-1:0];\n",
+        g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c),
+        mxf_msq_cfg_bits(c) - 1, MXF_MSQ_BENES_SWITCHES, MXF_MSQ_BENES_SWITCHES, MXF_MSQ_RESW, S,
+        MXF_MSQ_BENES_SWITCHES, M, M / 2, defaults);
+    free(defaults);
+    for (int s = 0; s < S; s++) {
+        vb_printf(&b, "      // stage %d\n", s);
+        for (int i = 0; i < 4; i++) {
+            const mxf_benes_switch *w = &sw[s * 4 + i];
+            const int k = s * 4 + i, a = 8 * s + w->in[0], bb = 8 * s + w->in[1],
+                      o0 = 8 * (s + 1) + w->out[0], o1 = 8 * (s + 1) + w->out[1];
+            if (c->fault == MXF_MSQ_FAULT_SW_SWAP)
+                vb_printf(&b,
+                          "      v[%d] = v[%d];  // FAULT sw-swap: switch %d never crosses\n"
+                          "      v[%d] = v[%d];\n",
+                          o0, a, k, o1, bb);
+            else
+                vb_printf(&b,
+                          "      v[%d] = cfg_i[%d] ? v[%d] : v[%d];\n"
+                          "      v[%d] = cfg_i[%d] ? v[%d] : v[%d];\n",
+                          o0, k, bb, a, o1, k, a, bb);
+        }
+    }
+    vb_printf(&b, "      // the merge cells\n"
+                  "      for (int i = 0; i < Ports; i++) begin\n"
+                  "        if (cfg_i[Switches + i]) begin\n"
+                  "          u_b = in_w[i];\n"
+                  "          l_r = v[Stages*Ports + i];\n");
+    if (c->fault == MXF_MSQ_FAULT_SW_SIGN)
+        vb_printf(&b, "          // FAULT sw-sign: the hidden-bit term is always +act\n"
+                      "          hid = act_x <<< Mant;\n");
+    else
+        vb_printf(&b, "          hid = u_b[BW-2] ? -(act_x <<< Mant) : (act_x <<< Mant);\n");
+    vb_printf(
+        &b, "          term = hid + (u_b[MergeW-1:0] <<< HalfSh) + {{(MergeW-ResW){l_r[ResW-1]}}, "
+            "l_r};\n");
+    if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
+        vb_printf(&b,
+                  "          // FAULT sw-shift: the outlier-unit shift is dropped\n"
+                  "          sum_w[i] = acc_w[i] + ({{(AccW-MergeW){term[MergeW-1]}}, term} <<< "
+                  "(osh_i & {ShW{1'b0}}));\n");
+    else
+        vb_printf(&b,
+                  "          sum_w[i] = acc_w[i] + ({{(AccW-MergeW){term[MergeW-1]}}, term} <<< "
+                  "osh_i);\n");
+    vb_printf(&b, "        end\n"
+                  "      end\n"
+                  "    end\n"
+                  "  end\n");
+    vb_printf(&b, "  logic unused;\n  assign unused = ^unused_valid ^ ^u_b[BW-1 -: 2]%s;\n",
+              c->fault == MXF_MSQ_FAULT_SW_SWAP ? " ^ ^cfg_i[Switches-1:0]" : "");
+    vb_printf(&b, "endmodule\n");
+    return gen_save_rtl(g, "mxf_msq_recon_ub", &b, err);
+}
+
+int emit_msq_recon_ub(gen_ctx *g, mxf_err *err)
+{
+    static int (*const emit[MXF_MSQ_NET_COUNT])(gen_ctx *, mxf_err *) = {
+        [MXF_MSQ_NET_BUTTERFLY] = emit_butterfly_ub,
+        [MXF_MSQ_NET_BENES] = emit_benes_ub,
+    };
+    return emit[msq(g)->net](g, err);
+}
+
 int emit_msq_recon(gen_ctx *g, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(g);
     vbuf b;
     vb_init(&b);
     gen_file_header(&b, g, "mxf_msq_recon",
-                    "ReCoN unit for one PE row: one 8-port butterfly slice per micro-block moves "
+                    "ReCoN unit for one PE row: one 8-port slice per micro-block moves "
                     "the outlier halves' products to their Upper columns and merges them; each "
                     "output adds its column's own partial sum and, where its slice holds outlier "
                     "halves, the term that arrived, shifted by the uB's outlier unit.");
@@ -218,9 +364,10 @@ int emit_msq_recon(gen_ctx *g, mxf_err *err)
               "  parameter int Ports  = %d,  // outputs per row\n"
               "  parameter int AccW   = %d,\n"
               "  parameter int MergeW = %d,\n"
-              "  parameter int ShW    = %d\n"
+              "  parameter int ShW    = %d,\n"
+              "  parameter int CfgB   = %d   // slice configuration bits (NET=%s)\n"
               ") (\n"
-              "  input  logic [(Ports/8)*(96+ShW)-1:0] cfg_i,   // per slice {shift, config}\n"
+              "  input  logic [(Ports/8)*(CfgB+ShW)-1:0] cfg_i,  // per slice {shift, config}\n"
               "  input  logic [Ports/8-1:0]            en_i,    // slice holds outlier halves\n"
               "  input  logic [7:0]                    act_i,\n"
               "  input  logic [Ports*(MergeW+2)-1:0]   in_i,    // wires {valid, sign, term}\n"
@@ -229,11 +376,11 @@ int emit_msq_recon(gen_ctx *g, mxf_err *err)
               ");\n"
               "  localparam int BW = MergeW + 2;\n"
               "  localparam int Slices = Ports / 8;\n"
-              "  localparam int CfgW = 96 + ShW;\n"
+              "  localparam int CfgW = CfgB + ShW;\n"
               "  for (genvar s = 0; s < Slices; s++) begin : gen_slice\n"
               "    %smxf_msq_recon_ub u_ub (\n"
-              "      .cfg_i (cfg_i[s*CfgW +: 96]),\n"
-              "      .osh_i (cfg_i[s*CfgW + 96 +: ShW]),\n"
+              "      .cfg_i (cfg_i[s*CfgW +: CfgB]),\n"
+              "      .osh_i (cfg_i[s*CfgW + CfgB +: ShW]),\n"
               "      .en_i  (en_i[s]),\n"
               "      .act_i (act_i),\n"
               "      .in_i  (in_i[s*8*BW +: 8*BW]),\n"
@@ -243,6 +390,6 @@ int emit_msq_recon(gen_ctx *g, mxf_err *err)
               "  end\n"
               "endmodule\n",
               g->prefix, mxf_msq_ports(c), mxf_msq_acc_bits(c), MXF_MSQ_MERGEW,
-              mxf_msq_shift_bits(c), g->prefix);
+              mxf_msq_shift_bits(c), mxf_msq_cfg_bits(c), mxf_msq_net_of(c)->name, g->prefix);
     return gen_save_rtl(g, "mxf_msq_recon", &b, err);
 }

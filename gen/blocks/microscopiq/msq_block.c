@@ -15,7 +15,7 @@ static const mxf_msq_cfg *msq(const mxf_hwcfg *c)
     return (const mxf_msq_cfg *)(const void *)c->blob;
 }
 
-enum { OPT_ARRAY, OPT_ROWS, OPT_COLS, OPT_BB, OPT_RECON, OPT_ALIGN, OPT_FAULT, N_OPTS };
+enum { OPT_ARRAY, OPT_ROWS, OPT_COLS, OPT_BB, OPT_RECON, OPT_NET, OPT_ALIGN, OPT_FAULT, N_OPTS };
 
 static const mxf_block_opt opts[N_OPTS] = {
     [OPT_ARRAY] = {"array", "N", "ARRAY", "16", "square array, N x N PEs (2..128)"},
@@ -28,12 +28,17 @@ static const mxf_block_opt opts[N_OPTS] = {
     [OPT_RECON] = {"recon", "U", "RECON", "row",
                    "ReCoN units: row (one per PE row, no stalls) or 1..ROWS-1 shared units "
                    "(bottom-first arbiter, the array stalls on contention)"},
+    [OPT_NET] = {"net", "NAME", "NET", "butterfly",
+                 "ReCoN slice network: butterfly (the paper's, 4 x 8 switches per micro-block; "
+                 "the quantizer keeps to placements it routes) or benes (an 8-port Benes network "
+                 "of 20 pass/cross switches and a merge cell per port: every placement routes)"},
     [OPT_ALIGN] = {"align", "S", "ALIGN", "7",
                    "largest alignment shift between the inlier and outlier units of one tile "
                    "(0..15); sets the partial-sum width"},
     [OPT_FAULT] = {"fault", "NAME", "FAULT", NULL,
                    "plant a known bug the checkers must catch: mul-2b (BB=2) | mul-4b (BB=4) | "
-                   "sw-swap | sw-split | sw-sign | sw-shift | sw-mirror | arb (shared RECON) | "
+                   "sw-swap | sw-split (butterfly) | sw-sign | sw-shift | sw-mirror (butterfly) | "
+                   "arb (shared RECON) | "
                    "cfg-bank | late-valid | noreset"},
 };
 
@@ -66,6 +71,10 @@ static int configure(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)
                         v[OPT_RECON]);
     else
         c.units = (int)x;
+    c.net = -1;
+    for (int i = 0; i < MXF_MSQ_NET_COUNT; i++)
+        if (!strcmp(v[OPT_NET], mxf_msq_nets[i].name)) c.net = i;
+    if (c.net < 0) return mxf_fail(err, "NET=%s: expected butterfly or benes", v[OPT_NET]);
     if (mxf_parse_int(v[OPT_ALIGN], "ALIGN", 0, 15, &x, err)) return -1;
     c.align = (int)x;
     if (v[OPT_FAULT]) {
@@ -95,6 +104,7 @@ static void canonical(const mxf_hwcfg *cfg, char vals[][64])
         snprintf(vals[OPT_RECON], 64, "row");
     else
         snprintf(vals[OPT_RECON], 64, "%d", c->units);
+    snprintf(vals[OPT_NET], 64, "%s", mxf_msq_net_of(c)->name);
     snprintf(vals[OPT_ALIGN], 64, "%d", c->align);
     if (c->fault != MXF_MSQ_FAULT_NONE)
         snprintf(vals[OPT_FAULT], 64, "%s", mxf_msq_fault_name(c->fault));
@@ -114,7 +124,11 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"bb", c->bb, "weight slot bits (MODE 2b or 4b)"},
         {"lanes", mxf_msq_lanes(c), "outputs per PE: 2 (BB=2) or 1"},
         {"outputs", mxf_msq_ports(c), "P = C * lanes: outputs per row and tile"},
-        {"slices", mxf_msq_slices(c), "G = P / 8: uB slices per ReCoN unit (32 switches each)"},
+        {"slices", mxf_msq_slices(c), "G = P / 8: uB slices per ReCoN unit"},
+        {"net", c->net, "ReCoN slice network: 0 butterfly, 1 benes"},
+        {"slice_switches", mxf_msq_net_of(c)->switches,
+         "2x2 switches per slice: 32 (butterfly), 20 (benes, plus 8 merge cells)"},
+        {"cfg_bits", mxf_msq_cfg_bits(c), "CB: one slice's configuration word (96 or 28)"},
         {"units", mxf_msq_units(c), "ReCoN units (R: one per row)"},
         {"shared_recon", c->units != MXF_MSQ_UNITS_ROW, "1: units shared behind the arbiter"},
         {"align", c->align, "largest alignment shift"},
@@ -138,10 +152,10 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
 {
     const mxf_msq_cfg *c = msq(cfg);
     const int R = c->rows, C = c->cols, P = mxf_msq_ports(c), AW = mxf_msq_acc_bits(c),
-              WW = mxf_msq_word_bits(c), SHW = mxf_msq_shift_bits(c),
+              WW = mxf_msq_word_bits(c), SHW = mxf_msq_shift_bits(c), CB = mxf_msq_cfg_bits(c),
               CW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R),
               GW = mxf_clog2(mxf_msq_slices(c)) < 1 ? 1 : mxf_clog2(mxf_msq_slices(c));
-    (void)R, (void)C, (void)P, (void)AW, (void)WW, (void)SHW, (void)CW, (void)GW;
+    (void)R, (void)C, (void)P, (void)AW, (void)WW, (void)SHW, (void)CB, (void)CW, (void)GW;
     int n = 0;
 #define MXF_PORT(nm, dir, role, width, doc)                                                        \
     if (n < cap) out[n] = (mxf_port){#nm, dir, role, (width), #width, doc};                        \

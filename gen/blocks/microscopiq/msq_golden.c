@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benes.h"
 #include "recon.h"
 
 static const char *const fault_names[MXF_MSQ_FAULT_COUNT] = {
@@ -53,6 +54,10 @@ int mxf_msq_rank_bits(const mxf_msq_cfg *c)
 {
     return mxf_clog2(c->rows + 1);
 }
+int mxf_msq_cfg_bits(const mxf_msq_cfg *c)
+{
+    return mxf_msq_net_of(c)->cfg_bits;
+}
 
 int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
 {
@@ -78,6 +83,12 @@ int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
         return mxf_fail(err, "FAULT=mul-2b: needs BB=2");
     if (c->fault == MXF_MSQ_FAULT_MUL_4B && c->bb != 4)
         return mxf_fail(err, "FAULT=mul-4b: needs BB=4");
+    if (c->net < 0 || c->net >= MXF_MSQ_NET_COUNT)
+        return mxf_fail(err, "NET=%d: expected butterfly or benes", c->net);
+    if ((c->fault == MXF_MSQ_FAULT_SW_SPLIT || c->fault == MXF_MSQ_FAULT_SW_MIRROR) &&
+        c->net != MXF_MSQ_NET_BUTTERFLY)
+        return mxf_fail(err, "FAULT=%s: needs NET=butterfly (the %s network has no such switch)",
+                        mxf_msq_fault_name(c->fault), mxf_msq_net_of(c)->name);
     if (c->fault == MXF_MSQ_FAULT_ARB && c->units == MXF_MSQ_UNITS_ROW)
         return mxf_fail(err, "FAULT=arb: RECON=row has no arbiter (use RECON=1..%d)", c->rows - 1);
     return 0;
@@ -85,15 +96,16 @@ int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
 
 void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap)
 {
-    char dims[32], u[16] = "", al[16] = "", f[40] = "";
+    char dims[32], u[16] = "", al[16] = "", f[40] = "", nt[16] = "";
     if (c->rows == c->cols)
         snprintf(dims, sizeof dims, "a%d", c->rows);
     else
         snprintf(dims, sizeof dims, "r%dc%d", c->rows, c->cols);
     if (c->units != MXF_MSQ_UNITS_ROW) snprintf(u, sizeof u, "-u%d", c->units);
     if (c->align != MXF_MSQ_ALIGN_DEFAULT) snprintf(al, sizeof al, "-al%d", c->align);
+    if (c->net != MXF_MSQ_NET_BUTTERFLY) snprintf(nt, sizeof nt, "-%s", mxf_msq_net_of(c)->name);
     if (c->fault != MXF_MSQ_FAULT_NONE) snprintf(f, sizeof f, "-f%s", mxf_msq_fault_name(c->fault));
-    snprintf(buf, cap, "msq-%s-bb%d%s%s%s", dims, c->bb, u, al, f);
+    snprintf(buf, cap, "msq-%s-bb%d%s%s%s%s", dims, c->bb, u, nt, al, f);
 }
 
 /* ---- the datapath ---- */
@@ -105,7 +117,7 @@ int mxf_msq_product(int a, int code, int bb)
 
 /* The network carries only {valid, sign, term} (each column's iAcc stays in place, README.md
  * "ReCoN"); output x is in[x].iacc + (term arriving at x) << osh. */
-void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
+void mxf_msq_recon_eval(const uint8_t *op, int bb, int a, int osh, const mxf_msq_bundle *in,
                         int64_t *out)
 {
     const int M = bb == 2 ? 2 : 4, h = M / 2;
@@ -125,7 +137,7 @@ void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mx
                 lo = cur[base + d][lane];
             }
             mxf_msq_bundle oh = empty, ol = empty;
-            const int o = op[s][x];
+            const int o = op[8 * s + x];
             switch (o) {
             case MXF_RECON_PASS:
                 oh = hi, ol = lo;
@@ -162,6 +174,92 @@ void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mx
         memcpy(cur, nxt, sizeof cur);
     }
     for (int x = 0; x < 8; x++) out[x] = in[x].iacc + cur[x][0].res * ((int64_t)1 << osh);
+}
+
+/* NET=benes: the Lower halves' products cross an 8-port Benes network (any placement routes);
+ * port x's merge cell adds, where x holds an Upper half, the hidden-bit term, its own product
+ * and the product that arrived (README.md "NET=benes"). */
+void mxf_msq_benes_eval(const uint8_t *op, int bb, int a, int osh, const mxf_msq_bundle *in,
+                        int64_t *out)
+{
+    const int M = bb == 2 ? 2 : 4, h = M / 2;
+    int64_t v[8], arrived[8];
+    for (int x = 0; x < 8; x++) v[x] = in[x].res;
+    mxf_benes_apply(8, op, v, arrived);
+    for (int x = 0; x < 8; x++) {
+        int64_t term = 0;
+        if (op[MXF_MSQ_BENES_SWITCHES + x])
+            term = (int64_t)(in[x].sgn ? -a : a) * (1 << M) + in[x].res * (1 << h) + arrived[x];
+        out[x] = in[x].iacc + term * ((int64_t)1 << osh);
+    }
+}
+
+static int butterfly_route(int n, const int *upper, const int *lower, uint8_t *word, mxf_err *err)
+{
+    mxf_recon_cfg rc;
+    if (mxf_recon_route(8, n, upper, lower, &rc, err)) return -1;
+    mxf_recon_cfg_pack(&rc, word);
+    return 0;
+}
+static int butterfly_decode(const uint8_t *word, uint8_t *op)
+{
+    mxf_recon_cfg rc;
+    mxf_err e;
+    if (mxf_recon_cfg_unpack(8, word, &rc, &e)) return -1;
+    for (int st = 0; st < 4; st++) memcpy(op + 8 * st, rc.op[st], 8);
+    return 0;
+}
+
+/* Benes word: bit k (k < 20) switch k crosses, bit 20 + x port x merges; 28 bits. Each Lower
+ * half's product goes to its Upper's port; the other inputs fill the free outputs in order. */
+static int benes_route(int n, const int *upper, const int *lower, uint8_t *word, mxf_err *err)
+{
+    int dst[8], taken[8] = {0}, used[8] = {0};
+    uint8_t bits[MXF_MSQ_BENES_SWITCHES];
+    uint32_t w = 0;
+    if (n < 0 || n > MXF_MSQ_MAX_OUT) return mxf_fail(err, "Benes slice: %d pairs", n);
+    for (int i = 0; i < n; i++) {
+        if (upper[i] < 0 || upper[i] > 7 || lower[i] < 0 || lower[i] > 7 || used[upper[i]] ||
+            used[lower[i]] || upper[i] == lower[i])
+            return mxf_fail(err, "Benes slice: pair %d (%d <- %d) is not a placement", i, upper[i],
+                            lower[i]);
+        used[upper[i]] = used[lower[i]] = 1;
+        dst[lower[i]] = upper[i];
+        taken[upper[i]] = 1;
+        w |= 1u << (MXF_MSQ_BENES_SWITCHES + upper[i]);
+    }
+    for (int x = 0, y = 0; x < 8; x++) {
+        int is_lower = 0;
+        for (int i = 0; i < n; i++) is_lower |= lower[i] == x;
+        if (is_lower) continue;
+        while (taken[y]) y++;
+        dst[x] = y;
+        taken[y] = 1;
+    }
+    if (mxf_benes_route(8, dst, bits, err)) return -1;
+    for (int k = 0; k < MXF_MSQ_BENES_SWITCHES; k++) w |= (uint32_t)bits[k] << k;
+    for (int i = 0; i < 4; i++) word[i] = (uint8_t)(w >> (8 * i));
+    return 0;
+}
+static int benes_decode(const uint8_t *word, uint8_t *op)
+{
+    const uint32_t w = (uint32_t)word[0] | (uint32_t)word[1] << 8 | (uint32_t)word[2] << 16 |
+                       (uint32_t)word[3] << 24;
+    if (w >> (MXF_MSQ_BENES_SWITCHES + 8)) return -1;
+    for (int k = 0; k < MXF_MSQ_BENES_SWITCHES + 8; k++) op[k] = w >> k & 1;
+    return 0;
+}
+
+const mxf_msq_net mxf_msq_nets[MXF_MSQ_NET_COUNT] = {
+    [MXF_MSQ_NET_BUTTERFLY] = {"butterfly", MXF_MSQ_CFGW, 32, "recon", butterfly_route,
+                               butterfly_decode, mxf_msq_recon_eval},
+    [MXF_MSQ_NET_BENES] = {"benes", MXF_MSQ_BENES_SWITCHES + 8, MXF_MSQ_BENES_SWITCHES, "any",
+                           benes_route, benes_decode, mxf_msq_benes_eval},
+};
+
+const mxf_msq_net *mxf_msq_net_of(const mxf_msq_cfg *c)
+{
+    return &mxf_msq_nets[c->net >= 0 && c->net < MXF_MSQ_NET_COUNT ? c->net : 0];
 }
 
 /* ---- the mapping ---- */
@@ -283,6 +381,7 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
     const mxf_msq_cfg *c = &g->cfg;
     const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT,
               nt = t / g->KT, NU = g->N / 8, kb = g->kt0[kt], kh = g->kt0[kt + 1] - kb;
+    const mxf_msq_net *net = mxf_msq_net_of(c);
     mxf_msq_tile *tl = &g->tile[t];
     tl->pew = calloc((size_t)R * C, sizeof(uint16_t));
     tl->orow = calloc((size_t)R, 1);
@@ -323,14 +422,13 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
             if (n >= g->N) break;
             const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
             if (!u->n) continue;
-            mxf_recon_cfg rc;
-            if (mxf_recon_route(8, u->n, u->upper, u->lower, &rc, err))
-                return mxf_fail_prefix(err, "k=%d outputs %d..%d: ", k, n, n + 7);
             mxf_msq_cfgw *w = &tl->cw[tl->ncw++];
+            memset(w->word, 0, sizeof w->word);
+            if (net->route_ub(u->n, u->upper, u->lower, w->word, err))
+                return mxf_fail_prefix(err, "k=%d outputs %d..%d: ", k, n, n + 7);
             w->row = r;
             w->g = s;
             w->osh = u->ounit - lo;
-            mxf_recon_cfg_pack(&rc, w->word);
         }
     }
     tl->load = tl->ncw > R ? tl->ncw : R;
@@ -579,7 +677,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     /* the tile's ReCoN configurations by (row, slice), unpacked once for every token: ops of
        switch (stage, port), the outlier-unit shift, and whether the slice holds a half */
     const int G = P / 8;
-    uint8_t(*ops)[4][8] = calloc((size_t)R * G, sizeof *ops);
+    const mxf_msq_net *net = mxf_msq_net_of(c);
+    uint8_t(*ops)[MXF_MSQ_NET_OPS] = calloc((size_t)R * G, sizeof *ops);
     int *osh = calloc((size_t)R * G, sizeof(int)), *busy = calloc((size_t)R * G, sizeof(int));
     if (!ops || !osh || !busy) { /* the caller's buffer keeps its contents: a mismatch */
         free(ops);
@@ -589,11 +688,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     }
     for (int i = 0; i < tl->ncw; i++) {
         const int rs = tl->cw[i].row * G + tl->cw[i].g;
-        mxf_recon_cfg rc;
-        mxf_err e;
-        memset(ops[rs], 0, sizeof ops[rs]); /* a word that does not unpack: every switch PASS */
-        if (mxf_recon_cfg_unpack(8, tl->cw[i].word, &rc, &e) == 0)
-            for (int st = 0; st < 4; st++) memcpy(ops[rs][st], rc.op[st], 8);
+        if (net->decode(tl->cw[i].word, ops[rs])) /* does not unpack: every switch idle */
+            memset(ops[rs], 0, sizeof ops[rs]);
         osh[rs] = tl->cw[i].osh;
     }
     for (int r = 0; r < R; r++)
@@ -624,8 +720,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
             if (!tl->orow[r]) continue;
             for (int sl = 0; sl < G; sl++)
                 if (busy[r * G + sl])
-                    mxf_msq_recon_eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl,
-                                       psum + 8 * sl);
+                    net->eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl,
+                              psum + 8 * sl);
         }
         for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
     }

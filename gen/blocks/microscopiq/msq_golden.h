@@ -16,13 +16,17 @@
 
 #define MXF_MSQ_MIN_DIM 2
 #define MXF_MSQ_MAX_DIM 128
-#define MXF_MSQ_ABITS 8   /* activations: signed 8-bit */
-#define MXF_MSQ_CODEW 4   /* a PE's weight word: one 4-bit code or two 2-bit codes */
-#define MXF_MSQ_RESW 11   /* raw product: 8-bit act x 3-bit magnitude, signed */
-#define MXF_MSQ_MERGEW 13 /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
-#define MXF_MSQ_CFGW 96   /* one uB's 8-port ReCoN configuration: 4 stages x 8 switches x 3 */
+#define MXF_MSQ_ABITS 8    /* activations: signed 8-bit */
+#define MXF_MSQ_CODEW 4    /* a PE's weight word: one 4-bit code or two 2-bit codes */
+#define MXF_MSQ_RESW 11    /* raw product: 8-bit act x 3-bit magnitude, signed */
+#define MXF_MSQ_MERGEW 13  /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
+#define MXF_MSQ_CFGW 96    /* the widest slice configuration word (butterfly: 32 switches x 3) */
+#define MXF_MSQ_NET_OPS 32 /* decoded slice configuration entries, at most */
 #define MXF_MSQ_ALIGN_DEFAULT 7
-#define MXF_MSQ_UNITS_ROW 0 /* RECON=row: one ReCoN per PE row */
+#define MXF_MSQ_UNITS_ROW 0     /* RECON=row: one ReCoN per PE row */
+#define MXF_MSQ_NET_BUTTERFLY 0 /* NET=butterfly: the paper's 4 x 8 switches per uB slice */
+#define MXF_MSQ_NET_BENES 1     /* NET=benes: a rearrangeable 8-port network + merge cells */
+#define MXF_MSQ_NET_COUNT 2
 
 typedef enum mxf_msq_fault {
     MXF_MSQ_FAULT_NONE = 0,
@@ -46,6 +50,7 @@ typedef struct mxf_msq_cfg {
     int units; /* ReCoN units shared by the rows; MXF_MSQ_UNITS_ROW: one per row */
     int align; /* largest alignment shift (inlier and outlier units within one tile) */
     mxf_msq_fault fault;
+    int net; /* ReCoN slice network: MXF_MSQ_NET_BUTTERFLY or MXF_MSQ_NET_BENES */
 } mxf_msq_cfg;
 
 const char *mxf_msq_fault_name(mxf_msq_fault f);
@@ -61,6 +66,7 @@ int mxf_msq_acc_bits(const mxf_msq_cfg *c);   /* AW = 13 + align + clog2(R) */
 int mxf_msq_word_bits(const mxf_msq_cfg *c);  /* WW = SHW + 2 + 4: PE word {sh, half[1:0], code} */
 int mxf_msq_units(const mxf_msq_cfg *c);      /* U: units (R for RECON=row) */
 int mxf_msq_rank_bits(const mxf_msq_cfg *c);  /* clog2(R + 1) */
+int mxf_msq_cfg_bits(const mxf_msq_cfg *c);   /* CB: one slice's configuration word */
 
 /* One uB's outliers as the tile needs them: pairs (Upper slot, Lower slot) and the exponent. */
 typedef struct mxf_msq_ubw {
@@ -72,7 +78,7 @@ typedef struct mxf_msq_ubw {
 /* One ReCoN configuration write: uB slice g of tile row r. */
 typedef struct mxf_msq_cfgw {
     int row, g, osh;
-    uint8_t word[MXF_MSQ_CFGW / 8]; /* mxf_recon_cfg_pack of the 8-port configuration */
+    uint8_t word[MXF_MSQ_CFGW / 8]; /* the slice's word (mxf_msq_net route_ub), CB bits */
 } mxf_msq_cfgw;
 
 typedef struct mxf_msq_tile {
@@ -143,11 +149,33 @@ typedef struct mxf_msq_bundle {
     int v, sgn;
     int64_t res, iacc;
 } mxf_msq_bundle;
-/* One 8-port uB slice of ReCoN: op[stage][switch] (docs/recon.md codes), the row's activation,
- * the merge shift. The network moves only {valid, sign, res} (merges add the hidden-bit term and
- * the halves' products); out[x] = in[x].iacc + (term arriving at output x) << osh. */
-void mxf_msq_recon_eval(const uint8_t op[4][8], int bb, int a, int osh, const mxf_msq_bundle *in,
+/* A ReCoN slice network (NET=): how a uB's pairs become its slice's configuration word, and the
+ * slice's value. Both networks move only {valid, sign, res}; the merges add the hidden-bit term
+ * and the halves' products; out[x] = in[x].iacc + (term arriving at output x) << osh. */
+typedef struct mxf_msq_net {
+    const char *name;  /* NET= value */
+    int cfg_bits;      /* CB: bits of one slice's word */
+    int switches;      /* 2x2 switches per slice */
+    const char *route; /* the format's route= choice the network needs ("recon": only routable
+                          placements, "any": every placement) */
+    /* a uB's pairs -> its word (cfg_bits, little-endian bytes); non-zero with err if the
+       placement does not route */
+    int (*route_ub)(int n, const int *upper, const int *lower, uint8_t *word, mxf_err *err);
+    /* word -> op[MXF_MSQ_NET_OPS], the form eval reads; -1 if the word does not unpack */
+    int (*decode)(const uint8_t *word, uint8_t *op);
+    void (*eval)(const uint8_t *op, int bb, int a, int osh, const mxf_msq_bundle *in, int64_t *out);
+} mxf_msq_net;
+
+extern const mxf_msq_net mxf_msq_nets[MXF_MSQ_NET_COUNT];
+const mxf_msq_net *mxf_msq_net_of(const mxf_msq_cfg *c);
+/* NET=butterfly's slice (op[8 s + x]: docs/recon.md opcode of switch x of stage s). */
+void mxf_msq_recon_eval(const uint8_t *op, int bb, int a, int osh, const mxf_msq_bundle *in,
                         int64_t *out);
+/* NET=benes's slice: op[k] (k < 20) switch k of the 8-port Benes network crosses
+ * (mxf_benes_wiring numbering), op[20 + x] port x merges (holds an Upper half). */
+void mxf_msq_benes_eval(const uint8_t *op, int bb, int a, int osh, const mxf_msq_bundle *in,
+                        int64_t *out);
+#define MXF_MSQ_BENES_SWITCHES 20
 /* The PE's product of an 8-bit activation and one bb-bit sign-magnitude code. */
 int mxf_msq_product(int a, int code, int bb);
 

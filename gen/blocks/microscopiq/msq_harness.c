@@ -37,7 +37,7 @@ typedef struct msq_job {
     mxf_tile_checker k; /* first: the shared mxf_tile_job_* callbacks read it */
     mxf_msq_gemm g;
     mxf_msq_cursor cur;
-    int AW, WW, CW, GW, SHW;
+    int AW, WW, CW, GW, SHW, CB;
 } msq_job;
 
 static int64_t job_cycles(const mxf_job *j)
@@ -63,9 +63,11 @@ static void job_stim(const mxf_job *j, int64_t cycle, mxf_portvals *in)
     mxf_pv_put(in, MSQ_P_c_bank_i, 0, 1, (uint64_t)st.c_bank);
     mxf_pv_put(in, MSQ_P_c_row_i, 0, s->CW, st.c ? (uint64_t)st.c->row : 0);
     mxf_pv_put(in, MSQ_P_c_ub_i, 0, s->GW, st.c ? (uint64_t)st.c->g : 0);
-    for (int i = 0; i < MXF_MSQ_CFGW / 8; i++)
-        mxf_pv_put(in, MSQ_P_c_i, 8 * i, 8, st.c ? st.c->word[i] : 0);
-    mxf_pv_put(in, MSQ_P_c_i, MXF_MSQ_CFGW, s->SHW, st.c ? (uint64_t)st.c->osh : 0);
+    for (int i = 0; i < s->CB; i += 8) {
+        const int w = s->CB - i < 8 ? s->CB - i : 8;
+        mxf_pv_put(in, MSQ_P_c_i, i, w, st.c ? st.c->word[i / 8] : 0);
+    }
+    mxf_pv_put(in, MSQ_P_c_i, s->CB, s->SHW, st.c ? (uint64_t)st.c->osh : 0);
 }
 
 static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
@@ -120,6 +122,7 @@ static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qten
     s->AW = mxf_msq_acc_bits(c);
     s->WW = mxf_msq_word_bits(c);
     s->SHW = mxf_msq_shift_bits(c);
+    s->CB = mxf_msq_cfg_bits(c);
     s->CW = mxf_clog2(c->rows) < 1 ? 1 : mxf_clog2(c->rows);
     s->GW = mxf_clog2(mxf_msq_slices(c)) < 1 ? 1 : mxf_clog2(mxf_msq_slices(c));
     *j = (mxf_job){&msq_job_ops, s, (double)M * K * Nw, s->g.T, seed};
@@ -206,10 +209,11 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
     }
     /* bb=4 outliers above 2^8 would push L1 out of its 5-bit field: keep them near 2^4 */
     const double big = ldexp(1.0, c->align - 3); /* E = align - 3 over inliers at 2^-5 */
-    snprintf(spec, cap, "microscopiq%d%s", c->bb,
-             f == FILL_FOUR || f == FILL_EXTREME    ? ":sigma=1"
-             : f == FILL_EVERY || f == FILL_NEGZERO ? ":sigma=2"
-                                                    : "");
+    snprintf(spec, cap, "microscopiq%d:%sroute=%s", c->bb,
+             f == FILL_FOUR || f == FILL_EXTREME    ? "sigma=1,"
+             : f == FILL_EVERY || f == FILL_NEGZERO ? "sigma=2,"
+                                                    : "",
+             mxf_msq_net_of(c)->route);
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
             float *w = &W[(size_t)n * K + k];
@@ -501,14 +505,16 @@ static int model_layer(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_mlayer 
 static int cmd_model(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts *o, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(cfg);
-    char dflt[32], desc[128];
-    snprintf(dflt, sizeof dflt, "microscopiq%d", c->bb);
+    char dflt[48], desc[160];
+    const int benes = c->net == MXF_MSQ_NET_BENES;
+    /* a Benes network routes every placement: the quantizer need not restrict them */
+    snprintf(dflt, sizeof dflt, "microscopiq%d%s", c->bb, benes ? ":route=any" : "");
     if (c->units == MXF_MSQ_UNITS_ROW)
-        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, a ReCoN per row", c->rows, c->cols,
-                 c->bb);
+        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, a %s ReCoN per row", c->rows,
+                 c->cols, c->bb, mxf_msq_net_of(c)->name);
     else
-        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, %d shared ReCoN unit%s", c->rows,
-                 c->cols, c->bb, c->units, c->units > 1 ? "s" : "");
+        snprintf(desc, sizeof desc, "%dx%d MicroScopiQ, BB=%d, %d shared %s ReCoN unit%s", c->rows,
+                 c->cols, c->bb, c->units, mxf_msq_net_of(c)->name, c->units > 1 ? "s" : "");
     const mxf_mblock mb = {dflt, check_format, model_layer, desc, "ReCoN contention"};
     return mxf_model_run(ctx, cfg, o, &mb, err);
 }

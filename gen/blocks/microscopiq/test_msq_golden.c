@@ -63,7 +63,7 @@ static void test_recon_contract_every_placement(void **state)
     (void)state;
     mxf_rng r;
     mxf_rng_seed(&r, 7);
-    long routable = 0;
+    long routed[MXF_MSQ_NET_COUNT] = {0};
     for (int n = 1; n <= 4; n++) {
         /* every ordered choice of n distinct uppers (ascending) and n distinct lowers */
         for (unsigned um = 0; um < 256; um++) {
@@ -84,12 +84,15 @@ static void test_recon_contract_every_placement(void **state)
                     for (int j = 0; j < i; j++)
                         if (idx[j] == idx[i]) ok = 0;
                 }
-                if (ok && mxf_recon_routable(8, n, up, lo)) {
-                    routable++;
-                    mxf_recon_cfg rc;
-                    assert_int_equal(mxf_recon_route(8, n, up, lo, &rc, NULL), 0);
-                    uint8_t op[4][8];
-                    for (int s = 0; s < 4; s++) memcpy(op[s], rc.op[s], 8);
+                for (int nt = 0; ok && nt < MXF_MSQ_NET_COUNT; nt++) {
+                    /* the butterfly routes some placements, the Benes network every one */
+                    const mxf_msq_net *net = &mxf_msq_nets[nt];
+                    if (nt == MXF_MSQ_NET_BUTTERFLY && !mxf_recon_routable(8, n, up, lo)) continue;
+                    routed[nt]++;
+                    uint8_t word[MXF_MSQ_CFGW / 8] = {0}, op[MXF_MSQ_NET_OPS];
+                    mxf_err e;
+                    if (net->route_ub(n, up, lo, word, &e)) fail_msg("%s: %s", net->name, e.msg);
+                    assert_int_equal(net->decode(word, op), 0);
                     for (int bb = 2; bb <= 4; bb += 2) {
                         const int M = bb == 2 ? 2 : 4, h = M / 2;
                         mxf_msq_bundle in[8];
@@ -102,11 +105,10 @@ static void test_recon_contract_every_placement(void **state)
                             sgn[x] = (int)mxf_rng_range(&r, 0, 1);
                             const int64_t iacc = mxf_rng_range(&r, -100000, 100000);
                             const int64_t res = role[x] ? mxf_rng_range(&r, -384, 384) : 0;
-                            in[x] = (mxf_msq_bundle){1, role[x] ? sgn[x] : 0, res,
-                                                     role[x] ? iacc : iacc};
+                            in[x] = (mxf_msq_bundle){1, role[x] ? sgn[x] : 0, res, iacc};
                         }
                         int64_t out[8];
-                        mxf_msq_recon_eval(op, bb, a, osh, in, out);
+                        net->eval(op, bb, a, osh, in, out);
                         for (int x = 0; x < 8; x++) {
                             int64_t want = in[x].iacc;
                             if (role[x] == 1) {
@@ -118,8 +120,9 @@ static void test_recon_contract_every_placement(void **state)
                                 want = in[x].iacc + t * (1 << osh);
                             }
                             if (out[x] != want)
-                                fail_msg("n=%d up %d.. lo %d..: output %d = %lld, want %lld", n,
-                                         up[0], lo[0], x, (long long)out[x], (long long)want);
+                                fail_msg("%s n=%d up %d.. lo %d..: output %d = %lld, want %lld",
+                                         net->name, n, up[0], lo[0], x, (long long)out[x],
+                                         (long long)want);
                         }
                     }
                 }
@@ -129,8 +132,10 @@ static void test_recon_contract_every_placement(void **state)
             }
         }
     }
-    /* docs/recon.md section 4: 48 + 608 + 1984 + 784 routable placements of a uB */
-    assert_int_equal(routable, 48 + 608 + 1984 + 784);
+    /* docs/recon.md section 4: 48 + 608 + 1984 + 784 placements of a uB route through the
+       butterfly; all 56 + 840 + 3360 + 1680 through the Benes network */
+    assert_int_equal(routed[MXF_MSQ_NET_BUTTERFLY], 48 + 608 + 1984 + 784);
+    assert_int_equal(routed[MXF_MSQ_NET_BENES], 56 + 840 + 3360 + 1680);
 }
 
 /* ---- an independent register-level model of README.md ---- */
@@ -341,27 +346,36 @@ static void test_schedule_and_values_vs_model(void **state)
     const struct {
         int R, C, bb, units;
         double pout;
+        int net;
     } cases[] = {
-        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05},
-        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05},
-        {8, 4, 2, 1, 0.05},
-        {8, 4, 2, 1, 0.5},
-        {5, 12, 2, 2, 0.2},
-        {7, 16, 4, 3, 0.3},
-        {8, 8, 4, 1, 0.0},
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY},
+        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY},
+        {8, 4, 2, 1, 0.05, MXF_MSQ_NET_BUTTERFLY},
+        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BUTTERFLY},
+        {5, 12, 2, 2, 0.2, MXF_MSQ_NET_BUTTERFLY},
+        {7, 16, 4, 3, 0.3, MXF_MSQ_NET_BUTTERFLY},
+        {8, 8, 4, 1, 0.0, MXF_MSQ_NET_BUTTERFLY},
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.5, MXF_MSQ_NET_BENES},
+        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.3, MXF_MSQ_NET_BENES},
+        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BENES},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (int rep = 0; rep < 3; rep++) {
             mxf_msq_cfg c = {cases[ci].R,     cases[ci].C,           cases[ci].bb,
-                             cases[ci].units, MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE};
+                             cases[ci].units, MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE,
+                             cases[ci].net};
             mxf_rng r;
             mxf_rng_seed(&r, 100 * ci + rep);
             const int M = (int)mxf_rng_range(&r, 1, 3 * c.rows),
                       K = (int)mxf_rng_range(&r, 1, 3 * c.rows),
                       N = (int)mxf_rng_range(&r, 1, 3 * mxf_msq_ports(&c));
             mxf_qtensor q = {0};
-            quantize(c.bb, cases[ci].pout > 0.4 ? ":sigma=1" : "", N, K, 11 + ci * 7 + rep,
-                     cases[ci].pout, &q);
+            /* a Benes network takes every placement the quantizer likes best */
+            const int any = c.net == MXF_MSQ_NET_BENES;
+            quantize(c.bb,
+                     cases[ci].pout > 0.4 ? (any ? ":sigma=1,route=any" : ":sigma=1")
+                                          : (any ? ":route=any" : ""),
+                     N, K, 11 + ci * 7 + rep, cases[ci].pout, &q);
             int8_t *A = malloc((size_t)M * K);
             assert_non_null(A);
             acts(M, K, rep + 5, A);
@@ -383,7 +397,7 @@ static void test_schedule_and_values_vs_model(void **state)
 static void test_checker_fails(void **state)
 {
     (void)state;
-    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE};
+    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
     mxf_qtensor q = {0};
     quantize(2, "", 8, 4, 3, 0.2, &q);
     int8_t A[8];
@@ -410,7 +424,7 @@ static void test_bad_inputs(void **state)
 {
     (void)state;
     mxf_err e;
-    mxf_msq_cfg c = {8, 12, 4, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE};
+    mxf_msq_cfg c = {8, 12, 4, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
     assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1); /* 12 outputs: not a multiple of 8 */
     assert_non_null(strstr(e.msg, "multiple of 8"));
     c.cols = 8;
@@ -432,6 +446,31 @@ static void test_bad_inputs(void **state)
     assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, 16, 0, 8, 1, A, &e), -1);
     assert_non_null(strstr(e.msg, "ALIGN=0"));
     mxf_qtensor_free(&q);
+    /* placements the butterfly does not route (an image quantized for NET=benes) */
+    c.align = 7;
+    int8_t A64[64] = {0};
+    quantize(2, ":sigma=1,route=any", 64, 64, 5, 0.5, &q);
+    assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, 64, 0, 64, 1, A64, &e), -1);
+    assert_non_null(strstr(e.msg, "ReCoN W=8"));
+    c.net = MXF_MSQ_NET_BENES;
+    if (mxf_msq_gemm_init(&g, &c, &q, 0, 64, 0, 64, 1, A64, &e)) fail_msg("%s", e.msg);
+    mxf_msq_gemm_free(&g);
+    mxf_qtensor_free(&q);
+    /* faults of butterfly switches have no Benes counterpart; the Benes slice's own checks */
+    c.fault = MXF_MSQ_FAULT_SW_SPLIT;
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
+    assert_non_null(strstr(e.msg, "needs NET=butterfly"));
+    c.fault = MXF_MSQ_FAULT_NONE;
+    c.net = 2;
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
+    uint8_t word[MXF_MSQ_CFGW / 8], op[MXF_MSQ_NET_OPS];
+    const int u2[2] = {1, 1}, l2[2] = {2, 3};
+    const mxf_msq_net *bn = &mxf_msq_nets[MXF_MSQ_NET_BENES];
+    assert_int_equal(bn->route_ub(2, u2, l2, word, &e), -1);
+    assert_non_null(strstr(e.msg, "not a placement"));
+    memset(word, 0, sizeof word);
+    word[3] = 0x10; /* bit 28: beyond the 28-bit word */
+    assert_int_equal(bn->decode(word, op), -1);
 }
 
 /* K tiles whose units would span more than ALIGN take fewer rows, and only those: inputs 0..39
@@ -458,7 +497,7 @@ static void test_tiles_split_to_fit_align(void **state)
     acts(M, K, 3, A);
     const int grid[] = {0, 16, 32, 40, 48};
     for (int units = MXF_MSQ_UNITS_ROW; units <= 1; units++) {
-        mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE};
+        mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
         mxf_msq_gemm g;
         if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
         assert_int_equal(g.KT, 4);
