@@ -110,7 +110,7 @@ static int load_synth(scheme *s, const char *path, mxf_err *err)
         {
             const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
             if (cJSON_IsString(n) && !strcmp(n->valuestring, pe->valuestring) &&
-                num(m, "ge_per_instance", path, "modules[pe].", &s->pe_ge, err))
+                num(m, "ge_with_submodules", path, "modules[pe].", &s->pe_ge, err))
                 rc = -1;
         }
     if (!rc && s->pe_ge < 0)

@@ -745,6 +745,15 @@ static cJSON *counts_json(const cJSON *by_type)
     return o;
 }
 
+/* GE of one instance of module i with everything below it (the design is a DAG: no cycles). */
+static double subtree_ge(const design *d, int i)
+{
+    double ge = d->m[i].leaf_ge;
+    for (int k = 0; k < d->m[i].nkids; k++)
+        ge += (double)d->m[i].kids[k].count * subtree_ge(d, d->m[i].kids[k].mod);
+    return ge;
+}
+
 static int run_report(const opts *o)
 {
     mxf_err e = {{0}};
@@ -845,6 +854,7 @@ static int run_report(const opts *o)
         cJSON_AddNumberToObject(x, "ffs_per_instance", (double)m->leaf_ffs);
         cJSON_AddNumberToObject(x, "ge_per_instance", m->leaf_ge);
         cJSON_AddNumberToObject(x, "ge_total", (double)m->instances * m->leaf_ge);
+        cJSON_AddNumberToObject(x, "ge_with_submodules", subtree_ge(&d, rows[r]));
         cJSON *sub = cJSON_AddObjectToObject(x, "submodules");
         for (int k = 0; k < m->nkids; k++)
             cJSON_AddNumberToObject(sub, display_name(&nm, d.m[m->kids[k].mod].name),
@@ -909,13 +919,16 @@ static int run_report(const opts *o)
                      cells_total, ffs_total, "", ge_total);
     bad |= sb_printf(&txt, "(cells/inst, FFs/inst and GE/inst count a module's own gates, not "
                            "its submodules; GE total = instances x GE/inst)\n");
-    if (pe >= 0)
+    if (pe >= 0) {
+        /* the PE with its submodules (a multiplier module, say): what one PE costs */
+        const double pge = subtree_ge(&d, pe);
         bad |= sb_printf(
             &txt,
-            "\nPE %s: %" PRId64 " cells, %" PRId64 " FFs, %.2f GE; %" PRId64
-            " PEs = %.1f%% of the array's GE\n",
-            d.m[pe].name, d.m[pe].leaf_cells, d.m[pe].leaf_ffs, d.m[pe].leaf_ge, d.m[pe].instances,
-            ge_total > 0 ? 100.0 * d.m[pe].leaf_ge * (double)d.m[pe].instances / ge_total : 0.0);
+            "\nPE %s: %.2f GE with its submodules (%" PRId64 " cells, %" PRId64
+            " FFs, %.2f GE of its own); %" PRId64 " PEs = %.1f%% of the array's GE\n",
+            d.m[pe].name, pge, d.m[pe].leaf_cells, d.m[pe].leaf_ffs, d.m[pe].leaf_ge,
+            d.m[pe].instances, ge_total > 0 ? 100.0 * pge * (double)d.m[pe].instances / ge_total : 0.0);
+    }
     if (nfp) {
         bad |= sb_printf(&txt, "\nFPGA resources of the PE alone (%s):\n", o->pe ? o->pe : o->top);
         for (int i = 0; i < nfp; i++) {
