@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: every benchmark, figures printed side by side; nothing here asserts on time.
-#   BENCH_ARRAY (default 32) sets the array the Verilator benchmark builds.
+#   BENCH_ARRAY (default 32) sets the array the Verilator benchmarks build; MSQ_BENCH_ARRAYS the
+#   MicroScopiQ ones (default "BENCH_ARRAY 64").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arr=${BENCH_ARRAY:-32}
@@ -18,11 +19,17 @@ for spec in "ARCH=fineq SCHED=lock" "ARCH=fineq SCHED=elastic" "ARCH=fineq-mul";
     "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
 done
 if command -v yosys >/dev/null; then bash bench/fineq.sh; fi
-echo "== MicroScopiQ array: RTL co-simulation throughput, ARRAY=$arr, BB=2 (weight-MACs per second)"
-for recon in row 1; do
-    make -s sim-config ARCH=microscopiq ARRAY="$arr" RECON=$recon >/dev/null
-    d=build/$(build/bin/mxfgen name --arch microscopiq --array "$arr" --recon $recon)
-    "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
+# MSQ_BENCH_ARRAYS: the MicroScopiQ sizes (default "$arr 64"; a 64 x 64 model takes about 20 min
+# to build on 2 cores)
+for a in ${MSQ_BENCH_ARRAYS:-$arr 64}; do
+    echo "== MicroScopiQ array: RTL co-simulation throughput, ARRAY=$a, BB=2 (weight-MACs per second)"
+    for v in "row butterfly" "1 butterfly" "row benes"; do
+        read -r recon net <<<"$v"
+        make -s sim-config ARCH=microscopiq ARRAY="$a" RECON="$recon" NET="$net" >/dev/null
+        d=build/$(build/bin/mxfgen name --arch microscopiq --array "$a" --recon "$recon" --net "$net")
+        echo "RECON=$recon NET=$net:"
+        "$d/mxfsim" bench --m $((a * 16)) --k $((a * 16)) --n $((a * 16)) --seed 1
+    done
 done
 echo "== MicroScopiQ array: ReCoN contention on opt-1.3b layers (a 2x2-tile window per layer, 16 tokens)"
 for recon in row 4 1; do

@@ -10,6 +10,7 @@ model=${MODEL:-opt-125m} arr=${ARRAY:-8} seed=${SEED:-1} synth=${SYNTH:-1}
 all=(
     "microscopiq-bb2|ARCH=microscopiq BB=2"
     "microscopiq-bb4|ARCH=microscopiq BB=4"
+    "microscopiq-bb2-benes|ARCH=microscopiq BB=2 NET=benes"
     "fineq|ARCH=fineq SCHED=lock"
     "fineq-mul|ARCH=fineq-mul"
     "ws-mxint8|ARCH=ws WBITS=8"
@@ -30,7 +31,7 @@ else
 fi
 case $synth in 0 | 1) ;; *) echo "SYNTH=$synth: expected 0 or 1" >&2; exit 2 ;; esac
 # each scheme sets its own block knobs; the caller's must not leak into the others
-unset ARCH BB RECON ALIGN WBITS SCHED ROWS COLS FAULT FORMAT
+unset ARCH BB RECON NET ALIGN WBITS SCHED ROWS COLS FAULT FORMAT
 out=build/compare/$model-a$arr-s$seed
 mkdir -p "$out" || exit 3
 args=()
