@@ -922,12 +922,12 @@ static int run_report(const opts *o)
     if (pe >= 0) {
         /* the PE with its submodules (a multiplier module, say): what one PE costs */
         const double pge = subtree_ge(&d, pe);
-        bad |= sb_printf(
-            &txt,
-            "\nPE %s: %.2f GE with its submodules (%" PRId64 " cells, %" PRId64
-            " FFs, %.2f GE of its own); %" PRId64 " PEs = %.1f%% of the array's GE\n",
-            d.m[pe].name, pge, d.m[pe].leaf_cells, d.m[pe].leaf_ffs, d.m[pe].leaf_ge,
-            d.m[pe].instances, ge_total > 0 ? 100.0 * pge * (double)d.m[pe].instances / ge_total : 0.0);
+        bad |= sb_printf(&txt,
+                         "\nPE %s: %.2f GE with its submodules (%" PRId64 " cells, %" PRId64
+                         " FFs, %.2f GE of its own); %" PRId64 " PEs = %.1f%% of the array's GE\n",
+                         d.m[pe].name, pge, d.m[pe].leaf_cells, d.m[pe].leaf_ffs, d.m[pe].leaf_ge,
+                         d.m[pe].instances,
+                         ge_total > 0 ? 100.0 * pge * (double)d.m[pe].instances / ge_total : 0.0);
     }
     if (nfp) {
         bad |= sb_printf(&txt, "\nFPGA resources of the PE alone (%s):\n", o->pe ? o->pe : o->top);

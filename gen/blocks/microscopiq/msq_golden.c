@@ -270,6 +270,8 @@ static void free_tiles(mxf_msq_gemm *g)
         free(g->tile[t].pew);
         free(g->tile[t].orow);
         free(g->tile[t].cw);
+        free(g->tile[t].wcyc);
+        free(g->tile[t].ccyc);
     }
     free(g->tile);
     g->tile = NULL;
@@ -287,7 +289,6 @@ void mxf_msq_gemm_free(mxf_msq_gemm *g)
     free(g->step_end);
     free(g->step_inj);
     free(g->out_cycle);
-    free(g->load_cycle);
     free(g->kt0);
     memset(g, 0, sizeof *g);
 }
@@ -431,26 +432,74 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
             w->osh = u->ounit - lo;
         }
     }
-    tl->load = tl->ncw > R ? tl->ncw : R;
+    tl->wcyc = malloc(sizeof(int64_t) * (size_t)R);
+    tl->ccyc = malloc(sizeof(int64_t) * (size_t)(tl->ncw + 1));
+    if (!tl->wcyc || !tl->ccyc) return mxf_fail(err, "out of memory for the tiles");
     return 0;
 }
 
 /* ---- the schedule ---- */
+/* One load channel (word rows on w_*, configuration words on c_*): writes its tiles' items in
+ * order, one per cycle, each on the first cycle its row of the bank is free (rule 4: row r of a
+ * bank, from the last cycle of step q + 1 + r, q the step that sampled the last activation row
+ * of the tile that used the bank before). */
+typedef struct loader {
+    int t, i;     /* the next item: tile, index */
+    int64_t last; /* the cycle of its last write */
+} loader;
+
+/* The cycle row r of tile t's bank is free from, or -1 if not known by the end of step s. */
+static int64_t row_free(const mxf_msq_gemm *g, const int64_t *last_inj, int t, int r, int64_t s)
+{
+    if (t < 2) return 0;
+    const int64_t q = last_inj[t - 2];
+    if (q < 0 || q + 1 + r > s) return -1;
+    return g->step_end[q + 1 + r];
+}
+
+/* Writes what the channel may on cycles [c0, c1] of step s; words: 0 word rows, 1 IB words. */
+static void load_cycles(mxf_msq_gemm *g, loader *ld, int words, const int64_t *last_inj, int64_t s,
+                        int64_t c0, int64_t c1)
+{
+    const int R = g->cfg.rows;
+    for (int64_t x = c0 > ld->last + 1 ? c0 : ld->last + 1; x <= c1 && ld->t < g->T;) {
+        mxf_msq_tile *tl = &g->tile[ld->t];
+        const int n = words ? tl->ncw : R;
+        if (ld->i >= n) { /* this tile's items are written: the next tile */
+            ld->t++;
+            ld->i = 0;
+            continue;
+        }
+        const int row = words ? tl->cw[ld->i].row : ld->i;
+        const int64_t f = row_free(g, last_inj, ld->t, row, s);
+        if (f < 0) break; /* not free before this step ends */
+        if (f > x) x = f;
+        if (x > c1) break;
+        (words ? tl->ccyc : tl->wcyc)[ld->i++] = x;
+        ld->last = x++;
+    }
+    /* a finished tile (its last item written) moves the channel on even without another cycle */
+    while (ld->t < g->T && ld->i >= (words ? g->tile[ld->t].ncw : R)) {
+        ld->t++;
+        ld->i = 0;
+    }
+}
+
 static int plan(mxf_msq_gemm *g, mxf_err *err)
 {
     const mxf_msq_cfg *c = &g->cfg;
     const int R = c->rows, U = mxf_msq_units(c), T = g->T, M = g->M;
     const int64_t ntok = (int64_t)T * M;
     int64_t cap = ntok + 64;
-    g->load_cycle = malloc(sizeof(int64_t) * (size_t)T);
     g->out_cycle = malloc(sizeof(int64_t) * (size_t)ntok);
-    int64_t *reload = malloc(sizeof(int64_t) * (size_t)T); /* bank of tile t free from */
-    if (!g->load_cycle || !g->out_cycle || !reload) {
-        free(reload);
+    int64_t *last_inj = malloc(sizeof(int64_t) * (size_t)T); /* step sampling t's last token */
+    if (!g->out_cycle || !last_inj) {
+        free(last_inj);
         return mxf_fail(err, "out of memory for the schedule");
     }
-    for (int t = 0; t < T; t++) reload[t] = -1;
-    int64_t next_tok = 0, nl = 0, done_prev = -1, outs = 0, last_out = -1;
+    for (int t = 0; t < T; t++) last_inj[t] = -1;
+    loader lw = {0, 0, -1}, lc = {0, 0, -1};
+    int64_t next_tok = 0, outs = 0, last_out = -1;
     int64_t s = 0, cyc = 0;
     g->stall_cycles = g->recon_requests = g->busy_steps = 0;
     for (;; s++) {
@@ -463,7 +512,7 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
             int32_t *d = realloc(g->step_inj, sizeof(int32_t) * (size_t)cap);
             if (d) g->step_inj = d;
             if (!a || !b || !d) {
-                free(reload);
+                free(last_inj);
                 return mxf_fail(err, "out of memory for the schedule");
             }
         }
@@ -486,37 +535,38 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
             g->out_cycle[tok] = cyc;
             last_out = cyc;
             outs++;
-            const int t = tok / M;
-            if (tok % M == M - 1) reload[t] = g->step_end[s];
         }
-        /* loads: tiles 0 and 1 back to back, tile t >= 2 once tile t - 2's bank is free */
-        while (nl < T && (nl < 2 || reload[nl - 2] >= 0)) {
-            int64_t st = done_prev + 1;
-            if (nl >= 2 && reload[nl - 2] > st) st = reload[nl - 2];
-            g->load_cycle[nl] = st;
-            done_prev = st + g->tile[nl].load - 1;
-            nl++;
-        }
+        /* loads on this step's cycles: tiles 0 and 1 from cycle 0, each row of a later tile
+           as soon as the tile two before it has finished with that row of the bank */
+        load_cycles(g, &lw, 0, last_inj, s, cyc, cyc + L - 1);
+        load_cycles(g, &lc, 1, last_inj, s, cyc, cyc + L - 1);
         /* sample the next token at the step's last cycle if its tile is loaded */
         int32_t inj = -1;
         if (next_tok < ntok) {
             const int t = (int)(next_tok / M);
-            if (t < nl && g->load_cycle[t] + g->tile[t].load - 1 <= g->step_end[s]) {
-                inj = (int32_t)next_tok++;
-                g->busy_steps++;
+            if (t < lw.t && t < lc.t) {
+                mxf_msq_tile *tl = &g->tile[t];
+                int64_t ready = tl->wcyc[R - 1];
+                if (tl->ncw && tl->ccyc[tl->ncw - 1] > ready) ready = tl->ccyc[tl->ncw - 1];
+                tl->ready = ready;
+                if (ready <= g->step_end[s]) {
+                    inj = (int32_t)next_tok++;
+                    g->busy_steps++;
+                    if (inj % M == M - 1) last_inj[t] = s;
+                }
             }
         }
         g->step_inj[s] = inj;
         cyc += L;
         if (outs == ntok) break;
         if (s > 4 * (ntok + (int64_t)T * (R + 8) * 4 + R * 4) + 1000) {
-            free(reload);
+            free(last_inj);
             return mxf_fail(err, "schedule does not terminate (internal)");
         }
     }
     g->n_steps = s + 1;
     g->total = last_out + 1;
-    free(reload);
+    free(last_inj);
     return 0;
 }
 
@@ -646,22 +696,28 @@ void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, 
             s->act[r] = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
         }
     }
-    while (cur->tile < g->T && g->load_cycle[cur->tile] + g->tile[cur->tile].load <= cycle)
-        cur->tile++;
-    if (cur->tile < g->T && g->load_cycle[cur->tile] <= cycle) {
-        const mxf_msq_tile *tl = &g->tile[cur->tile];
-        const int64_t i = cycle - g->load_cycle[cur->tile];
-        if (i < c->rows) {
-            s->w_valid = 1;
-            s->w_bank = cur->tile & 1;
-            s->w_row = (int)i;
-            s->w = tl->pew + (size_t)i * c->cols;
-        }
-        if (i < tl->ncw) {
-            s->c_valid = 1;
-            s->c_bank = cur->tile & 1;
-            s->c = &tl->cw[i];
-        }
+    /* word rows: the next one not written before this cycle */
+    while (cur->wt < g->T && g->tile[cur->wt].wcyc[cur->wr] < cycle)
+        if (++cur->wr == c->rows) cur->wt++, cur->wr = 0;
+    if (cur->wt < g->T && g->tile[cur->wt].wcyc[cur->wr] == cycle) {
+        const mxf_msq_tile *tl = &g->tile[cur->wt];
+        s->w_valid = 1;
+        s->w_bank = cur->wt & 1;
+        s->w_row = cur->wr;
+        s->w_tile = cur->wt;
+        s->w = tl->pew + (size_t)cur->wr * c->cols;
+    }
+    for (;;) { /* configuration words (a tile may have none) */
+        while (cur->ct < g->T && cur->ci >= g->tile[cur->ct].ncw) cur->ct++, cur->ci = 0;
+        if (cur->ct >= g->T || g->tile[cur->ct].ccyc[cur->ci] >= cycle) break;
+        cur->ci++;
+    }
+    if (cur->ct < g->T && g->tile[cur->ct].ccyc[cur->ci] == cycle) {
+        const mxf_msq_tile *tl = &g->tile[cur->ct];
+        s->c_valid = 1;
+        s->c_bank = cur->ct & 1;
+        s->c_tile = cur->ct;
+        s->c = &tl->cw[cur->ci];
     }
 }
 

@@ -88,7 +88,9 @@ typedef struct mxf_msq_tile {
     uint8_t *orow;    /* R: the row holds outlier halves (requests ReCoN) */
     mxf_msq_cfgw *cw; /* the tile's ReCoN words, in load order */
     int ncw;
-    int load; /* load length: max(R, ncw) cycles */
+    int64_t *wcyc; /* R: the cycle word row r is written (w_* channel) */
+    int64_t *ccyc; /* ncw: the cycle configuration word i is written (c_* channel) */
+    int64_t ready; /* the tile's last load cycle: its activations are sampled from here on */
 } mxf_msq_tile;
 
 /* A GEMM Y[M][N] = A[M][K] * W^T over a window of a MicroScopiQ tensor, N a multiple of 8 (the
@@ -111,7 +113,6 @@ typedef struct mxf_msq_gemm {
     int64_t *step_start, *step_end; /* cycles of step s */
     int32_t *step_inj;              /* token presented (sampled) at the end of step s, or -1 */
     int64_t *out_cycle;             /* per token t * M + m */
-    int64_t *load_cycle;            /* tile t's first load cycle */
     int64_t total;                  /* cycles: one past the last output */
     int64_t stall_cycles;           /* cycles beyond one per step (ReCoN contention) */
     int64_t recon_requests;         /* (row, step) pairs that used a ReCoN unit */
@@ -132,14 +133,15 @@ int64_t mxf_msq_output_cycle(const mxf_msq_gemm *g, int tile, int m);
 typedef struct mxf_msq_stim {
     int act_valid, act_bank;
     int8_t act[MXF_MSQ_MAX_DIM];
-    int w_valid, w_bank, w_row;
+    int w_valid, w_bank, w_row, w_tile;
     const uint16_t *w; /* cols PE words, or NULL */
-    int c_valid, c_bank;
+    int c_valid, c_bank, c_tile;
     const mxf_msq_cfgw *c;
 } mxf_msq_stim;
 typedef struct mxf_msq_cursor {
     int64_t step;
-    int tile;
+    int wt, wr; /* the next word row to present: tile, row */
+    int ct, ci; /* the next configuration word: tile, index */
 } mxf_msq_cursor;
 /* Cycles must be asked in increasing order. */
 void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, mxf_msq_stim *s);

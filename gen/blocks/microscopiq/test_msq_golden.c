@@ -162,7 +162,11 @@ static int model_check(const mxf_msq_gemm *g)
     assert_non_null(ps);
     assert_non_null(nx);
     assert_non_null(exp);
-    mxf_msq_cursor cur = {0, 0};
+    mxf_msq_cursor cur = {0};
+    /* the instruction buffer: which tile's word each (bank, row, slice) holds */
+    int(*ibt)[MXF_MSQ_MAX_DIM][2 * MXF_MSQ_MAX_DIM / 8] = calloc(2, sizeof *ibt);
+    assert_non_null(ibt);
+    memset(ibt, 0xff, 2 * sizeof *ibt);
     int cyc = 0, bad = 0, outs = 0, exp_tile = -1, next_tok = 0;
     int64_t last_out = -1;
     for (int64_t x = 0; x < g->total + 8; x++) {
@@ -216,6 +220,10 @@ static int model_check(const mxf_msq_gemm *g)
                     if (n >= g->N) break;
                     const mxf_msq_ubw *u = &g->ub[(size_t)k * NU + n / 8];
                     const int osh = u->ounit - g->tile[t].uref;
+                    if (u->n && ibt[e->bank][r][s] != t && !bad++)
+                        print_message("model: cycle %lld row %d slice %d merges tile %d with the "
+                                      "instruction-buffer word of tile %d\n",
+                                      (long long)x, r, s, t, ibt[e->bank][r][s]);
                     for (int i = 0; i < u->n; i++) {
                         const int pu = 8 * s + u->upper[i], pl = 8 * s + u->lower[i];
                         const int64_t tt =
@@ -252,6 +260,7 @@ static int model_check(const mxf_msq_gemm *g)
         /* weight and instruction-buffer writes (IB words: the model takes pairs from the image) */
         if (st.w_valid)
             for (int j = 0; j < C; j++) wb[st.w_bank][st.w_row][j] = st.w[j];
+        if (st.c_valid) ibt[st.c_bank][st.c->row][st.c->g] = st.c_tile;
         if (step_end) {
             for (int r = 0; r < R; r++) {
                 ent *row = &skew[(size_t)r * (R + 1)];
@@ -279,6 +288,7 @@ static int model_check(const mxf_msq_gemm *g)
         bad++;
     }
     free(wb);
+    free(ibt);
     free(skew);
     free(ps);
     free(nx);
@@ -512,6 +522,55 @@ static void test_tiles_split_to_fit_align(void **state)
 
 /* RTN quantizes every MaB on its own: the MaBs of a window, quantized alone, decode exactly as
  * they do in the whole tensor (the model command relies on it). */
+/* Timing-contract rule 4 (README.md): row r of a bank may be rewritten from the last cycle of
+ * step q + 1 + r, q the step that sampled the last activation row of the tile that used the bank
+ * before. The schedule keeps the rule (checked here from the steps, not from the loader), meets
+ * it exactly in the steady state, and a load one cycle earlier is caught by the register model. */
+static void test_reload_per_row(void **state)
+{
+    (void)state;
+    for (int units = MXF_MSQ_UNITS_ROW; units <= 2; units += 2) {
+        mxf_msq_cfg c = {8, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+        enum { N = 64, K = 16, M = 9 };
+        mxf_qtensor q = {0};
+        quantize(2, ":sigma=1", N, K, 21, 0.3, &q);
+        int8_t A[M * K];
+        acts(M, K, 4, A);
+        mxf_msq_gemm g;
+        mxf_err e;
+        if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
+        assert_true(g.T >= 4);
+        int tight = 0, early_caught = 0;
+        for (int t = 2; t < g.T; t++) {
+            int64_t qs = -1;
+            for (int64_t st = 0; st < g.n_steps; st++)
+                if (g.step_inj[st] == (t - 2) * M + M - 1) qs = st;
+            assert_true(qs >= 0);
+            mxf_msq_tile *tl = &g.tile[t];
+            for (int r = 0; r < c.rows; r++) {
+                const int64_t f = g.step_end[qs + 1 + r];
+                if (tl->wcyc[r] < f)
+                    fail_msg("tile %d row %d written on cycle %lld, free from %lld", t, r,
+                             (long long)tl->wcyc[r], (long long)f);
+                tight += tl->wcyc[r] == f;
+            }
+            for (int i = 0; i < tl->ncw; i++)
+                assert_true(tl->ccyc[i] >= g.step_end[qs + 1 + tl->cw[i].row]);
+            /* planted: the tile's whole load one cycle early */
+            for (int r = 0; r < c.rows; r++) tl->wcyc[r]--;
+            for (int i = 0; i < tl->ncw; i++) tl->ccyc[i]--;
+            early_caught += model_check(&g) > 0;
+            for (int r = 0; r < c.rows; r++) tl->wcyc[r]++;
+            for (int i = 0; i < tl->ncw; i++) tl->ccyc[i]++;
+        }
+        assert_int_equal(model_check(&g), 0);
+        if (units == MXF_MSQ_UNITS_ROW) assert_true(tight >= c.rows); /* a tile at the boundary */
+        assert_int_equal(early_caught, g.T - 2);
+        mxf_msq_gemm_free(&g);
+        mxf_qtensor_free(&q);
+    }
+}
+
 static void test_window_quantization_is_local(void **state)
 {
     (void)state;
@@ -560,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_tiles_split_to_fit_align),
         cmocka_unit_test(test_window_quantization_is_local),
+        cmocka_unit_test(test_reload_per_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
