@@ -27,8 +27,15 @@ VMTRACE := -DVM_TRACE=$(if $(TRACEFLAGS),1,0) -DVM_TRACE_FST=$(if $(filter fst,$
 SUFFIX := $(if $(filter 1,$(TRACE)),-trace,)$(if $(filter fst,$(TRACE)),-fst,)$(if $(filter 1,$(XPROP)),-x,)
 OBJ := $(CFG_DIR)/obj$(SUFFIX)
 VLIB := $(OBJ)/V$(TOP)__ALL.a
-RUNTIME := $(OBJ)/verilated.o $(OBJ)/verilated_threads.o \
-           $(if $(filter 1,$(TRACE)),$(OBJ)/verilated_vcd_c.o) $(if $(filter fst,$(TRACE)),$(OBJ)/verilated_fst_c.o)
+# The Verilator runtime does not depend on the model (only on the Verilator version and the trace
+# kind): it is compiled once into build/vlrt-<version><trace>/ and linked into every config's
+# harness (make test builds some 80 configs; compiling it for each cost 7 s of CPU apiece).
+VVER := $(shell verilator --version 2>/dev/null | awk '{print $$2}')
+TRSUFFIX := $(if $(filter 1,$(TRACE)),-trace,)$(if $(filter fst,$(TRACE)),-fst,)
+VRT := build/vlrt-$(VVER)$(TRSUFFIX)
+RT_OBJS := verilated.o verilated_threads.o $(if $(filter 1,$(TRACE)),verilated_vcd_c.o) \
+           $(if $(filter fst,$(TRACE)),verilated_fst_c.o)
+RUNTIME := $(addprefix $(VRT)/,$(RT_OBJS))
 SIM := $(CFG_DIR)/mxfsim$(SUFFIX)
 TB_SRC := $(wildcard tb/*.c)
 TB_OBJ := $(patsubst tb/%.c,$(OBJ)/tb_%.o,$(TB_SRC))
@@ -54,9 +61,18 @@ $(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f $(OPT_STAMP)
 	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
 	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(TRACEFLAGS) --Mdir $(OBJ) $(RTL)
 	$(Q)$(MAKE) -s $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS)) -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
-	  V$(TOP)__ALL.a $(notdir $(RUNTIME)) >/dev/null
+	  V$(TOP)__ALL.a >/dev/null
 
-$(RUNTIME): $(VLIB)
+# The first config to need the runtime compiles it with its own generated makefile (so with
+# Verilator's own flags) under a lock, into a temporary directory renamed into place: configs
+# built in parallel never see a half-written runtime.
+$(VRT)/.done: | $(VLIB)
+	$(Q)mkdir -p build && flock build/.vlrt.lock bash -c '[[ -f $@ ]] && exit 0; \
+	  $(MAKE) -s -C $(OBJ) -f V$(TOP).mk OPT_GLOBAL=-O2 $(RT_OBJS) >/dev/null && \
+	  t=$$(mktemp -d build/.vlrt.XXXXXX) && cp $(addprefix $(OBJ)/,$(RT_OBJS)) $$t/ && \
+	  touch $$t/.done && rm -rf $(VRT) && mv $$t $(VRT)'
+
+$(RUNTIME): $(VRT)/.done
 
 $(OBJ)/shim.o: tb/shim.cpp tb/dut.h $(CFG_DIR)/mxf_params.h $(VLIB)
 	$(Q)g++ -std=c++17 -O2 $(VMTRACE) -I$(OBJ) -I$(CFG_DIR) -I$(VROOT)/include \

@@ -736,10 +736,18 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     const mxf_msq_net *net = mxf_msq_net_of(c);
     uint8_t(*ops)[MXF_MSQ_NET_OPS] = calloc((size_t)R * G, sizeof *ops);
     int *osh = calloc((size_t)R * G, sizeof(int)), *busy = calloc((size_t)R * G, sizeof(int));
-    if (!ops || !osh || !busy) { /* the caller's buffer keeps its contents: a mismatch */
+    /* each lane's word decoded once for every token: an inlier's signed weight times 2^shift
+       (its aligned product is a * wv), a half's signed weight (its raw product), and its sign */
+    int64_t *wv = malloc(sizeof(int64_t) * (size_t)R * P);
+    uint8_t *hf = malloc((size_t)R * P), *sg = malloc((size_t)R * P);
+    if (!ops || !osh || !busy || !wv || !hf || !sg) { /* the caller's buffer keeps its
+                                                          contents: a mismatch */
         free(ops);
         free(osh);
         free(busy);
+        free(wv);
+        free(hf);
+        free(sg);
         return;
     }
     for (int i = 0; i < tl->ncw; i++) {
@@ -749,38 +757,41 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
         osh[rs] = tl->cw[i].osh;
     }
     for (int r = 0; r < R; r++)
-        for (int sl = 0; sl < G; sl++)
-            for (int j = 0; j < 8 / lanes; j++)
-                busy[r * G + sl] |=
-                    tl->pew[(size_t)r * C + sl * (8 / lanes) + j] >> MXF_MSQ_CODEW & 3;
+        for (int j = 0; j < C; j++) {
+            const int w = tl->pew[(size_t)r * C + j];
+            const int sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
+            for (int l = 0; l < lanes; l++) {
+                const size_t i = (size_t)r * P + (size_t)j * lanes + l;
+                const int code = w >> (c->bb * l) & ((1 << c->bb) - 1);
+                hf[i] = (uint8_t)(w >> (MXF_MSQ_CODEW + l) & 1);
+                sg[i] = (uint8_t)(code >> (c->bb - 1));
+                wv[i] = (int64_t)mxf_msq_product(1, code, c->bb) * (hf[i] ? 1 : (int64_t)1 << sh);
+                busy[r * G + (j * lanes + l) / 8] |= hf[i];
+            }
+        }
     for (int m = 0; m < g->M; m++) {
         memset(psum, 0, sizeof psum);
         for (int r = 0; r < R; r++) {
             const int k = g->kt0[kt] + r;
             const int a = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
-            for (int j = 0; j < C; j++) {
-                const int w = tl->pew[(size_t)r * C + j];
-                const int sh = w >> (MXF_MSQ_CODEW + 2) & ((1 << SHW) - 1);
-                for (int l = 0; l < lanes; l++) {
-                    const int p = j * lanes + l;
-                    const int code = w >> (c->bb * l) & ((1 << c->bb) - 1);
-                    const int half = w >> (MXF_MSQ_CODEW + l) & 1;
-                    const int64_t prod = mxf_msq_product(a, code, c->bb);
-                    if (half)
-                        b[p] = (mxf_msq_bundle){1, code >> (c->bb - 1), prod, psum[p]};
-                    else
-                        b[p] = (mxf_msq_bundle){1, 0, 0, psum[p] + prod * ((int64_t)1 << sh)};
-                }
-            }
-            for (int p = 0; p < P; p++) psum[p] = b[p].iacc;
+            const int64_t *wr = wv + (size_t)r * P;
+            const uint8_t *hr = hf + (size_t)r * P;
+            for (int p = 0; p < P; p++) /* inliers add in place; a half leaves its psum */
+                if (!hr[p]) psum[p] += a * wr[p];
             if (!tl->orow[r]) continue;
-            for (int sl = 0; sl < G; sl++)
-                if (busy[r * G + sl])
-                    net->eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl,
-                              psum + 8 * sl);
+            for (int sl = 0; sl < G; sl++) {
+                if (!busy[r * G + sl]) continue;
+                for (int p = 8 * sl; p < 8 * sl + 8; p++)
+                    b[p] = hr[p] ? (mxf_msq_bundle){1, sg[(size_t)r * P + p], a * wr[p], psum[p]}
+                                 : (mxf_msq_bundle){1, 0, 0, psum[p]};
+                net->eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl, psum + 8 * sl);
+            }
         }
         for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
     }
+    free(wv);
+    free(hf);
+    free(sg);
     free(ops);
     free(osh);
     free(busy);

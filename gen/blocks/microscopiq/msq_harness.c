@@ -182,6 +182,7 @@ typedef enum fill {
     FILL_SHIFT,      /* units spanning exactly ALIGN binades */
     FILL_EXTREME,    /* 4 negative max-mantissa outliers per uB at the largest shift, acts -128 */
     FILL_SPLIT,      /* two input scales ALIGN + 2 binades apart: K tiles of R/2 rows */
+    FILL_PLACE,      /* 1 to 4 outliers per uB at random slots, Lower halves at random slots */
     FILL_COUNT
 } fill;
 
@@ -191,7 +192,8 @@ static const char *const fill_names[FILL_COUNT] = {"random weights and outliers"
                                                    "negative outliers with zero mantissa",
                                                    "largest scale shifts",
                                                    "extreme operands at the largest shift",
-                                                   "units too far apart for R-row tiles"};
+                                                   "units too far apart for R-row tiles",
+                                                   "outliers and Lower halves at any slots"};
 
 /* Weights (N x K, out x in), the format spec they are quantized with, and activations. */
 static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, int N, int8_t *A,
@@ -210,9 +212,9 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
     /* bb=4 outliers above 2^8 would push L1 out of its 5-bit field: keep them near 2^4 */
     const double big = ldexp(1.0, c->align - 3); /* E = align - 3 over inliers at 2^-5 */
     snprintf(spec, cap, "microscopiq%d:%sroute=%s", c->bb,
-             f == FILL_FOUR || f == FILL_EXTREME    ? "sigma=1,"
-             : f == FILL_EVERY || f == FILL_NEGZERO ? "sigma=2,"
-                                                    : "",
+             f == FILL_FOUR || f == FILL_EXTREME || f == FILL_PLACE ? "sigma=1,"
+             : f == FILL_EVERY || f == FILL_NEGZERO                 ? "sigma=2,"
+                                                                    : "",
              mxf_msq_net_of(c)->route);
     for (int n = 0; n < N; n++)
         for (int k = 0; k < K; k++) {
@@ -254,11 +256,35 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
                 *w =
                     (float)(0.02 * g * (k % c->rows >= c->rows / 2 ? ldexp(1.0, c->align + 2) : 1));
                 break;
+            case FILL_PLACE: /* set per uB below */
+                break;
             default: /* FILL_EXTREME: outliers in slots 0, 2, 4 (signs -, +, -: each column keeps
                         one sign along K), the other slots inliers of the largest code */
                 *w = slot % 2 || slot > 4 ? -0.06f : (float)((slot == 2 ? 1 : -1) * big * 1.99);
             }
         }
+    /* FILL_PLACE: per uB a random order of its 8 slots; the first n (1..4) hold outliers, the
+       next n the uB's smallest inliers (the quantizer prunes them for the Lower halves, in an
+       order their random sizes decide), the rest typical inliers: over the GEMM's uBs the
+       Upper and Lower ports, and so the paths through ReCoN, take many placements */
+    if (f == FILL_PLACE)
+        for (int k = 0; k < K; k++)
+            for (int n8 = 0; n8 < N; n8 += 8) {
+                int ord[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+                for (int i = 7; i > 0; i--) {
+                    const int j = (int)mxf_rng_range(&r, 0, i), t = ord[i];
+                    ord[i] = ord[j], ord[j] = t;
+                }
+                const int nout = (int)mxf_rng_range(&r, 1, 4);
+                for (int i = 0; i < 8; i++) {
+                    const double u = mxf_rng_uniform(&r), sg = mxf_rng_range(&r, 0, 1) ? 1 : -1;
+                    if (n8 + ord[i] >= N) continue;
+                    W[(size_t)(n8 + ord[i]) * K + k] =
+                        (float)(sg * (i < nout       ? 1.5 + 0.4 * u
+                                      : i < 2 * nout ? 0.0005 + 0.001 * u
+                                                     : 0.01 + 0.01 * u));
+                }
+            }
 }
 
 static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N, uint64_t seed,
@@ -581,7 +607,7 @@ const mxf_sim_cmd mxf_msq_cmds[MXF_MSQ_N_CMDS] = {
     {"directed", "[--seed S]",
      "the worst cases: 4 outliers in every uB, an outlier in every uB (all rows contend), "
      "negative outliers with zero mantissa, the largest scale shifts, extreme operands, units "
-     "too far apart for R-row tiles",
+     "too far apart for R-row tiles, outliers and Lower halves at any slots (paths through ReCoN)",
      cmd_directed, 0},
     {"image", "--image FILE [--tensor NAME] [--m M] [--window W] [--seed S]",
      "a tensor of a MicroScopiQ image from mxquant through the array", cmd_image, 1},
