@@ -19,8 +19,8 @@ for spec in "ARCH=fineq SCHED=lock" "ARCH=fineq SCHED=elastic" "ARCH=fineq-mul";
     "$d/mxfsim" bench --m "$m" --k "$k" --n "$n" --seed 1
 done
 if command -v yosys >/dev/null; then bash bench/fineq.sh; fi
-# MSQ_BENCH_ARRAYS: the MicroScopiQ sizes (default "$arr 64"; a 64 x 64 model takes about 20 min
-# to build on 2 cores)
+# MSQ_BENCH_ARRAYS: the MicroScopiQ sizes (default "$arr 64"; a 64 x 64 model took 52 min
+# to build at JOBS=1 here, -O3)
 for a in ${MSQ_BENCH_ARRAYS:-$arr 64}; do
     echo "== MicroScopiQ array: RTL co-simulation throughput, ARRAY=$a, BB=2 (weight-MACs per second)"
     for v in "row butterfly" "1 butterfly" "row benes"; do
