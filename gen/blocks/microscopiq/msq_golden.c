@@ -775,14 +775,14 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
             const int k = g->kt0[kt] + r;
             const int a = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
             const int64_t *wr = wv + (size_t)r * P;
-            const uint8_t *hr = hf + (size_t)r * P;
+            const uint8_t *hr = hf + (size_t)r * P, *sr = sg + (size_t)r * P;
             for (int p = 0; p < P; p++) /* inliers add in place; a half leaves its psum */
                 if (!hr[p]) psum[p] += a * wr[p];
             if (!tl->orow[r]) continue;
             for (int sl = 0; sl < G; sl++) {
                 if (!busy[r * G + sl]) continue;
                 for (int p = 8 * sl; p < 8 * sl + 8; p++)
-                    b[p] = hr[p] ? (mxf_msq_bundle){1, sg[(size_t)r * P + p], a * wr[p], psum[p]}
+                    b[p] = hr[p] ? (mxf_msq_bundle){1, sr[p], a * wr[p], psum[p]}
                                  : (mxf_msq_bundle){1, 0, 0, psum[p]};
                 net->eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl, psum + 8 * sl);
             }

@@ -287,6 +287,14 @@ static void operands(uint64_t seed, fill f, const mxf_msq_cfg *c, int M, int K, 
             }
 }
 
+/* FILL_PLACE gives every uB 1 to 4 outliers: a quantizer that found none would leave ReCoN idle */
+static int every_ub_has_outliers(const mxf_msq_gemm *g)
+{
+    for (int64_t i = 0; i < (int64_t)g->K * (g->N / 8); i++)
+        if (g->ub[i].n == 0) return 0;
+    return 1;
+}
+
 static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N, uint64_t seed,
                     fill f, int verbose, mxf_err *err)
 {
@@ -313,6 +321,9 @@ static int run_gemm(mxf_sim_ctx *ctx, const mxf_msq_cfg *c, int M, int K, int N,
             rc = -1;
             mxf_fail(err, "directed '%s': the tiles kept %d rows (internal)", fill_names[f],
                      c->rows);
+        } else if (f == FILL_PLACE && !every_ub_has_outliers(&s.g)) {
+            rc = -1;
+            mxf_fail(err, "directed '%s': a uB without outliers (internal)", fill_names[f]);
         } else if ((f == FILL_SHIFT || f == FILL_EXTREME) && maxsh != c->align) {
             rc = -1;
             mxf_fail(err, "directed '%s': largest shift %d, not ALIGN=%d (internal)", fill_names[f],
