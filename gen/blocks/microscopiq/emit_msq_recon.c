@@ -2,14 +2,15 @@
  * switch PASS / SWAP / four merges / two splits, docs/recon.md) and the unit (one slice per uB of
  * the row, bypassed where the uB holds no outlier). README.md in this folder has the choices.
  *
- * The slice is written as one always_comb whose switches are the bodies of two loops (stage 0,
- * then stages 1..3) over word arrays, inside `if (en_i)`: an idle slice (no outlier half in its
- * uB, most of them) outputs zero terms. The logic is the same as 32 switch instances; written
- * this way the Verilated model skips idle slices and stays compact (mk/config.mk keeps the loops
- * rolled with --unroll-count), which made the per-row configurations about 2.5x faster to
- * simulate and halved their C++. */
+ * The slice is one combinational block whose switches are the bodies of loops over word arrays
+ * (stage 0, then one loop per stage with its exchange distance a constant), all inside
+ * `if (en_i)`: an idle slice (no outlier half in its uB, most of them) passes its partial sums
+ * through and reads nothing else. The logic is the same as 32 switch instances; written this way
+ * the Verilated model skips idle slices and stays compact (mk/config.mk keeps the loops rolled
+ * with --unroll-count). README.md "Simulation speed" has the figures. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "benes.h"
 #include "gen.h"
@@ -21,21 +22,21 @@ static const mxf_msq_cfg *msq(const gen_ctx *g)
     return (const mxf_msq_cfg *)(const void *)g->cfg.blob;
 }
 
-/* The body of one switch: inputs hi, lo and opcode op of switch i give so_hi[i], so_lo[i].
- * can_merge: the stage may merge (1..3); split_if: the condition under which it may split (the
- * router splits in stages 0..2 only), NULL: always. The planted switch faults live here. */
-static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, const char *split_if)
+/* The body of one switch: inputs hi, lo and opcode op of switch k give so_hi[k], so_lo[k]
+ * (both already zero). can_merge: the stage may merge (1..3); can_split: it may split (the
+ * router splits in stages 0..2 only). The planted switch faults live here. */
+static void switch_case(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_split)
 {
     const char *in = "        ";
     vb_printf(b, "%scase (op)\n", in);
-    vb_printf(b, "%s  OpPass: begin so_hi[i] = hi; so_lo[i] = lo; end\n", in);
+    vb_printf(b, "%s  OpPass: begin so_hi[k] = hi; so_lo[k] = lo; end\n", in);
     if (c->fault == MXF_MSQ_FAULT_SW_SWAP)
         vb_printf(b,
                   "%s  // FAULT sw-swap: SWAP passes straight\n"
-                  "%s  OpSwap: begin so_hi[i] = hi; so_lo[i] = lo; end\n",
+                  "%s  OpSwap: begin so_hi[k] = hi; so_lo[k] = lo; end\n",
                   in, in);
     else
-        vb_printf(b, "%s  OpSwap: begin so_hi[i] = lo; so_lo[i] = hi; end\n", in);
+        vb_printf(b, "%s  OpSwap: begin so_hi[k] = lo; so_lo[k] = hi; end\n", in);
     if (can_merge) {
         vb_printf(b, "%s  OpMergeHH, OpMergeHL, OpMergeLH, OpMergeLL: begin\n", in);
         if (c->fault == MXF_MSQ_FAULT_SW_MIRROR)
@@ -58,15 +59,16 @@ static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, const char
             vb_printf(b, "%s    hid = u_b[BW-2] ? -(act_x <<< Mant) : (act_x <<< Mant);\n", in);
         vb_printf(b,
                   "%s    term = hid + (u_b[MergeW-1:0] <<< HalfSh) + l_t;\n"
-                  "%s    if (op == OpMergeHH || op == OpMergeLH) so_hi[i] = {1'b1, 1'b0, term};\n"
-                  "%s    else                                    so_lo[i] = {1'b1, 1'b0, term};\n"
+                  "%s    if (op == OpMergeHH || op == OpMergeLH) so_hi[k] = {1'b1, 1'b0, term};\n"
+                  "%s    else                                    so_lo[k] = {1'b1, 1'b0, term};\n"
                   "%s  end\n",
                   in, in, in, in);
     }
-    if (split_if)
-        vb_printf(b, "%s  OpSplitRH, OpSplitRL: if (%s) begin\n", in, split_if);
-    else
-        vb_printf(b, "%s  OpSplitRH, OpSplitRL: begin\n", in);
+    if (!can_split) {
+        vb_printf(b, "%s  default: ;\n%sendcase\n", in, in);
+        return;
+    }
+    vb_printf(b, "%s  OpSplitRH, OpSplitRL: begin\n", in);
     vb_printf(b,
               "%s    split_b = hi[BW-1] ? hi : lo;  // the one valid input\n"
               "%s    empty = {split_b[BW-1], 1'b0, {MergeW{1'b0}}};\n",
@@ -74,14 +76,32 @@ static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, const char
     if (c->fault == MXF_MSQ_FAULT_SW_SPLIT)
         vb_printf(b,
                   "%s    // FAULT sw-split: SPLIT_RH behaves as SPLIT_RL\n"
-                  "%s    begin so_hi[i] = empty; so_lo[i] = split_b; end\n",
+                  "%s    begin so_hi[k] = empty; so_lo[k] = split_b; end\n",
                   in, in);
     else
         vb_printf(b,
-                  "%s    if (op == OpSplitRH) begin so_hi[i] = split_b; so_lo[i] = empty; end\n"
-                  "%s    else                 begin so_hi[i] = empty; so_lo[i] = split_b; end\n",
+                  "%s    if (op == OpSplitRH) begin so_hi[k] = split_b; so_lo[k] = empty; end\n"
+                  "%s    else                 begin so_hi[k] = empty; so_lo[k] = split_b; end\n",
                   in, in);
     vb_printf(b, "%s  end\n%s  default: ;\n%sendcase\n", in, in, in);
+}
+
+/* switch_case with k written out as the index expression kx (a constant plus the loop
+ * variable: Yosys unrolls the loop into constant indices, where a variable index assigned in the
+ * loop would become a multiplexer over the whole array). */
+static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_split, const char *kx)
+{
+    vbuf t;
+    vb_init(&t);
+    switch_case(&t, c, can_merge, can_split);
+    if (t.oom) b->oom = 1;
+    const char *p = t.s ? t.s : "", *q;
+    while ((q = strstr(p, "[k]"))) {
+        vb_printf(b, "%.*s[%s]", (int)(q - p), p, kx);
+        p = q + 3;
+    }
+    vb_printf(b, "%s", p);
+    vb_free(&t);
 }
 
 static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
@@ -123,84 +143,82 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "  localparam logic [2:0] OpPass = 3'd0, OpSwap = 3'd1, OpMergeHH = 3'd2,\n"
         "                         OpMergeHL = 3'd3, OpMergeLH = 3'd4, OpMergeLL = 3'd5,\n"
         "                         OpSplitRH = 3'd6, OpSplitRL = 3'd7;\n\n"
-        "  // One word per port or switch (switch i = s*Ports + x); mem2reg: registers to "
+        "  // The switch outputs, one word per switch k = s*Ports + x; mem2reg: registers to "
         "Yosys.\n"
-        "  (* mem2reg *) logic [BW-1:0] in_w [Ports];\n"
-        "  (* mem2reg *) logic [2:0]    op_w [Switches];\n"
-        "  (* mem2reg *) logic [BW-1:0] so_hi [Switches];  // switch outputs\n"
-        "  (* mem2reg *) logic [BW-1:0] so_lo [Switches];\n"
-        "  (* mem2reg *) logic [AccW-1:0] acc_w [Ports];  // partial sums in, results out\n"
-        "  (* mem2reg *) logic [AccW-1:0] sum_w [Ports];\n"
-        "  for (genvar x = 0; x < Ports; x++) begin : gen_port\n"
-        "    assign in_w[x] = in_i[x*BW +: BW];\n"
-        "    assign acc_w[x] = iacc_i[x*AccW +: AccW];\n"
-        "    assign out_o[x*AccW +: AccW] = sum_w[x];\n"
-        "  end\n"
-        "  for (genvar i = 0; i < Switches; i++) begin : gen_op\n"
-        "    assign op_w[i] = cfg_i[3*i +: 3];\n"
-        "  end\n\n"
+        "  (* mem2reg *) logic [BW-1:0] so_hi [Switches];\n"
+        "  (* mem2reg *) logic [BW-1:0] so_lo [Switches];\n\n"
         "  // the switch being evaluated\n"
         "  logic [2:0]               op;\n"
         "  logic [BW-1:0]            hi, lo, u_b, split_b, empty;\n"
         "  logic                     upper_lo;\n"
         "  logic [MergeW-1:0]        l_t;\n"
         "  logic signed [MergeW-1:0] act_x, hid, term;\n"
-        "  logic        [MergeW-1:0] t_out;     // a last-stage term\n"
-        "  int                       st, d, x;  // stage, exchange distance, port\n\n"
+        "  logic        [MergeW-1:0] t_out;  // a last-stage term\n"
+
         "  // always @*, not always_comb: Icarus 11 cannot take bit selects into an always_comb's\n"
-        "  // sensitivity (docs/verilog-subset.md)\n"
+        "  // sensitivity (docs/verilog-subset.md). An idle slice only passes the partial sums\n"
+        "  // through; everything else, including reading the wires and the configuration, is\n"
+        "  // inside `if (en_i)`, so the Verilated model skips it (README.md \"Simulation "
+        "speed\").\n"
+        "  // so_hi / so_lo are written before they are read, in that branch only: they hold\n"
+        "  // nothing from one evaluation to the next (Yosys removes the latches it first infers\n"
+        "  // for them; the synthesized slice has none), hence the LATCH waiver.\n"
+        "  /* verilator lint_off LATCH */\n"
         "  always @* begin\n"
+        "    out_o = iacc_i;\n"
         "    op = '0; hi = '0; lo = '0; u_b = '0; split_b = '0; empty = '0;\n"
-        "    upper_lo = 1'b0; l_t = '0; act_x = '0; hid = '0; term = '0;\n"
-        "    t_out = '0; st = 0; d = 0; x = 0;\n"
-        "    for (int i = 0; i < Switches; i++) begin\n"
-        "      so_hi[i] = '0;\n"
-        "      so_lo[i] = '0;\n"
-        "    end\n"
-        "    for (int i = 0; i < Ports; i++) sum_w[i] = acc_w[i];\n"
+        "    upper_lo = 1'b0; l_t = '0; act_x = '0; hid = '0; term = '0; t_out = '0;\n"
         "    if (en_i) begin\n"
         "      act_x = {{(MergeW-8){act_i[7]}}, act_i};\n"
-        "      // stage 0: port i's wire on hi, lo tied to an empty wire; no merge\n"
-        "      for (int i = 0; i < Ports; i++) begin\n"
-        "        op = op_w[i];\n"
-        "        hi = in_w[i];\n"
-        "        lo = '0;\n",
+        "      // stage 0: port x's wire on hi, lo tied to an empty wire; no merge\n"
+        "      for (int x = 0; x < Ports; x++) begin\n"
+        "        op = cfg_i[3*x +: 3];\n"
+        "        hi = in_i[x*BW +: BW];\n"
+        "        lo = '0;\n"
+        "        so_hi[x] = '0;\n"
+        "        so_lo[x] = '0;\n",
         g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), M, M / 2);
-    switch_body(&b, c, 0, NULL);
-    vb_printf(&b, "      end\n"
-                  "      // stages 1..3: switch x takes its pair at distance d = 2^(s-1) from "
-                  "stage s-1,\n"
-                  "      // the hi outputs if x is the pair's lower index, else the lo outputs\n"
-                  "      for (int i = Ports; i < Switches; i++) begin\n"
-                  "        st = i / Ports;\n"
-                  "        x = i %% Ports;\n"
-                  "        d = 1 << (st - 1);\n"
-                  "        op = op_w[i];\n"
-                  "        if ((x & d) == 0) begin\n"
-                  "          hi = so_hi[(st-1)*Ports + (x & ~d)];\n"
-                  "          lo = so_hi[(st-1)*Ports + (x & ~d) + d];\n"
+    switch_body(&b, c, 0, 1, "x");
+    vb_printf(&b, "      end\n");
+    /* stages 1..3, one loop each: switch x of stage s takes its pair at distance d = 2^(s-1)
+     * from stage s-1, the hi outputs if x is the pair's lower index, else the lo outputs */
+    for (int st = 1; st < 4; st++) {
+        const int d = 1 << (st - 1);
+        vb_printf(&b,
+                  "      // stage %d: exchange distance %d\n"
+                  "      for (int x = 0; x < Ports; x++) begin\n"
+                  "        op = cfg_i[3*(%d*Ports + x) +: 3];\n"
+                  "        if ((x & %d) == 0) begin\n"
+                  "          hi = so_hi[%d*Ports + (x & ~%d)];\n"
+                  "          lo = so_hi[%d*Ports + (x & ~%d) + %d];\n"
                   "        end else begin\n"
-                  "          hi = so_lo[(st-1)*Ports + (x & ~d)];\n"
-                  "          lo = so_lo[(st-1)*Ports + (x & ~d) + d];\n"
-                  "        end\n");
-    switch_body(&b, c, 1, "st < Stages - 1");
-    vb_printf(&b, "      end\n"
-                  "      // output x: the term on the last stage's switch x hi output, in the "
+                  "          hi = so_lo[%d*Ports + (x & ~%d)];\n"
+                  "          lo = so_lo[%d*Ports + (x & ~%d) + %d];\n"
+                  "        end\n"
+                  "        so_hi[%d*Ports + x] = '0;\n"
+                  "        so_lo[%d*Ports + x] = '0;\n",
+                  st, d, st, d, st - 1, d, st - 1, d, d, st - 1, d, st - 1, d, d, st, st);
+        char kx[32];
+        snprintf(kx, sizeof kx, "%d*Ports + x", st);
+        switch_body(&b, c, 1, st < 3, kx);
+        vb_printf(&b, "      end\n");
+    }
+    vb_printf(&b, "      // output x: the term on the last stage's switch x hi output, in the "
                   "tile's unit\n"
-                  "      for (int i = 0; i < Ports; i++) begin\n"
-                  "        t_out = so_hi[(Stages-1)*Ports + i][MergeW-1:0];\n");
+                  "      for (int x = 0; x < Ports; x++) begin\n"
+                  "        t_out = so_hi[(Stages-1)*Ports + x][MergeW-1:0];\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
-        vb_printf(&b,
-                  "        // FAULT sw-shift: the outlier-unit shift is dropped\n"
-                  "        sum_w[i] = acc_w[i] + ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< "
-                  "(osh_i & {ShW{1'b0}}));\n");
+        vb_printf(&b, "        // FAULT sw-shift: the outlier-unit shift is dropped\n"
+                      "        out_o[x*AccW +: AccW] = iacc_i[x*AccW +: AccW] +\n"
+                      "            ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< (osh_i & "
+                      "{ShW{1'b0}}));\n");
     else
-        vb_printf(&b,
-                  "        sum_w[i] = acc_w[i] + ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< "
-                  "osh_i);\n");
+        vb_printf(&b, "        out_o[x*AccW +: AccW] = iacc_i[x*AccW +: AccW] +\n"
+                      "            ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< osh_i);\n");
     vb_printf(&b, "      end\n"
                   "    end\n"
-                  "  end\n");
+                  "  end\n"
+                  "  /* verilator lint_on LATCH */\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SIGN)
         vb_printf(&b, "  logic unused_sgn;\n  assign unused_sgn = ^u_b[BW-1 -: 2];\n");
     vb_printf(&b, "endmodule\n");

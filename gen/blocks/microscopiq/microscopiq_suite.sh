@@ -195,3 +195,26 @@ done
 
 echo "== microscopiq: mutation campaign sample (make mutate runs every mutant of microscopiq_mutants.tsv)"
 run "mutate/microscopiq-sample" bash scripts/mutate.sh microscopiq sw-hid-drop
+
+# The slice's scratch arrays are written only where they are read (README.md "Simulation
+# speed"): Yosys must remove every latch it first infers for them. Planted: a slice that leaves
+# its output unassigned when idle keeps real latches, and the check must fail on it.
+msq_slice_latches() {  # $1: slice file; exit 1 if the synthesized slice holds a latch cell
+    local log=build/test-logs/msq-slice-synth.log
+    yosys -p "read_verilog -sv $1; synth -top mxf_msq_recon_ub; stat" >"$log" 2>&1 ||
+        { tail -5 "$log"; return 3; }
+    if grep -q '\$_DLATCH' "$log"; then
+        echo "$1: the synthesized ReCoN slice holds latch cells:"; grep '\$_DLATCH' "$log" | sort -u
+        return 1
+    fi
+}
+msq_slice_latch_caught() {
+    local bad=build/test-logs/msq-slice-latch.sv
+    perl -0pe 's/    out_o = iacc_i;\n//' build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv >"$bad"
+    cmp -s "$bad" build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv && { echo "fault not planted"; return 3; }
+    msq_slice_latches "$bad" >/dev/null
+    [[ $? -eq 1 ]] || { echo "a slice with a real latch passed the latch check"; return 1; }
+}
+echo "== microscopiq: synthesized ReCoN slice has no latch (and a planted latch is caught)"
+run "synth/microscopiq-slice-no-latch" msq_slice_latches build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv
+run "fault/microscopiq-slice-latch-caught" msq_slice_latch_caught
