@@ -41,7 +41,7 @@ TB_SRC := $(wildcard tb/*.c)
 TB_OBJ := $(patsubst tb/%.c,$(OBJ)/tb_%.o,$(TB_SRC))
 INC := -Isw/lib -Isw/formats -Isw/quant -Isw/io -Isw/zoo -Igen/core $(addprefix -I,$(wildcard gen/blocks/*))
 CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O2 -g \
-          $(INC) -Itb -I$(CFG_DIR)
+          $(INC) -Itb -I$(CFG_DIR) $(shell pkg-config --cflags openblas)
 LIBS := build/lib/libmxfhw.a build/lib/libmxf.a $(shell pkg-config --libs libcjson openblas lapacke zlib) -lz -lm
 
 # The C++ optimisation level the model was built with: a build at another level rebuilds it

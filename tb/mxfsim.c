@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "block.h"
 #include "dut.h"
 #include "mxf_params.h"
@@ -202,6 +204,8 @@ static void *main_thread(void *p)
 int main(int argc, char **argv)
 {
     main_args a = {argc, argv, 3};
+    /* one BLAS thread: `make sim` runs one mxfsim process per core (JOBS) */
+    openblas_set_num_threads(1);
     pthread_attr_t attr;
     pthread_t th;
     if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, (size_t)1 << 30) ||

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h>
+
 void mxf_acts_int8(const float *X, int M, int K, int64_t ld, int8_t *A, double *s)
 {
     for (int m = 0; m < M; m++) {
@@ -37,6 +39,34 @@ double mxf_qresult_sqnr_db(const mxf_qresult *r)
     return r->noise > 0 ? 10 * log10(r->sig / r->noise) : INFINITY;
 }
 
+/* The float layer's outputs FL = X Wf^T (M x N), through the BLAS in double, a block of Wf rows at
+ * a time (the figures are only summed into the SQNR, so the order of the sums inside each dot
+ * product, which the BLAS chooses, does not matter beyond double rounding). -1: out of memory. */
+static int float_outputs(const float *X, int64_t ldx, const float *Wf, int64_t ldw, int M, int K,
+                         int N, double *FL)
+{
+    enum { NB = 256 }; /* Wf rows per block */
+    double *xd = malloc(sizeof(double) * (size_t)M * (size_t)K + 1),
+           *wb = malloc(sizeof(double) * (size_t)NB * (size_t)K + 1);
+    if (!xd || !wb) {
+        free(xd);
+        free(wb);
+        return -1;
+    }
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) xd[(size_t)m * K + k] = X[m * ldx + k];
+    for (int n0 = 0; n0 < N; n0 += NB) {
+        const int nb = N - n0 < NB ? N - n0 : NB;
+        for (int i = 0; i < nb; i++)
+            for (int k = 0; k < K; k++) wb[(size_t)i * K + k] = Wf[(int64_t)(n0 + i) * ldw + k];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nb, K, 1.0, xd, K, wb, K, 0.0,
+                    FL + n0, N);
+    }
+    free(xd);
+    free(wb);
+    return 0;
+}
+
 int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const double *Wd, int M,
                       int K, int N, int KT, const float *X, int64_t ldx, const float *Wf,
                       int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
@@ -46,7 +76,12 @@ int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const 
        at once, each column's terms added in the order k = 0, 1, ... as in the naive loop, so the
        figures are the same to the bit. */
     double *ref = malloc(sizeof(double) * 2 * (size_t)(N > 0 ? N : 1)), *mag = ref + N;
-    if (!ref) return mxf_fail(err, "%s: out of memory", label);
+    double *FL = Wf ? malloc(sizeof(double) * (size_t)M * (size_t)N + 1) : NULL;
+    if (!ref || (Wf && (!FL || float_outputs(X, ldx, Wf, ldw, M, K, N, FL)))) {
+        free(ref);
+        free(FL);
+        return mxf_fail(err, "%s: out of memory", label);
+    }
     int rc = 0;
     for (int m = 0; m < M && !rc; m++) {
         memset(ref, 0, sizeof(double) * 2 * (size_t)N);
@@ -75,15 +110,14 @@ int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const 
             if (mag[n] > 0 && fabs(yv - ref[n]) / mag[n] > res->max_rel_bound)
                 res->max_rel_bound = fabs(yv - ref[n]) / mag[n];
             if (Wf) {
-                double fl = 0;
-                for (int k = 0; k < K; k++)
-                    fl += (double)X[m * ldx + k] * (double)Wf[(int64_t)n * ldw + k];
+                const double fl = FL[(size_t)m * N + n];
                 res->sig += fl * fl;
                 res->noise += (yv - fl) * (yv - fl);
             }
         }
     }
     free(ref);
+    free(FL);
     return rc;
 }
 

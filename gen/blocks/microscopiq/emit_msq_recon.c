@@ -110,6 +110,10 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
     vbuf b;
     vb_init(&b);
     const int M = c->bb == 2 ? 2 : 4;
+    char win[8 * 40];
+    for (int x = 0, o = 0; x < 8; x++)
+        o += snprintf(win + o, sizeof win - (size_t)o, "      w_in[%d] = in_i[%d*BW +: BW];\n", x,
+                      x);
     gen_file_header(
         &b, g, "mxf_msq_recon_ub",
         "ReCoN slice of one micro-block: an 8-port butterfly of 4 stages x 8 2x2 "
@@ -146,7 +150,8 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "  // The switch outputs, one word per switch k = s*Ports + x; mem2reg: registers to "
         "Yosys.\n"
         "  (* mem2reg *) logic [BW-1:0] so_hi [Switches];\n"
-        "  (* mem2reg *) logic [BW-1:0] so_lo [Switches];\n\n"
+        "  (* mem2reg *) logic [BW-1:0] so_lo [Switches];\n"
+        "  (* mem2reg *) logic [BW-1:0] w_in [Ports];  // the input wires\n\n"
         "  // the switch being evaluated\n"
         "  logic [2:0]               op;\n"
         "  logic [BW-1:0]            hi, lo, u_b, split_b, empty;\n"
@@ -170,14 +175,18 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "    upper_lo = 1'b0; l_t = '0; act_x = '0; hid = '0; term = '0; t_out = '0;\n"
         "    if (en_i) begin\n"
         "      act_x = {{(MergeW-8){act_i[7]}}, act_i};\n"
+        "      // the wires and the outputs are read and written at constant offsets (a part\n"
+        "      // select at a loop-variable offset costs a wide-word function call per port in\n"
+        "      // the C++), a stage's opcodes as one constant slice shifted by 3x\n"
+        "%s"
         "      // stage 0: port x's wire on hi, lo tied to an empty wire; no merge\n"
         "      for (int x = 0; x < Ports; x++) begin\n"
-        "        op = cfg_i[3*x +: 3];\n"
-        "        hi = in_i[x*BW +: BW];\n"
+        "        op = 3'(cfg_i[0 +: 3*Ports] >> (3*x));\n"
+        "        hi = w_in[x];\n"
         "        lo = '0;\n"
         "        so_hi[x] = '0;\n"
         "        so_lo[x] = '0;\n",
-        g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), M, M / 2);
+        g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), M, M / 2, win);
     switch_body(&b, c, 0, 1, "x");
     vb_printf(&b, "      end\n");
     /* stages 1..3, one loop each: switch x of stage s takes its pair at distance d = 2^(s-1)
@@ -187,7 +196,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         vb_printf(&b,
                   "      // stage %d: exchange distance %d\n"
                   "      for (int x = 0; x < Ports; x++) begin\n"
-                  "        op = cfg_i[3*(%d*Ports + x) +: 3];\n"
+                  "        op = 3'(cfg_i[3*%d*Ports +: 3*Ports] >> (3*x));\n"
                   "        if ((x & %d) == 0) begin\n"
                   "          hi = so_hi[%d*Ports + (x & ~%d)];\n"
                   "          lo = so_hi[%d*Ports + (x & ~%d) + %d];\n"
@@ -204,19 +213,16 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         vb_printf(&b, "      end\n");
     }
     vb_printf(&b, "      // output x: the term on the last stage's switch x hi output, in the "
-                  "tile's unit\n"
-                  "      for (int x = 0; x < Ports; x++) begin\n"
-                  "        t_out = so_hi[(Stages-1)*Ports + x][MergeW-1:0];\n");
+                  "tile's unit\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SHIFT)
-        vb_printf(&b, "        // FAULT sw-shift: the outlier-unit shift is dropped\n"
-                      "        out_o[x*AccW +: AccW] = iacc_i[x*AccW +: AccW] +\n"
-                      "            ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< (osh_i & "
-                      "{ShW{1'b0}}));\n");
-    else
-        vb_printf(&b, "        out_o[x*AccW +: AccW] = iacc_i[x*AccW +: AccW] +\n"
-                      "            ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< osh_i);\n");
-    vb_printf(&b, "      end\n"
-                  "    end\n"
+        vb_printf(&b, "      // FAULT sw-shift: the outlier-unit shift is dropped\n");
+    for (int x = 0; x < 8; x++)
+        vb_printf(&b,
+                  "      t_out = so_hi[(Stages-1)*Ports + %d][MergeW-1:0];\n"
+                  "      out_o[%d*AccW +: AccW] = iacc_i[%d*AccW +: AccW] +\n"
+                  "          ({{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< %s);\n",
+                  x, x, x, c->fault == MXF_MSQ_FAULT_SW_SHIFT ? "(osh_i & {ShW{1'b0}})" : "osh_i");
+    vb_printf(&b, "    end\n"
                   "  end\n"
                   "  /* verilator lint_on LATCH */\n");
     if (c->fault == MXF_MSQ_FAULT_SW_SIGN)

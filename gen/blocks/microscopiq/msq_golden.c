@@ -3,6 +3,8 @@
  * README.md in this folder. */
 #include "msq_golden.h"
 
+#include <cblas.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -738,14 +740,16 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     int *osh = calloc((size_t)R * G, sizeof(int)), *busy = calloc((size_t)R * G, sizeof(int));
     /* each lane's word decoded once for every token: an inlier's signed weight times 2^shift
        (its aligned product is a * wv), a half's signed weight (its raw product), and its sign */
-    int64_t *wv = malloc(sizeof(int64_t) * (size_t)R * P);
+    int64_t *wv = malloc(sizeof(int64_t) * (size_t)R * P),
+            *E = malloc(sizeof(int64_t) * (size_t)R * P);
     uint8_t *hf = malloc((size_t)R * P), *sg = malloc((size_t)R * P);
-    if (!ops || !osh || !busy || !wv || !hf || !sg) { /* the caller's buffer keeps its
+    if (!ops || !osh || !busy || !wv || !E || !hf || !sg) { /* the caller's buffer keeps its
                                                           contents: a mismatch */
         free(ops);
         free(osh);
         free(busy);
         free(wv);
+        free(E);
         free(hf);
         free(sg);
         return;
@@ -769,27 +773,38 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
                 busy[r * G + (j * lanes + l) / 8] |= hf[i];
             }
         }
+    /* Every value the row's PEs and its ReCoN slices produce is an integer-linear function of the
+       row's activation a: inlier lanes add a * wv, a half's product is a * wv, a merge adds
+       (+-a << M) + (U << M/2) + L, a split and a pass only move terms, and the output adds the
+       term shifted by osh. So row r adds a * E[r][p] to output p, with E[r][p] read off the
+       network evaluated once with a = 1 (exact in int64; README.md "Golden model"). */
+    for (int r = 0; r < R; r++) {
+        int64_t *er = E + (size_t)r * P;
+        const int64_t *wr = wv + (size_t)r * P;
+        const uint8_t *hr = hf + (size_t)r * P, *sr = sg + (size_t)r * P;
+        for (int p = 0; p < P; p++) er[p] = hr[p] ? 0 : wr[p];
+        if (!tl->orow[r]) continue;
+        for (int sl = 0; sl < G; sl++) {
+            if (!busy[r * G + sl]) continue;
+            for (int p = 8 * sl; p < 8 * sl + 8; p++)
+                b[p] = hr[p] ? (mxf_msq_bundle){1, sr[p], wr[p], er[p]}
+                             : (mxf_msq_bundle){1, 0, 0, er[p]};
+            net->eval(ops[r * G + sl], c->bb, 1, osh[r * G + sl], b + 8 * sl, er + 8 * sl);
+        }
+    }
+    const int kh = g->kt0[kt + 1] - g->kt0[kt]; /* rows kh..R-1 hold no K row: a = 0 */
     for (int m = 0; m < g->M; m++) {
         memset(psum, 0, sizeof psum);
-        for (int r = 0; r < R; r++) {
-            const int k = g->kt0[kt] + r;
-            const int a = k < g->kt0[kt + 1] ? g->A[(size_t)m * g->K + k] : 0;
-            const int64_t *wr = wv + (size_t)r * P;
-            const uint8_t *hr = hf + (size_t)r * P, *sr = sg + (size_t)r * P;
-            for (int p = 0; p < P; p++) /* inliers add in place; a half leaves its psum */
-                if (!hr[p]) psum[p] += a * wr[p];
-            if (!tl->orow[r]) continue;
-            for (int sl = 0; sl < G; sl++) {
-                if (!busy[r * G + sl]) continue;
-                for (int p = 8 * sl; p < 8 * sl + 8; p++)
-                    b[p] = hr[p] ? (mxf_msq_bundle){1, sr[p], a * wr[p], psum[p]}
-                                 : (mxf_msq_bundle){1, 0, 0, psum[p]};
-                net->eval(ops[r * G + sl], c->bb, a, osh[r * G + sl], b + 8 * sl, psum + 8 * sl);
-            }
+        const int8_t *am = g->A + (size_t)m * g->K + g->kt0[kt];
+        for (int r = 0; r < kh && r < R; r++) {
+            const int64_t a = am[r], *er = E + (size_t)r * P;
+            if (a)
+                for (int p = 0; p < P; p++) psum[p] += a * er[p];
         }
         for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
     }
     free(wv);
+    free(E);
     free(hf);
     free(sg);
     free(ops);
@@ -799,26 +814,31 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
 
 int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
 {
-    /* Y[m][n] = sum over K tiles of (sum_k A[m][k] wd[k][n]) / 2^uref. The k loop runs outside
-       the n loop (wd is K x N) with one double sum per column; each column's terms are added in
-       the order of k, so the sums are those of the plain triple loop. */
-    const int N = g->N;
-    double *s = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
-    if (!s) return -1;
-    memset(Y, 0, sizeof(int64_t) * (size_t)g->M * N);
-    for (int m = 0; m < g->M; m++)
-        for (int kt = 0; kt < g->KT; kt++) {
-            memset(s, 0, sizeof(double) * (size_t)N); /* exact: integer multiples of 2^uref */
-            for (int k = g->kt0[kt]; k < g->kt0[kt + 1]; k++) {
-                const double a = g->A[(size_t)m * g->K + k];
-                const double *w = g->wd + (size_t)k * N;
-                for (int n = 0; n < N; n++) s[n] += a * w[n];
-            }
+    /* Y[m][n] = sum over K tiles of (sum_k A[m][k] wd[k][n]) / 2^uref: one double GEMM per K
+       tile (the BLAS). Exact in any order of the sums: every product is an integer multiple of
+       the tile's 2^uref and every partial sum stays far below 2^53 of them. */
+    const int N = g->N, M = g->M, K = g->K;
+    double *s = malloc(sizeof(double) * (size_t)M * (size_t)(N > 0 ? N : 1)),
+           *ad = malloc(sizeof(double) * (size_t)M * (size_t)(K > 0 ? K : 1));
+    if (!s || !ad) {
+        free(s);
+        free(ad);
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)M * K; i++) ad[i] = g->A[i];
+    memset(Y, 0, sizeof(int64_t) * (size_t)M * N);
+    for (int kt = 0; kt < g->KT; kt++) {
+        const int k0 = g->kt0[kt], kh = g->kt0[kt + 1] - k0;
+        if (kh <= 0 || N <= 0 || M <= 0) continue;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, kh, 1.0, ad + k0, K,
+                    g->wd + (size_t)k0 * N, N, 0.0, s, N);
+        for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++)
                 Y[(size_t)m * N + n] +=
-                    (int64_t)ldexp(s[n], -g->tile[(n / g->P) * g->KT + kt].uref);
-        }
+                    (int64_t)ldexp(s[(size_t)m * N + n], -g->tile[(n / g->P) * g->KT + kt].uref);
+    }
     free(s);
+    free(ad);
     return 0;
 }
 
