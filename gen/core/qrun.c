@@ -72,43 +72,61 @@ int mxf_dequant_judge(const double *y, const int8_t *A, const double *as, const 
                       int64_t ldw, const char *label, uint64_t seed, char *failure, size_t cap,
                       mxf_qresult *res, mxf_err *err)
 {
-    /* Loops ordered for the cache (Wd is K x N): per row m the sums over k run for every column
-       at once, each column's terms added in the order k = 0, 1, ... as in the naive loop, so the
-       figures are the same to the bit. */
-    double *ref = malloc(sizeof(double) * 2 * (size_t)(N > 0 ? N : 1)), *mag = ref + N;
-    double *FL = Wf ? malloc(sizeof(double) * (size_t)M * (size_t)N + 1) : NULL;
-    if (!ref || (Wf && (!FL || float_outputs(X, ldx, Wf, ldw, M, K, N, FL)))) {
+    /* The decoded-weight reference REF = (s_a A) Wd and its magnitude MAG = |s_a A| |Wd| (each
+       output's sum of |terms|, for the bound), as double GEMMs through the BLAS, |Wd| a block of
+       KB rows at a time. The bound holds for any order of the sums: a dot product of K terms
+       summed in any order is within K 2^-53 of its sum of |terms|. */
+    enum { KB = 256 };
+    const size_t MN = (size_t)M * (size_t)N;
+    double *ref = malloc(sizeof(double) * (2 * MN + 1)), *mag = ref ? ref + MN : NULL;
+    double *ad = malloc(sizeof(double) * ((size_t)M * K + 1)),
+           *aa = malloc(sizeof(double) * ((size_t)M * K + 1));
+    double *wa = malloc(sizeof(double) * ((size_t)(K < KB ? K : KB) * N + 1));
+    double *FL = Wf ? malloc(sizeof(double) * (MN + 1)) : NULL;
+    if (!ref || !ad || !aa || !wa || (Wf && (!FL || float_outputs(X, ldx, Wf, ldw, M, K, N, FL)))) {
         free(ref);
+        free(ad);
+        free(aa);
+        free(wa);
         free(FL);
         return mxf_fail(err, "%s: out of memory", label);
     }
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) {
+            ad[(size_t)m * K + k] = as[m] * A[(size_t)m * K + k];
+            aa[(size_t)m * K + k] = fabs(ad[(size_t)m * K + k]);
+        }
+    memset(ref, 0, sizeof(double) * 2 * MN);
+    if (M > 0 && N > 0 && K > 0)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0, ad, K, Wd, N, 0.0, ref,
+                    N);
+    for (int k0 = 0; k0 < K && M > 0 && N > 0; k0 += KB) {
+        const int kb = K - k0 < KB ? K - k0 : KB;
+        for (size_t i = 0; i < (size_t)kb * N; i++) wa[i] = fabs(Wd[(size_t)k0 * N + i]);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, kb, 1.0, aa + k0, K, wa, N,
+                    1.0, mag, N);
+    }
+    free(ad);
+    free(aa);
+    free(wa);
     int rc = 0;
     for (int m = 0; m < M && !rc; m++) {
-        memset(ref, 0, sizeof(double) * 2 * (size_t)N);
-        for (int k = 0; k < K; k++) {
-            const double a = as[m] * A[(size_t)m * K + k];
-            const double *w = Wd + (size_t)k * N;
-            for (int n = 0; n < N; n++) {
-                double t = a * w[n];
-                ref[n] += t;
-                mag[n] += fabs(t);
-            }
-        }
+        const double *refm = ref + (size_t)m * N, *magm = mag + (size_t)m * N;
         for (int n = 0; n < N; n++) {
             double yv = y[(size_t)m * N + n];
-            double bound = (K + KT + 4) * 0x1p-53 * mag[n];
-            if (fabs(yv - ref[n]) > bound) {
+            double bound = (K + KT + 4) * 0x1p-53 * magm[n];
+            if (fabs(yv - refm[n]) > bound) {
                 snprintf(failure, cap,
                          "MISMATCH %s: dequantized output row=%d col=%d is %.17g, the "
                          "decoded-weight reference is %.17g: |diff| %.3g exceeds the bound %.3g "
                          "seed=%llu",
-                         label, m, n, yv, ref[n], fabs(yv - ref[n]), bound,
+                         label, m, n, yv, refm[n], fabs(yv - refm[n]), bound,
                          (unsigned long long)seed);
                 rc = 1;
                 break;
             }
-            if (mag[n] > 0 && fabs(yv - ref[n]) / mag[n] > res->max_rel_bound)
-                res->max_rel_bound = fabs(yv - ref[n]) / mag[n];
+            if (magm[n] > 0 && fabs(yv - refm[n]) / magm[n] > res->max_rel_bound)
+                res->max_rel_bound = fabs(yv - refm[n]) / magm[n];
             if (Wf) {
                 const double fl = FL[(size_t)m * N + n];
                 res->sig += fl * fl;

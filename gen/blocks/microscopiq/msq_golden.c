@@ -287,6 +287,8 @@ void mxf_msq_gemm_free(mxf_msq_gemm *g)
     free(g->iunit);
     free(g->ub);
     free(g->wd);
+    free(g->ulo);
+    free(g->uhi);
     free(g->step_start);
     free(g->step_end);
     free(g->step_inj);
@@ -326,30 +328,45 @@ static void parse_mab(int bb, const uint8_t *w, const uint8_t *meta, int *I_sf, 
     }
 }
 
+/* Fills g->ulo / g->uhi: per row k and N tile nt, the finest and coarsest of its non-zero
+ * inlier slots' units and its outlier uBs' units. */
+static void row_units(mxf_msq_gemm *g)
+{
+    const mxf_msq_cfg *c = &g->cfg;
+    const int P = g->P, NU = g->N / 8;
+    for (int k = 0; k < g->K; k++)
+        for (int nt = 0; nt < g->NT; nt++) {
+            int lo = INT16_MAX, hi = INT16_MIN;
+            for (int p = 0; p < P; p++) {
+                const int n = nt * P + p;
+                if (n >= g->N) break;
+                const size_t i = (size_t)k * g->N + n;
+                if (!g->half[i] && (g->code[i] & ((1 << (c->bb - 1)) - 1))) {
+                    if (g->iunit[i] < lo) lo = g->iunit[i];
+                    if (g->iunit[i] > hi) hi = g->iunit[i];
+                }
+                if (p % 8 == 0 && g->ub[(size_t)k * NU + n / 8].n) {
+                    const int ou = g->ub[(size_t)k * NU + n / 8].ounit;
+                    if (ou < lo) lo = ou;
+                    if (ou > hi) hi = ou;
+                }
+            }
+            g->ulo[(size_t)k * g->NT + nt] = (int16_t)lo;
+            g->uhi[(size_t)k * g->NT + nt] = (int16_t)hi;
+        }
+}
+
 /* The units of rows ka..kb-1 of N tile nt: the finest (lo) and coarsest (hi) of its non-zero
  * inlier slots and its outlier uBs (lo = hi = 0 when it has none). */
 static void range_units(const mxf_msq_gemm *g, int ka, int kb, int nt, int *plo, int *phi)
 {
-    const mxf_msq_cfg *c = &g->cfg;
-    const int P = g->P, NU = g->N / 8;
-    int lo = INT32_MAX, hi = INT32_MIN;
+    int lo = INT16_MAX, hi = INT16_MIN;
     for (int k = ka; k < kb && k < g->K; k++) {
-        for (int p = 0; p < P; p++) {
-            const int n = nt * P + p;
-            if (n >= g->N) break;
-            const size_t i = (size_t)k * g->N + n;
-            if (!g->half[i] && (g->code[i] & ((1 << (c->bb - 1)) - 1))) {
-                if (g->iunit[i] < lo) lo = g->iunit[i];
-                if (g->iunit[i] > hi) hi = g->iunit[i];
-            }
-            if (p % 8 == 0 && g->ub[(size_t)k * NU + n / 8].n) {
-                const int ou = g->ub[(size_t)k * NU + n / 8].ounit;
-                if (ou < lo) lo = ou;
-                if (ou > hi) hi = ou;
-            }
-        }
+        const size_t i = (size_t)k * g->NT + nt;
+        if (g->ulo[i] < lo) lo = g->ulo[i];
+        if (g->uhi[i] > hi) hi = g->uhi[i];
     }
-    if (lo == INT32_MAX) lo = hi = 0;
+    if (lo > hi) lo = hi = 0;
     *plo = lo;
     *phi = hi;
 }
@@ -658,6 +675,13 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
         }
     /* The K grid: tiles of R rows, except that a range of rows whose units span more than ALIGN
        in some N tile is split in halves (R/2, R/4, ... down to 1), each half on its own */
+    g->ulo = malloc(sizeof(int16_t) * ((size_t)K * g->NT + 1));
+    g->uhi = malloc(sizeof(int16_t) * ((size_t)K * g->NT + 1));
+    if (!g->ulo || !g->uhi) {
+        mxf_msq_gemm_free(g);
+        return mxf_fail(err, "out of memory for the units");
+    }
+    row_units(g);
     g->KT = grid_split(g, 0, K, cfg->rows, 0);
     g->kt0[g->KT] = K;
     g->T = g->KT * g->NT;

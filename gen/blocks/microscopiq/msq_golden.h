@@ -107,6 +107,8 @@ typedef struct mxf_msq_gemm {
     int16_t *iunit;  /* K x N: I_sf - (bb - 2), the slot's inlier unit */
     mxf_msq_ubw *ub; /* K x N/8 */
     double *wd;      /* K x N decoded weights (the format's own decoder) */
+    int16_t *ulo, *uhi; /* K x NT: the finest and coarsest unit of row k's slots in N tile nt
+                           (its non-zero inliers and outlier uBs); INT16_MAX / INT16_MIN if none */
     mxf_msq_tile *tile;
     /* The schedule (mxf_msq_gemm_plan): */
     int64_t n_steps;
