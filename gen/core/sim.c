@@ -26,12 +26,6 @@ void mxf_pv_clear(mxf_portvals *pv)
 void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
 {
     uint32_t *w = pv->v[p];
-    if ((bit & 31) + width <= 32) { /* within one word: most fields */
-        const int off = bit & 31;
-        const uint32_t mask = (width == 32 ? ~0u : (1u << width) - 1u) << off;
-        w[bit >> 5] = (w[bit >> 5] & ~mask) | (((uint32_t)v << off) & mask);
-        return;
-    }
     while (width > 0) {
         const int off = bit % 32, n = 32 - off < width ? 32 - off : width;
         const uint32_t mask = (n == 32 ? ~0u : (1u << n) - 1u) << off;
@@ -46,11 +40,6 @@ int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_sig
 {
     const uint32_t *w = pv->v[p];
     uint64_t v = 0;
-    if ((bit & 31) + width <= 32 && width > 0) { /* within one word */
-        v = (w[bit >> 5] >> (bit & 31)) & (width == 32 ? ~0u : (1u << width) - 1u);
-        if (is_signed && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
-        return (int64_t)v;
-    }
     for (int got = 0; got < width;) {
         const int off = bit % 32, n = 32 - off < width - got ? 32 - off : width - got;
         const uint32_t chunk = (w[bit / 32] >> off) & (n == 32 ? ~0u : (1u << n) - 1u);
