@@ -1,7 +1,9 @@
 /* mxf_msq_array: the MicroScopiQ array's top: activation skew (one register per row and step),
- * the instruction buffer (per row and bank, one ReCoN word per uB slice), the PE grid, the ReCoN
- * units (one per row, or U shared ones behind the arbiter and step controller) and the output
- * row. The timing contract is in README.md in this folder. */
+ * the PE grid, the instruction buffer (per row and uB slice, one ReCoN word per bank) next to the
+ * slices that read it (a unit per row) or feeding U shared units behind the arbiter and step
+ * controller, and the output row. Every row-to-row and row-to-ReCoN signal is read and written
+ * one PE or one lane at a time, never as a row-wide vector (README.md "Simulation speed"). The
+ * timing contract is in README.md in this folder. */
 #include "gen.h"
 #include "msq_golden.h"
 #include "msq_harness.h"
@@ -30,16 +32,17 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  localparam int Ports  = %d;  // P = Cols * Lanes outputs per row\n"
               "  localparam int Slices = %d;  // uB slices: P / 8\n"
               "  localparam int AccW   = %d;  // partial-sum bits\n"
-              "  localparam int ResW   = %d;  // product bits\n"
               "  localparam int ShW    = %d;  // alignment-shift bits\n"
               "  localparam int WordW  = %d;  // PE word bits\n"
               "  localparam int MergeW = %d;  // ReCoN term bits\n"
               "  localparam int BW     = MergeW + 2;  // ReCoN wire {valid, sign, term}\n"
               "  localparam int CfgB   = %d;  // slice configuration bits (NET=%s)\n"
-              "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word\n"
               "  localparam int ActW   = 8;\n",
-              R, C, L, L == 2 ? "2b" : "4b", P, G, AW, MXF_MSQ_RESW, SHW, WW, MXF_MSQ_MERGEW,
-              mxf_msq_cfg_bits(c), mxf_msq_net_of(c)->name);
+              R, C, L, L == 2 ? "2b" : "4b", P, G, AW, SHW, WW, MXF_MSQ_MERGEW, mxf_msq_cfg_bits(c),
+              mxf_msq_net_of(c)->name);
+    if (shared)
+        vb_printf(&b, "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, "
+                      "cfg}\n");
     if (shared) vb_printf(&b, "  localparam int RankW  = %d;  // clog2(Rows + 1)\n", RK);
     vb_printf(&b, "\n");
 
@@ -65,107 +68,116 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
                   : "",
               P_, c->fault == MXF_MSQ_FAULT_NORESET ? 0 : 1);
 
-    /* The instruction buffer. */
-    const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK;
-    vb_printf(&b,
-              "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
-              "reset)%s.\n"
-              "  // (split_var: Verilator keeps each slice of the wide flat vectors a variable of "
-              "its own)\n"
-              "  logic [Rows*Slices*CfgW-1:0] ib0 /* verilator split_var */, ib1 /* verilator "
-              "split_var */;\n"
-              "  for (genvar r = 0; r < Rows; r++) begin : gen_ib_row\n"
-              "    for (genvar s = 0; s < Slices; s++) begin : gen_ib\n"
-              "      logic [CfgW-1:0] w0_q, w1_q;\n"
-              "      logic we;\n"
-              "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n"
-              "      always_ff @(posedge clk_i) begin\n"
-              "        if (we && %sc_bank_i)  w1_q <= c_i;\n"
-              "        if (we && %sc_bank_i) w0_q <= c_i;\n"
-              "      end\n"
-              "      assign ib0[(r*Slices + s)*CfgW +: CfgW] = w0_q;\n"
-              "      assign ib1[(r*Slices + s)*CfgW +: CfgW] = w1_q;\n"
-              "    end\n"
-              "  end\n\n",
-              cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "",
-              mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_clog2(G) < 1 ? 1 : mxf_clog2(G),
-              cfgbank ? "!" : "", cfgbank ? "" : "!");
-
     /* The PE grid. */
     vb_printf(
         &b,
+        "  // Row-to-row and row-to-ReCoN signals, one flat vector each, only ever read and\n"
+        "  // written a PE lane or a PE at a time at constant offsets (split_var: each lane a\n"
+        "  // variable of its own in the Verilated model; README.md \"Simulation speed\").\n"
         "  // v_psum[(r*Ports + p)*AccW]: output p of row r-1 into row r (row 0: zero)\n"
         "  logic [(Rows+1)*Ports*AccW-1:0] v_psum /* verilator split_var */;\n"
-        "  logic [Rows*Ports*AccW-1:0]     pd /* verilator split_var */;      // each row's "
-        "result\n"
-        "  logic [Rows*Ports*BW-1:0]       bundle /* verilator split_var */;  // each row's ReCoN "
-        "wires\n"
+        "  logic [Rows*Ports*BW-1:0]       bnd /* verilator split_var */;   // each lane's ReCoN "
+        "wire\n"
+        "  logic [Rows*Ports*AccW-1:0]     term /* verilator split_var */;  // the term ReCoN "
+        "returns to it\n"
         "  logic [Rows*Ports-1:0]          half /* verilator split_var */;\n"
-        "  logic [Rows*Ports*AccW-1:0]     iacc /* verilator split_var */;\n"
         "  assign v_psum[0 +: Ports*AccW] = '0;\n"
         "  for (genvar r = 0; r < Rows; r++) begin : gen_row\n"
         "    for (genvar j = 0; j < Cols; j++) begin : gen_col\n"
-        "      logic [Lanes-1:0] sgn;\n"
-        "      logic [Lanes*ResW-1:0] res;\n"
         "      %smxf_msq_pe u_pe (\n"
         "        .clk_i   (clk_i),\n"
         "        .en_i    (en[r]),\n"
         "        .a_i     (r_act[ActW*r +: ActW]),\n"
         "        .bank_i  (r_bank[r]),\n"
         "        .psum_i  (v_psum[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
+        "        .term_i  (term[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
         "        .w_we_i  (w_valid_i && w_row_i == %d'(r)),\n"
         "        .w_bank_i(w_bank_i),\n"
         "        .w_i     (w_i[WordW*j +: WordW]),\n"
         "        .half_o  (half[r*Ports + j*Lanes +: Lanes]),\n"
-        "        .sgn_o   (sgn),\n"
-        "        .res_o   (res),\n"
-        "        .iacc_o  (iacc[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
-        "        .psum_d_i(pd[(r*Ports + j*Lanes)*AccW +: Lanes*AccW]),\n"
+        "        .wire_o  (bnd[(r*Ports + j*Lanes)*BW +: Lanes*BW]),\n"
         "        .psum_o  (v_psum[((r+1)*Ports + j*Lanes)*AccW +: Lanes*AccW])\n"
         "      );\n"
-        "      for (genvar l = 0; l < Lanes; l++) begin : gen_lane\n"
-        "        assign bundle[(r*Ports + j*Lanes + l)*BW +: BW] =\n"
-        "            {1'b1, sgn[l], {(MergeW-ResW){res[l*ResW+ResW-1]}}, res[l*ResW +: ResW]};\n"
-        "      end\n"
         "    end\n"
         "  end\n\n",
         P_, mxf_clog2(R) < 1 ? 1 : mxf_clog2(R));
 
-    /* Per row: which slices hold halves, the request, its configuration. */
-    vb_printf(&b, "  logic [Rows*Slices-1:0]      sl_en /* verilator split_var */;  // slice holds "
+    /* Per row: which slices hold halves (and, shared, the request). */
+    vb_printf(&b, "  logic [Rows*Slices-1:0] sl_en /* verilator split_var */;  // slice holds "
                   "outlier halves\n"
-                  "  logic [Rows-1:0]             req;    // row holds a token and halves\n"
-                  "  logic [Rows*Slices*CfgW-1:0] r_cfg /* verilator split_var */;  // the row's "
-                  "words, its token's bank\n"
                   "  for (genvar r = 0; r < Rows; r++) begin : gen_req\n"
                   "    for (genvar s = 0; s < Slices; s++) begin : gen_sl\n"
                   "      assign sl_en[r*Slices + s] = |half[r*Ports + s*8 +: 8];\n"
                   "    end\n"
-                  "    assign req[r] = r_valid[r] && (|sl_en[r*Slices +: Slices]);\n"
-                  "    assign r_cfg[r*Slices*CfgW +: Slices*CfgW] =\n"
-                  "        r_bank[r] ? ib1[r*Slices*CfgW +: Slices*CfgW] : ib0[r*Slices*CfgW +: "
-                  "Slices*CfgW];\n"
+                  "  end\n");
+    if (shared)
+        vb_printf(&b, "  logic [Rows-1:0] req;  // row holds a token and halves\n"
+                      "  for (genvar r = 0; r < Rows; r++) begin : gen_rq\n"
+                      "    assign req[r] = r_valid[r] && (|sl_en[r*Slices +: Slices]);\n"
+                      "  end\n");
+    else if (R > 1)
+        vb_printf(&b, "  // (the rows' own valid bits matter only to shared units)\n"
+                      "  logic unused_valid;\n"
+                      "  assign unused_valid = ^r_valid[Rows-2:0];\n");
+    vb_printf(&b, "\n");
+
+    /* The instruction buffer, next to the slice that reads it (a unit per row) or feeding the
+     * units' selection (shared). */
+    /* the slice's wire and term ports: row r's lanes, or the unit's selection and terms */
+    vbuf conn;
+    vb_init(&conn);
+    for (int x = 0; x < 8; x++)
+        vb_printf(&conn, "        .in%d_i (%s[(%s*Ports + 8*s + %d)*BW +: BW]),\n", x,
+                  shared ? "c_in" : "bnd", shared ? "Rows" : "r", x);
+    for (int x = 0; x < 8; x++)
+        vb_printf(&conn, "        .t%d_o  (%s[(%s*Ports + 8*s + %d)*AccW +: AccW])%s\n", x,
+                  shared ? "u_t" : "term", shared ? "u" : "r", x, x < 7 ? "," : "");
+    if (conn.oom) b.oom = 1;
+    const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK;
+    vb_printf(&b,
+              "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
+              "reset)%s.\n",
+              cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "");
+    if (shared)
+        vb_printf(&b, "  logic [Rows*Slices*CfgW-1:0] r_cfg /* verilator split_var */;  // the "
+                      "row's words, its token's bank\n");
+    vb_printf(&b,
+              "  for (genvar r = 0; r < Rows; r++) begin : gen_ib_row\n"
+              "    for (genvar s = 0; s < Slices; s++) begin : gen_ib\n"
+              "      logic [CfgB-1:0] cfg0_q, cfg1_q;\n"
+              "      logic [ShW-1:0]  osh0_q, osh1_q;\n"
+              "      logic we;\n"
+              "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n"
+              "      always_ff @(posedge clk_i) begin\n"
+              "        if (we && %sc_bank_i)  {osh1_q, cfg1_q} <= c_i;\n"
+              "        if (we && %sc_bank_i) {osh0_q, cfg0_q} <= c_i;\n"
+              "      end\n",
+              mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_clog2(G) < 1 ? 1 : mxf_clog2(G),
+              cfgbank ? "!" : "", cfgbank ? "" : "!");
+    if (shared)
+        vb_printf(&b, "      assign r_cfg[(r*Slices + s)*CfgW +: CfgW] =\n"
+                      "          r_bank[r] ? {osh1_q, cfg1_q} : {osh0_q, cfg0_q};\n");
+    else
+        vb_printf(&b,
+                  "      // one ReCoN unit per row: the row's slices, each reading its own words\n"
+                  "      %smxf_msq_recon_ub u_ub (\n"
+                  "        .cfg0_i(cfg0_q),\n"
+                  "        .cfg1_i(cfg1_q),\n"
+                  "        .osh0_i(osh0_q),\n"
+                  "        .osh1_i(osh1_q),\n"
+                  "        .bank_i(r_bank[r]),\n"
+                  "        .en_i  (sl_en[r*Slices + s]),\n"
+                  "        .act_i (r_act[ActW*r +: ActW]),\n"
+                  "%s"
+                  "      );\n",
+                  P_, conn.s ? conn.s : "");
+    vb_printf(&b, "    end\n"
                   "  end\n\n");
 
     if (!shared) {
-        vb_printf(&b,
-                  "  // One ReCoN unit per row: every step is one cycle.\n"
-                  "  assign step_end = 1'b1;\n"
-                  "  assign en = '1;\n"
-                  "  for (genvar r = 0; r < Rows; r++) begin : gen_unit\n"
-                  "    logic [Ports*AccW-1:0] routed;\n"
-                  "    %smxf_msq_recon u_recon (\n"
-                  "      .cfg_i(r_cfg[r*Slices*CfgW +: Slices*CfgW]),\n"
-                  "      .en_i (sl_en[r*Slices +: Slices]),\n"
-                  "      .act_i(r_act[ActW*r +: ActW]),\n"
-                  "      .in_i (bundle[r*Ports*BW +: Ports*BW]),\n"
-                  "      .iacc_i(iacc[r*Ports*AccW +: Ports*AccW]),\n"
-                  "      .out_o(routed)\n"
-                  "    );\n"
-                  "    assign pd[r*Ports*AccW +: Ports*AccW] =\n"
-                  "        req[r] ? routed : iacc[r*Ports*AccW +: Ports*AccW];\n"
-                  "  end\n\n",
-                  P_);
+        vb_printf(&b, "  // One ReCoN unit per row: every step is one cycle.\n"
+                      "  assign step_end = 1'b1;\n"
+                      "  assign en = '1;\n\n");
     } else {
         const int arb = c->fault == MXF_MSQ_FAULT_ARB;
         vb_printf(
@@ -208,20 +220,19 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
         vb_printf(
             &b,
             "  // Unit u takes the requesting row whose rank is base + u: an AND-OR chain over\n"
-            "  // the rows (c_*[(r+1)] = c_*[r] | row r's value if selected).\n"
+            "  // the rows (c_*[(r+1)] = c_*[r] | row r's value if selected), and returns only\n"
+            "  // terms: every column's partial sum stays in its PE.\n"
             "  logic [Units*Rows-1:0] sel;\n"
-            "  logic [Units*Ports*AccW-1:0] u_out /* verilator split_var */;\n"
+            "  logic [Units*Ports*AccW-1:0] u_t /* verilator split_var */;\n"
             "  for (genvar u = 0; u < Units; u++) begin : gen_unit\n"
             "    logic [(Rows+1)*Slices*CfgW-1:0] c_cfg /* verilator split_var */;\n"
             "    logic [(Rows+1)*Slices-1:0]      c_sen /* verilator split_var */;\n"
             "    logic [(Rows+1)*ActW-1:0]        c_act /* verilator split_var */;\n"
             "    logic [(Rows+1)*Ports*BW-1:0]    c_in /* verilator split_var */;\n"
-            "    logic [(Rows+1)*Ports*AccW-1:0]  c_acc /* verilator split_var */;\n"
             "    assign c_cfg[0 +: Slices*CfgW] = '0;\n"
             "    assign c_sen[0 +: Slices] = '0;\n"
             "    assign c_act[0 +: ActW] = '0;\n"
             "    assign c_in[0 +: Ports*BW] = '0;\n"
-            "    assign c_acc[0 +: Ports*AccW] = '0;\n"
             "    for (genvar r = 0; r < Rows; r++) begin : gen_sel\n"
             "      logic s;\n"
             "      assign s = req[r] && en[r] &&\n"
@@ -234,36 +245,40 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
             "          (s ? sl_en[r*Slices +: Slices] : '0);\n"
             "      assign c_act[(r+1)*ActW +: ActW] = c_act[r*ActW +: ActW] |\n"
             "          (s ? r_act[ActW*r +: ActW] : '0);\n"
-            "      assign c_in[(r+1)*Ports*BW +: Ports*BW] = c_in[r*Ports*BW +: Ports*BW] |\n"
-            "          (s ? bundle[r*Ports*BW +: Ports*BW] : '0);\n"
-            "      assign c_acc[(r+1)*Ports*AccW +: Ports*AccW] = c_acc[r*Ports*AccW +: "
-            "Ports*AccW] |\n"
-            "          (s ? iacc[r*Ports*AccW +: Ports*AccW] : '0);\n"
+            "      for (genvar p = 0; p < Ports; p++) begin : gen_p\n"
+            "        assign c_in[((r+1)*Ports + p)*BW +: BW] = c_in[(r*Ports + p)*BW +: BW] |\n"
+            "            (s ? bnd[(r*Ports + p)*BW +: BW] : '0);\n"
+            "      end\n"
             "    end\n"
-            "    %smxf_msq_recon u_recon (\n"
-            "      .cfg_i(c_cfg[Rows*Slices*CfgW +: Slices*CfgW]),\n"
-            "      .en_i (c_sen[Rows*Slices +: Slices]),\n"
-            "      .act_i(c_act[Rows*ActW +: ActW]),\n"
-            "      .in_i (c_in[Rows*Ports*BW +: Ports*BW]),\n"
-            "      .iacc_i(c_acc[Rows*Ports*AccW +: Ports*AccW]),\n"
-            "      .out_o(u_out[u*Ports*AccW +: Ports*AccW])\n"
-            "    );\n"
+            "    // the served row's words are already its bank's\n"
+            "    for (genvar s = 0; s < Slices; s++) begin : gen_slice\n"
+            "      %smxf_msq_recon_ub u_ub (\n"
+            "        .cfg0_i(c_cfg[(Rows*Slices + s)*CfgW +: CfgB]),\n"
+            "        .cfg1_i(c_cfg[(Rows*Slices + s)*CfgW +: CfgB]),\n"
+            "        .osh0_i(c_cfg[(Rows*Slices + s)*CfgW + CfgB +: ShW]),\n"
+            "        .osh1_i(c_cfg[(Rows*Slices + s)*CfgW + CfgB +: ShW]),\n"
+            "        .bank_i(1'b0),\n"
+            "        .en_i  (c_sen[Rows*Slices + s]),\n"
+            "        .act_i (c_act[Rows*ActW +: ActW]),\n"
+            "%s"
+            "      );\n"
+            "    end\n"
             "  end\n"
-            "  // Row r takes its result from the unit that served it.\n"
+            "  // Row r takes its terms from the unit that served it (none: 0).\n"
             "  for (genvar r = 0; r < Rows; r++) begin : gen_pd\n"
-            "    logic [(Units+1)*Ports*AccW-1:0] c_got /* verilator split_var */;\n"
-            "    assign c_got[0 +: Ports*AccW] = '0;\n"
-            "    for (genvar u = 0; u < Units; u++) begin : gen_got\n"
-            "      assign c_got[(u+1)*Ports*AccW +: Ports*AccW] = c_got[u*Ports*AccW +: "
-            "Ports*AccW] |\n"
-            "          (sel[u*Rows + r] ? u_out[u*Ports*AccW +: Ports*AccW] : '0);\n"
+            "    for (genvar p = 0; p < Ports; p++) begin : gen_p\n"
+            "      logic [(Units+1)*AccW-1:0] c_got /* verilator split_var */;\n"
+            "      assign c_got[0 +: AccW] = '0;\n"
+            "      for (genvar u = 0; u < Units; u++) begin : gen_got\n"
+            "        assign c_got[(u+1)*AccW +: AccW] = c_got[u*AccW +: AccW] |\n"
+            "            (sel[u*Rows + r] ? u_t[(u*Ports + p)*AccW +: AccW] : '0);\n"
+            "      end\n"
+            "      assign term[(r*Ports + p)*AccW +: AccW] = c_got[Units*AccW +: AccW];\n"
             "    end\n"
-            "    assign pd[r*Ports*AccW +: Ports*AccW] =\n"
-            "        req[r] ? c_got[Units*Ports*AccW +: Ports*AccW] : iacc[r*Ports*AccW +: "
-            "Ports*AccW];\n"
             "  end\n\n",
-            P_);
+            P_, conn.s ? conn.s : "");
     }
+    vb_free(&conn);
 
     /* The output row. */
     const int late = c->fault == MXF_MSQ_FAULT_LATE_VALID;

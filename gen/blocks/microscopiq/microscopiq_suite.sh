@@ -196,9 +196,10 @@ done
 echo "== microscopiq: mutation campaign sample (make mutate runs every mutant of microscopiq_mutants.tsv)"
 run "mutate/microscopiq-sample" bash scripts/mutate.sh microscopiq sw-hid-drop
 
-# The slice's scratch arrays are written only where they are read (README.md "Simulation
-# speed"): Yosys must remove every latch it first infers for them. Planted: a slice that leaves
-# its output unassigned when idle keeps real latches, and the check must fail on it.
+# The slice's network is a task called only when the slice is busy, its scratch arrays written
+# before they are read (README.md "Simulation speed"): Yosys must remove every latch it first
+# infers for them. Planted: a slice that leaves its terms unassigned when idle keeps real
+# latches, and the check must fail on it.
 msq_slice_latches() {  # $1: slice file; exit 1 if the synthesized slice holds a latch cell
     local log=build/test-logs/msq-slice-synth.log
     yosys -p "read_verilog -sv $1; synth -top mxf_msq_recon_ub; stat" >"$log" 2>&1 ||
@@ -210,7 +211,8 @@ msq_slice_latches() {  # $1: slice file; exit 1 if the synthesized slice holds a
 }
 msq_slice_latch_caught() {
     local bad=build/test-logs/msq-slice-latch.sv
-    perl -0pe 's/    out_o = iacc_i;\n//' build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv >"$bad"
+    perl -0pe "s/    \\{t7_o, t6_o, t5_o, t4_o, t3_o, t2_o, t1_o, t0_o\\} = '0;\\n//" \
+        build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv >"$bad"
     cmp -s "$bad" build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv && { echo "fault not planted"; return 3; }
     msq_slice_latches "$bad" >/dev/null
     [[ $? -eq 1 ]] || { echo "a slice with a real latch passed the latch check"; return 1; }

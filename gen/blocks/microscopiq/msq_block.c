@@ -168,7 +168,7 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
 static int emit(gen_ctx *g, mxf_err *err)
 {
     return gen_emit_delay_en(g, err) || emit_msq_mul(g, err) || emit_msq_pe(g, err) ||
-                   emit_msq_recon_ub(g, err) || emit_msq_recon(g, err) || emit_msq_array(g, err)
+                   emit_msq_recon_ub(g, err) || emit_msq_array(g, err)
                ? -1
                : 0;
 }

@@ -799,8 +799,9 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
         }
     /* Every value the row's PEs and its ReCoN slices produce is an integer-linear function of the
        row's activation a: inlier lanes add a * wv, a half's product is a * wv, a merge adds
-       (+-a << M) + (U << M/2) + L, a split and a pass only move terms, and the output adds the
-       term shifted by osh. So row r adds a * E[r][p] to output p, with E[r][p] read off the
+       (+-a << M) + (U << M/2) + L, a split and a pass only move terms, and a half's lane adds
+       the term that arrived at its port shifted by osh (an inlier lane adds its own product
+       and nothing from ReCoN). So row r adds a * E[r][p] to output p, with E[r][p] read off the
        network evaluated once with a = 1 (exact in int64; README.md "Golden model"). */
     for (int r = 0; r < R; r++) {
         int64_t *er = E + (size_t)r * P;
@@ -810,10 +811,12 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
         if (!tl->orow[r]) continue;
         for (int sl = 0; sl < G; sl++) {
             if (!busy[r * G + sl]) continue;
+            int64_t te[8];
             for (int p = 8 * sl; p < 8 * sl + 8; p++)
-                b[p] = hr[p] ? (mxf_msq_bundle){1, sr[p], wr[p], er[p]}
-                             : (mxf_msq_bundle){1, 0, 0, er[p]};
-            net->eval(ops[r * G + sl], c->bb, 1, osh[r * G + sl], b + 8 * sl, er + 8 * sl);
+                b[p] = hr[p] ? (mxf_msq_bundle){1, sr[p], wr[p], 0} : (mxf_msq_bundle){1, 0, 0, 0};
+            net->eval(ops[r * G + sl], c->bb, 1, osh[r * G + sl], b + 8 * sl, te);
+            for (int x = 0; x < 8; x++)
+                if (hr[8 * sl + x]) er[8 * sl + x] = te[x];
         }
     }
     const int kh = g->kt0[kt + 1] - g->kt0[kt]; /* rows kh..R-1 hold no K row: a = 0 */

@@ -155,7 +155,8 @@ typedef struct mxf_msq_bundle {
 } mxf_msq_bundle;
 /* A ReCoN slice network (NET=): how a uB's pairs become its slice's configuration word, and the
  * slice's value. Both networks move only {valid, sign, res}; the merges add the hidden-bit term
- * and the halves' products; out[x] = in[x].iacc + (term arriving at output x) << osh. */
+ * and the halves' products; out[x] = in[x].iacc + (term arriving at output x) << osh. (The array
+ * adds a port's term only where the port's lane holds a half: mxf_msq_tile_golden.) */
 typedef struct mxf_msq_net {
     const char *name;  /* NET= value */
     int cfg_bits;      /* CB: bits of one slice's word */

@@ -15,7 +15,6 @@ extern const mxf_sim_cmd mxf_msq_cmds[MXF_MSQ_N_CMDS];
 int emit_msq_mul(gen_ctx *g, mxf_err *err);      /* rtl/mxf_msq_mul.sv */
 int emit_msq_pe(gen_ctx *g, mxf_err *err);       /* rtl/mxf_msq_pe.sv */
 int emit_msq_recon_ub(gen_ctx *g, mxf_err *err); /* rtl/mxf_msq_recon_ub.sv */
-int emit_msq_recon(gen_ctx *g, mxf_err *err);    /* rtl/mxf_msq_recon.sv */
 int emit_msq_array(gen_ctx *g, mxf_err *err);    /* rtl/mxf_msq_array.sv */
 
 #endif
