@@ -754,7 +754,6 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT;
     const mxf_msq_tile *tl = &g->tile[t];
     const int SHW = mxf_msq_shift_bits(c);
-    int64_t psum[2 * MXF_MSQ_MAX_DIM];
     mxf_msq_bundle b[2 * MXF_MSQ_MAX_DIM];
     /* the tile's ReCoN configurations by (row, slice), unpacked once for every token: ops of
        switch (stage, port), the outlier-unit shift, and whether the slice holds a half */
@@ -819,17 +818,28 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
                 if (hr[8 * sl + x]) er[8 * sl + x] = te[x];
         }
     }
-    const int kh = g->kt0[kt + 1] - g->kt0[kt]; /* rows kh..R-1 hold no K row: a = 0 */
-    for (int m = 0; m < g->M; m++) {
-        memset(psum, 0, sizeof psum);
-        const int8_t *am = g->A + (size_t)m * g->K + g->kt0[kt];
-        for (int r = 0; r < kh && r < R; r++) {
-            const int64_t a = am[r], *er = E + (size_t)r * P;
-            if (a)
-                for (int p = 0; p < P; p++) psum[p] += a * er[p];
-        }
-        for (int p = 0; p < P; p++) out[(size_t)m * P + p] = psum[p];
-    }
+    /* out = A_tile E, one double GEMM through the BLAS: every product and partial sum is an
+       integer below 2^53 (|E| <= 3968 2^ALIGN, |a| <= 128, at most 128 rows), so the result is
+       exact in any summation order (README.md "Golden model"). Rows kh..R-1 hold no K row. */
+    const int kh = g->kt0[kt + 1] - g->kt0[kt] < R ? g->kt0[kt + 1] - g->kt0[kt] : R;
+    double *ad = malloc(sizeof(double) * (size_t)g->M * (size_t)(kh > 0 ? kh : 1)),
+           *ed = malloc(sizeof(double) * (size_t)(kh > 0 ? kh : 1) * P),
+           *od = malloc(sizeof(double) * (size_t)g->M * P);
+    if (ad && ed && od) {
+        for (int m = 0; m < g->M; m++)
+            for (int r = 0; r < kh; r++)
+                ad[(size_t)m * kh + r] = g->A[(size_t)m * g->K + g->kt0[kt] + r];
+        for (size_t i = 0; i < (size_t)kh * P; i++) ed[i] = (double)E[i];
+        if (kh > 0)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0, ad, kh, ed,
+                        P, 0.0, od, P);
+        else
+            memset(od, 0, sizeof(double) * (size_t)g->M * P);
+        for (size_t i = 0; i < (size_t)g->M * P; i++) out[i] = (int64_t)od[i];
+    } /* else: the caller's buffer keeps its contents, a mismatch */
+    free(ad);
+    free(ed);
+    free(od);
     free(wv);
     free(E);
     free(hf);
