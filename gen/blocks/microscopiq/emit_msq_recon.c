@@ -106,27 +106,36 @@ static void switch_body(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_sp
     vb_free(&t);
 }
 
-/* The slice's ports (both networks): the uB's word in either bank and the row's bank (the slice
- * picks its word only when busy), one input port per wire and one output port per term (after
- * inlining each is a variable of its own in the Verilated model: no row-wide vectors are packed
- * or unpacked per cycle). */
-static void slice_ports(vbuf *p, int cb)
+/* The slice's module header (both networks): its parameters and ports, the uB's word in either
+ * bank and the row's bank (the slice picks its word only when busy), one input port per wire and
+ * one output port per term (after inlining each is a variable of its own in the Verilated model:
+ * no row-wide vectors are packed or unpacked per cycle). */
+static void slice_head(vbuf *b, const gen_ctx *g, int cb)
 {
-    vb_printf(p,
+    const mxf_msq_cfg *c = msq(g);
+    vb_printf(b,
+              "module %smxf_msq_recon_ub #(\n"
+              "  parameter int MergeW = %d,  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
+              "  parameter int AccW   = %d,  // partial-sum bits\n"
+              "  parameter int ShW    = %d    // outlier-unit shift bits\n"
+              ") (\n"
               "  input  logic [%d:0]         cfg0_i, cfg1_i,  // the uB's word in bank 0, 1\n"
               "  input  logic [ShW-1:0]      osh0_i, osh1_i,  // the uB's outlier unit over the "
               "tile's\n"
               "  input  logic                bank_i,  // the row's bank\n"
               "  input  logic                en_i,    // the uB holds outlier halves\n"
               "  input  logic [7:0]          act_i,   // the row's activation: hidden-bit term\n",
-              cb - 1);
+              g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), cb - 1);
     for (int x = 0; x < 8; x++)
-        vb_printf(p,
+        vb_printf(b,
                   "  input  logic [MergeW+1:0]   in%d_i,   // port %d's wire {valid, sign, term}\n",
                   x, x);
     for (int x = 0; x < 8; x++)
-        vb_printf(p, "  output logic [AccW-1:0]     t%d_o%s  // port %d's term << osh (0: idle)\n",
+        vb_printf(b, "  output logic [AccW-1:0]     t%d_o%s  // port %d's term << osh (0: idle)\n",
                   x, x < 7 ? "," : " ", x);
+    vb_printf(b,
+              ");\n"
+              "  localparam int BW       = MergeW + 2;  // wire {valid, sign, term[MergeW-1:0]}\n");
 }
 
 /* The network of both slices is the task `route` (its word, outlier unit, activation and the 8
@@ -168,10 +177,8 @@ static void slice_call(vbuf *b)
 static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(g);
-    vbuf b, ports;
+    vbuf b;
     vb_init(&b);
-    vb_init(&ports);
-    slice_ports(&ports, 96);
     const int M = c->bb == 2 ? 2 : 4;
     char win[8 * 40];
     for (int x = 0, o = 0; x < 8; x++)
@@ -185,15 +192,8 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "output, an empty term to the other); output x is the term on the last stage's "
         "switch x hi output, shifted by the uB's outlier unit, for port x's adder. An idle "
         "slice (en_i = 0) returns 0 terms and reads nothing else.");
+    slice_head(&b, g, 96);
     vb_printf(&b,
-              "module %smxf_msq_recon_ub #(\n"
-              "  parameter int MergeW = %d,  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
-              "  parameter int AccW   = %d,  // partial-sum bits\n"
-              "  parameter int ShW    = %d    // outlier-unit shift bits\n"
-              ") (\n"
-              "%s"
-              ");\n"
-              "  localparam int BW       = MergeW + 2;  // wire {valid, sign, term[MergeW-1:0]}\n"
               "  localparam int Stages   = 4;\n"
               "  localparam int Ports    = 8;\n"
               "  localparam int Switches = Stages * Ports;\n"
@@ -202,9 +202,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
               "  localparam logic [2:0] OpPass = 3'd0, OpSwap = 3'd1, OpMergeHH = 3'd2,\n"
               "                         OpMergeHL = 3'd3, OpMergeLH = 3'd4, OpMergeLL = 3'd5,\n"
               "                         OpSplitRH = 3'd6, OpSplitRL = 3'd7;\n\n",
-              g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c),
-              ports.s ? ports.s : "", M, M / 2);
-    vb_free(&ports);
+              M, M / 2);
     slice_task_head(&b, 96, "op of switch (s, x) at 3(8s + x)");
     vb_printf(
         &b,
@@ -287,10 +285,8 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
 static int emit_benes_ub(gen_ctx *g, mxf_err *err)
 {
     const mxf_msq_cfg *c = msq(g);
-    vbuf b, ports;
+    vbuf b;
     vb_init(&b);
-    vb_init(&ports);
-    slice_ports(&ports, mxf_msq_cfg_bits(c));
     const int M = c->bb == 2 ? 2 : 4;
     mxf_benes_switch sw[MXF_MSQ_BENES_SWITCHES];
     const int S = mxf_benes_wiring(8, sw);
@@ -301,15 +297,8 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
         "of Lower halves routes), then each port holding an Upper half merges (+-act << M) + "
         "(term_U << M/2) + the product that arrived, shifted by the uB's outlier unit, for the "
         "port's adder. An idle slice (en_i = 0) returns 0 terms and reads nothing else.");
+    slice_head(&b, g, mxf_msq_cfg_bits(c));
     vb_printf(&b,
-              "module %smxf_msq_recon_ub #(\n"
-              "  parameter int MergeW = %d,  // |act| (2^M + 2^(M/2) 3 + 3) fits, signed\n"
-              "  parameter int AccW   = %d,  // partial-sum bits\n"
-              "  parameter int ShW    = %d    // outlier-unit shift bits\n"
-              ") (\n"
-              "%s"
-              ");\n"
-              "  localparam int BW       = MergeW + 2;  // wire {valid, sign, term[MergeW-1:0]}\n"
               "  localparam int ResW     = %d;  // a product: 8-bit act x 3-bit magnitude, "
               "signed\n"
               "  localparam int Ports    = 8;\n"
@@ -317,9 +306,7 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
               "  localparam int Switches = %d;  // Stages * Ports / 2\n"
               "  localparam int Mant     = %d;  // M: mantissa bits of an outlier\n"
               "  localparam int HalfSh   = %d;  // M/2: the Upper half's weight\n\n",
-              g->prefix, MXF_MSQ_MERGEW, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c),
-              ports.s ? ports.s : "", MXF_MSQ_RESW, S, MXF_MSQ_BENES_SWITCHES, M, M / 2);
-    vb_free(&ports);
+              MXF_MSQ_RESW, S, MXF_MSQ_BENES_SWITCHES, M, M / 2);
     char doc[64];
     snprintf(doc, sizeof doc, "bit k < %d: switch k crosses; bit %d + x: port x merges",
              MXF_MSQ_BENES_SWITCHES, MXF_MSQ_BENES_SWITCHES);
