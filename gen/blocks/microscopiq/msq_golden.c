@@ -831,8 +831,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
                 ad[(size_t)m * kh + r] = g->A[(size_t)m * g->K + g->kt0[kt] + r];
         for (size_t i = 0; i < (size_t)kh * P; i++) ed[i] = (double)E[i];
         if (kh > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0, ad, kh, ed,
-                        P, 0.0, od, P);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0, ad, kh, ed, P,
+                        0.0, od, P);
         else
             memset(od, 0, sizeof(double) * (size_t)g->M * P);
         for (size_t i = 0; i < (size_t)g->M * P; i++) out[i] = (int64_t)od[i];
