@@ -41,9 +41,10 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               R, C, L, L == 2 ? "2b" : "4b", P, G, AW, SHW, WW, MXF_MSQ_MERGEW, mxf_msq_cfg_bits(c),
               mxf_msq_net_of(c)->name);
     if (shared)
-        vb_printf(&b, "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, "
-                      "cfg}\n");
-    if (shared) vb_printf(&b, "  localparam int RankW  = %d;  // clog2(Rows + 1)\n", RK);
+        vb_printf(&b,
+                  "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, cfg}\n"
+                  "  localparam int RankW  = %d;  // clog2(Rows + 1)\n",
+                  RK);
     vb_printf(&b, "\n");
 
     /* Activation skew: row r sees the row sampled r + 1 step ends ago. */
@@ -122,8 +123,8 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b, "\n");
 
     /* The instruction buffer, next to the slice that reads it (a unit per row) or feeding the
-     * units' selection (shared). */
-    /* the slice's wire and term ports: row r's lanes, or the unit's selection and terms */
+     * units' selection (shared). conn: a slice's wire and term ports, row r's lanes or the
+     * unit's selection and terms. */
     vbuf conn;
     vb_init(&conn);
     for (int x = 0; x < 8; x++)
