@@ -7,6 +7,7 @@
  *   (skew registers, banks written by the stimulus, rank/grant/step controller, the contract
  *   values), on random images and the shared and per-row ReCoN variants;
  * - the naive reference (decoded weights) against the tile golden on many shapes;
+ * - the tile golden dropping ReCoN terms that land on inlier lanes (corrupted words);
  * - the checker's ability to fail (a planted wrong value and a planted wrong cycle). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -404,6 +405,85 @@ static void test_schedule_and_values_vs_model(void **state)
         }
 }
 
+/* The array adds a ReCoN term only at a lane holding an outlier half (README.md "The PE"); the
+ * router never sends a term elsewhere, so only a corrupted configuration word tells whether the
+ * golden model drops the others too. Every switch of every word of a tile is forced to PASS and
+ * to SWAP in turn: the tile's outputs at the ports that are inliers in the word's row
+ * must not change, and (so the test cannot pass vacuously) the slice model, evaluated directly,
+ * must put a non-zero term on such a port for some of these words. */
+static void test_stray_terms_dropped(void **state)
+{
+    (void)state;
+    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+    const int M = 5, K = 8, N = 16, P = mxf_msq_ports(&c), L = mxf_msq_lanes(&c);
+    mxf_qtensor q = {0};
+    quantize(c.bb, ":sigma=1", N, K, 77, 0.5, &q);
+    int8_t A[5 * 8];
+    acts(M, K, 3, A);
+    mxf_msq_gemm g;
+    mxf_err e;
+    assert_int_equal(mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e), 0);
+    const mxf_msq_net *net = mxf_msq_net_of(&c);
+    int64_t *T1 = malloc(sizeof(int64_t) * (size_t)M * P),
+            *T2 = malloc(sizeof(int64_t) * (size_t)M * P);
+    assert_non_null(T1);
+    assert_non_null(T2);
+    int strays = 0, tried = 0;
+    for (int t = 0; t < g.T; t++) {
+        mxf_msq_tile *tl = &g.tile[t];
+        mxf_msq_tile_golden(&g, t, T1);
+        for (int i = 0; i < tl->ncw; i++) {
+            mxf_msq_cfgw *cw = &tl->cw[i];
+            uint8_t saved[sizeof cw->word];
+            memcpy(saved, cw->word, sizeof saved);
+            mxf_recon_cfg rc;
+            assert_int_equal(mxf_recon_cfg_unpack(8, saved, &rc, &e), 0);
+            /* the row's lanes: half, sign and product at a = 1 (inliers: 0, as on the wire) */
+            mxf_msq_bundle b[8];
+            int half[8];
+            for (int x = 0; x < 8; x++) {
+                const int p = 8 * cw->g + x, j = p / L, l = p % L;
+                const int w = tl->pew[(size_t)cw->row * c.cols + j];
+                const int code = w >> (c.bb * l) & ((1 << c.bb) - 1);
+                half[x] = w >> (MXF_MSQ_CODEW + l) & 1;
+                b[x] = (mxf_msq_bundle){1, half[x] ? code >> (c.bb - 1) : 0,
+                                        half[x] ? mxf_msq_product(1, code, c.bb) : 0, 0};
+            }
+            for (int k = 0; k < 4 * 8; k++)
+                for (int op = MXF_RECON_PASS; op <= MXF_RECON_SWAP; op++) {
+                    mxf_recon_cfg bad = rc;
+                    bad.op[k / 8][k % 8] = (uint8_t)op;
+                    mxf_recon_cfg_pack(&bad, cw->word);
+                    uint8_t ops[MXF_MSQ_NET_OPS];
+                    int64_t out[8];
+                    assert_int_equal(net->decode(cw->word, ops), 0);
+                    net->eval(ops, c.bb, 1, cw->osh, b, out);
+                    for (int y = 0; y < 8; y++)
+                        if (!half[y] && out[y]) strays++;
+                    mxf_msq_tile_golden(&g, t, T2);
+                    tried++;
+                    for (int y = 0; y < 8; y++) {
+                        const int p = 8 * cw->g + y;
+                        if (half[y]) continue;
+                        for (int m = 0; m < M; m++)
+                            if (T2[(size_t)m * P + p] != T1[(size_t)m * P + p])
+                                fail_msg("tile %d row %d port %d (inlier): a stray term was added "
+                                         "(%lld, was %lld)",
+                                         t, cw->row, p, (long long)T2[(size_t)m * P + p],
+                                         (long long)T1[(size_t)m * P + p]);
+                    }
+                }
+            memcpy(cw->word, saved, sizeof saved);
+        }
+    }
+    assert_true(tried > 0);
+    assert_true(strays > 0);
+    free(T1);
+    free(T2);
+    mxf_msq_gemm_free(&g);
+    mxf_qtensor_free(&q);
+}
+
 static void test_checker_fails(void **state)
 {
     (void)state;
@@ -615,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_multiplier_exhaustive),
         cmocka_unit_test(test_recon_contract_every_placement),
         cmocka_unit_test(test_schedule_and_values_vs_model),
+        cmocka_unit_test(test_stray_terms_dropped),
         cmocka_unit_test(test_checker_fails),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_tiles_split_to_fit_align),
