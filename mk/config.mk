@@ -15,10 +15,12 @@ Q ?= @
 TOP := $(shell sed -n 's/^\#define MXF_TOP //p' $(CFG_DIR)/mxf_params.h)
 VROOT := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)
 RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
-# C++ optimisation is what matters for Verilator speed (OPT_FAST defaults to -Os otherwise).
-# -O2, not -O3: the same speed (msq-a32-bb2 28.8 k cycles/s both, msq-a16-bb2 within noise) and
-# a fifth less compile time (msq-a32-bb2 3.1 -> 2.5 min at JOBS=2).
-OPT_FAST ?= -O2
+# C++ optimisation is what matters for Verilator speed. Each block names the level measured
+# fastest for its model (mxf_params.h MXF_OPT_FAST): -O2 for ws (ws-a32-w8 104 k cycles/s, -Os
+# 71 k) and fineq (the same either way), -Os for microscopiq (msq-a32-bb2 2.5x faster than at
+# -O2 or -O1: gen/blocks/microscopiq/README.md "Simulation speed"). OPT_FAST= overrides it.
+# (-O3: the same speed as -O2, a fifth more compile time.)
+OPT_FAST ?= $(or $(shell sed -n 's/^\#define MXF_OPT_FAST "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h),-O2)
 XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
 # --unroll-count 4: loops of more than 4 iterations in always_comb stay loops in the C++ (the
 # MicroScopiQ ReCoN slice: a compact model that skips idle slices; unrolled, its C++ is 8x larger).

@@ -92,6 +92,9 @@ typedef struct mxf_block {
     int (*ports)(const mxf_hwcfg *cfg, mxf_port *out, int cap);
     const char *top; /* top module (before --prefix), e.g. "mxf_ws_array" */
     const char *pe;  /* the PE module, synthesized alone for FPGA figures */
+    /* C++ optimisation of the block's Verilated model (mxf_params.h MXF_OPT_FAST, read by
+     * mk/config.mk; NULL: -O2): the level measured fastest for the block (README.md). */
+    const char *opt_fast;
     int (*emit)(struct gen_ctx *g, mxf_err *err); /* writes every RTL file via gen_save_rtl */
     const mxf_sim_cmd *cmds;
     int n_cmds;

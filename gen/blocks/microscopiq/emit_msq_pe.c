@@ -37,16 +37,21 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
               "  logic [1:0] w_h, w_l;  // weight halves fed to the multipliers\n"
               "  assign w_h = {1'b0, w_i[2]};\n"
               "  assign w_l = mode2_i ? {1'b0, w_i[0]} : w_i[1:0];\n\n"
-              "  // the four 4b x 2b multipliers\n"
+              "  // the four 4b x 2b multipliers, each two partial-product rows (the activation\n"
+              "  // half where a weight bit is 1) and their sum\n"
+              "  logic signed [PhW-1:0] a_hx;  // the high half, signed\n"
+              "  logic        [PlW-1:0] a_lx;  // the low half, unsigned\n"
+              "  assign a_hx = PhW'($signed(a_i[7:4]));\n"
+              "  assign a_lx = PlW'(a_i[3:0]);\n"
               "  logic signed [PhW-1:0] p_hh, p_hl;\n"
               "  logic        [PlW-1:0] p_lh, p_ll;\n"
-              "  assign p_hh = PhW'($signed(a_i[7:4]) * $signed({1'b0, w_h}));\n"
-              "  assign p_hl = PhW'($signed(a_i[7:4]) * $signed({1'b0, w_l}));\n"
-              "  assign p_lh = PlW'(a_i[3:0] * w_h);\n"
-              "  assign p_ll = PlW'(a_i[3:0] * w_l);\n\n"
+              "  assign p_hh = (w_h[0] ? a_hx : '0) + (w_h[1] ? a_hx <<< 1 : '0);\n"
+              "  assign p_hl = (w_l[0] ? a_hx : '0) + (w_l[1] ? a_hx <<< 1 : '0);\n"
+              "  assign p_lh = (w_h[0] ? a_lx : '0) + (w_h[1] ? a_lx << 1 : '0);\n"
+              "  assign p_ll = (w_l[0] ? a_lx : '0) + (w_l[1] ? a_lx << 1 : '0);\n\n"
               "  logic signed [ResW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
-              "  assign t_hh = {{(ResW-PhW){p_hh[PhW-1]}}, p_hh};\n"
-              "  assign t_hl = {{(ResW-PhW){p_hl[PhW-1]}}, p_hl};\n"
+              "  assign t_hh = ResW'(p_hh);  // sign-extended\n"
+              "  assign t_hl = ResW'(p_hl);\n"
               "  assign t_lh = {{(ResW-PlW){1'b0}}, p_lh};\n"
               "  assign t_ll = {{(ResW-PlW){1'b0}}, p_ll};\n\n"
               "  logic signed [ResW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
@@ -64,11 +69,13 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
                       "  assign mag_l1 = (t_hh <<< ActHalf) + t_ll;\n");
     else
         vb_printf(&b, "  assign mag_l1 = (t_hh <<< ActHalf) + t_lh;\n");
-    vb_printf(&b, "  assign prod4   = w_i[3] ? -mag4 : mag4;\n"
-                  "  assign prod_l0 = w_i[1] ? -mag_l0 : mag_l0;\n"
-                  "  assign prod_l1 = w_i[3] ? -mag_l1 : mag_l1;\n"
-                  "  assign p_o = mode2_i ? {prod_l1, prod_l0} : {{ResW{1'b0}}, prod4};\n"
-                  "endmodule\n");
+    vb_printf(&b,
+              "  // sign-magnitude codes: a negation where the sign bit is set (invert, add 1)\n"
+              "  assign prod4   = (mag4 ^ {ResW{w_i[3]}}) + ResW'(w_i[3]);\n"
+              "  assign prod_l0 = (mag_l0 ^ {ResW{w_i[1]}}) + ResW'(w_i[1]);\n"
+              "  assign prod_l1 = (mag_l1 ^ {ResW{w_i[3]}}) + ResW'(w_i[3]);\n"
+              "  assign p_o = mode2_i ? {prod_l1, prod_l0} : {{ResW{1'b0}}, prod4};\n"
+              "endmodule\n");
     return gen_save_rtl(g, "mxf_msq_mul", &b, err);
 }
 
@@ -131,11 +138,11 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
         "    logic signed [AccW-1:0] aligned;\n"
         "    logic                   sgn;\n"
         "    logic [ResW-1:0]        res;\n"
-        "    assign aligned = {{(AccW-ResW){prod[l*ResW+ResW-1]}}, prod[l*ResW +: ResW]} <<< sh;\n"
+        "    assign aligned = AccW'($signed(prod[l*ResW +: ResW])) <<< sh;\n"
         "    assign half_o[l] = half[l];\n"
         "    assign sgn = half[l] & w_sel[l*Bb+Bb-1];\n"
         "    assign res = half[l] ? prod[l*ResW +: ResW] : '0;\n"
-        "    assign wire_o[l*BW +: BW] = {1'b1, sgn, {(MergeW-ResW){res[ResW-1]}}, res};\n"
+        "    assign wire_o[l*BW +: BW] = {1'b1, sgn, MergeW'($signed(res))};\n"
         "    assign psum_d[l*AccW +: AccW] = psum_i[l*AccW +: AccW] +\n"
         "        (half[l] ? term_i[l*AccW +: AccW] : aligned);\n"
         "  end\n",

@@ -25,8 +25,9 @@ static const mxf_msq_cfg *msq(const gen_ctx *g)
 }
 
 /* The body of one switch: inputs hi, lo and opcode op of switch k give so_hi[k], so_lo[k]
- * (both already zero). can_merge: the stage may merge (1..3); can_split: it may split (the
- * router splits in stages 0..2 only). The planted switch faults live here. */
+ * (every branch writes both: an output a merge or an unused opcode leaves empty is 0). can_merge:
+ * the stage may merge (1..3); can_split: it may split (the router splits in stages 0..2 only). The
+ * planted switch faults live here. */
 static void switch_case(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_split)
 {
     const char *in = "        ";
@@ -61,13 +62,16 @@ static void switch_case(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_sp
             vb_printf(b, "%s    hid = u_b[BW-2] ? -(act_x <<< Mant) : (act_x <<< Mant);\n", in);
         vb_printf(b,
                   "%s    term = hid + (u_b[MergeW-1:0] <<< HalfSh) + l_t;\n"
-                  "%s    if (op == OpMergeHH || op == OpMergeLH) so_hi[k] = {1'b1, 1'b0, term};\n"
-                  "%s    else                                    so_lo[k] = {1'b1, 1'b0, term};\n"
+                  "%s    if (op == OpMergeHH || op == OpMergeLH) begin\n"
+                  "%s      so_hi[k] = {1'b1, 1'b0, term}; so_lo[k] = '0;\n"
+                  "%s    end else begin\n"
+                  "%s      so_hi[k] = '0; so_lo[k] = {1'b1, 1'b0, term};\n"
+                  "%s    end\n"
                   "%s  end\n",
-                  in, in, in, in);
+                  in, in, in, in, in, in, in);
     }
     if (!can_split) {
-        vb_printf(b, "%s  default: ;\n%sendcase\n", in, in);
+        vb_printf(b, "%s  default: begin so_hi[k] = '0; so_lo[k] = '0; end\n%sendcase\n", in, in);
         return;
     }
     vb_printf(b, "%s  OpSplitRH, OpSplitRL: begin\n", in);
@@ -85,7 +89,8 @@ static void switch_case(vbuf *b, const mxf_msq_cfg *c, int can_merge, int can_sp
                   "%s    if (op == OpSplitRH) begin so_hi[k] = split_b; so_lo[k] = empty; end\n"
                   "%s    else                 begin so_hi[k] = empty; so_lo[k] = split_b; end\n",
                   in, in);
-    vb_printf(b, "%s  end\n%s  default: ;\n%sendcase\n", in, in, in);
+    vb_printf(b, "%s  end\n%s  default: begin so_hi[k] = '0; so_lo[k] = '0; end\n%sendcase\n", in,
+              in, in);
 }
 
 /* switch_case with k written out as the index expression kx (a constant plus the loop
@@ -153,8 +158,8 @@ static void slice_task_head(vbuf *b, int cb, const char *cfg_doc)
         "    input  [%d:0]         cfg;  // %s\n"
         "    input  [ShW-1:0]      osh;  // the uB's outlier unit over the tile's\n"
         "    input  [7:0]          act;  // the row's activation: hidden-bit term\n"
-        "    input  [Ports*BW-1:0] w;    // port x's wire at x*BW\n"
-        "    output [Ports*AccW-1:0] tv; // port x's term << osh at x*AccW\n"
+        "    input  [BW-1:0]       w0, w1, w2, w3, w4, w5, w6, w7;  // port x's wire\n"
+        "    output [AccW-1:0]     tv0, tv1, tv2, tv3, tv4, tv5, tv6, tv7;  // its term << osh\n"
         "    /* verilator no_inline_task */\n",
         cb - 1, cfg_doc);
 }
@@ -169,8 +174,8 @@ static void slice_call(vbuf *b)
                  "    {t7_o, t6_o, t5_o, t4_o, t3_o, t2_o, t1_o, t0_o} = '0;\n"
                  "    if (en_i)\n"
                  "      route(bank_i ? cfg1_i : cfg0_i, bank_i ? osh1_i : osh0_i, act_i,\n"
-                 "            {in7_i, in6_i, in5_i, in4_i, in3_i, in2_i, in1_i, in0_i},\n"
-                 "            {t7_o, t6_o, t5_o, t4_o, t3_o, t2_o, t1_o, t0_o});\n"
+                 "            in0_i, in1_i, in2_i, in3_i, in4_i, in5_i, in6_i, in7_i,\n"
+                 "            t0_o, t1_o, t2_o, t3_o, t4_o, t5_o, t6_o, t7_o);\n"
                  "  end\n");
 }
 
@@ -182,7 +187,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
     const int M = c->bb == 2 ? 2 : 4;
     char win[8 * 40];
     for (int x = 0, o = 0; x < 8; x++)
-        o += snprintf(win + o, sizeof win - (size_t)o, "      w_in[%d] = w[%d*BW +: BW];\n", x, x);
+        o += snprintf(win + o, sizeof win - (size_t)o, "      w_in[%d] = w%d;\n", x, x);
     gen_file_header(
         &b, g, "mxf_msq_recon_ub",
         "ReCoN slice of one micro-block: an 8-port butterfly of 4 stages x 8 2x2 "
@@ -210,8 +215,9 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "    reg [BW-1:0]            so_hi [Switches];\n"
         "    reg [BW-1:0]            so_lo [Switches];\n"
         "    reg [BW-1:0]            w_in [Ports];  // the input wires\n"
-        "    // the switch being evaluated\n"
+        "    // the switch being evaluated: its opcode, the stage's opcodes not yet taken\n"
         "    reg [2:0]               op;\n"
+        "    reg [3*Ports-1:0]       ops;\n"
         "%s"
         "    reg [BW-1:0]            hi, lo, u_b, split_b, empty;\n"
         "%s"
@@ -223,15 +229,15 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "      act_x = {{(MergeW-8){act[7]}}, act};\n"
         "      // wires and terms at constant offsets (a part select at a loop-variable offset\n"
         "      // costs a wide-word function call per port in the C++), a stage's opcodes as\n"
-        "      // one constant slice shifted by 3x\n"
+        "      // one constant slice, three bits taken per switch\n"
         "%s"
         "      // stage 0: port x's wire on hi, lo tied to an empty wire; no merge\n"
+        "      ops = cfg[0 +: 3*Ports];\n"
         "      for (int x = 0; x < Ports; x++) begin\n"
-        "        op = 3'(cfg[0 +: 3*Ports] >> (3*x));\n"
+        "        op = ops[2:0];\n"
+        "        ops = ops >> 3;\n"
         "        hi = w_in[x];\n"
-        "        lo = '0;\n"
-        "        so_hi[x] = '0;\n"
-        "        so_lo[x] = '0;\n",
+        "        lo = '0;\n",
         c->fault == MXF_MSQ_FAULT_SW_SIGN
             ? "    // (FAULT sw-sign: the Upper wire's sign bit is read by nothing)\n"
               "    /* verilator lint_off UNUSEDSIGNAL */\n"
@@ -245,18 +251,18 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         const int d = 1 << (st - 1);
         vb_printf(&b,
                   "      // stage %d: exchange distance %d\n"
+                  "      ops = cfg[3*%d*Ports +: 3*Ports];\n"
                   "      for (int x = 0; x < Ports; x++) begin\n"
-                  "        op = 3'(cfg[3*%d*Ports +: 3*Ports] >> (3*x));\n"
+                  "        op = ops[2:0];\n"
+                  "        ops = ops >> 3;\n"
                   "        if ((x & %d) == 0) begin\n"
                   "          hi = so_hi[%d*Ports + (x & ~%d)];\n"
                   "          lo = so_hi[%d*Ports + (x & ~%d) + %d];\n"
                   "        end else begin\n"
                   "          hi = so_lo[%d*Ports + (x & ~%d)];\n"
                   "          lo = so_lo[%d*Ports + (x & ~%d) + %d];\n"
-                  "        end\n"
-                  "        so_hi[%d*Ports + x] = '0;\n"
-                  "        so_lo[%d*Ports + x] = '0;\n",
-                  st, d, st, d, st - 1, d, st - 1, d, d, st - 1, d, st - 1, d, d, st, st);
+                  "        end\n",
+                  st, d, st, d, st - 1, d, st - 1, d, d, st - 1, d, st - 1, d, d);
         char kx[32];
         snprintf(kx, sizeof kx, "%d*Ports + x", st);
         switch_body(&b, c, 1, st < 3, kx);
@@ -269,7 +275,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
     for (int x = 0; x < 8; x++)
         vb_printf(&b,
                   "      t_out = so_hi[(Stages-1)*Ports + %d][MergeW-1:0];\n"
-                  "      tv[%d*AccW +: AccW] = {{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< %s;\n",
+                  "      tv%d = {{(AccW-MergeW){t_out[MergeW-1]}}, t_out} <<< %s;\n",
                   x, x, c->fault == MXF_MSQ_FAULT_SW_SHIFT ? "(osh & {ShW{1'b0}})" : "osh");
     vb_printf(&b, "    end\n"
                   "  endtask\n\n");
@@ -319,7 +325,7 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
                   "    reg [ResW-1:0]          l_r;  // the product that arrived\n"
                   "    begin\n"
                   "      act_x = {{(MergeW-8){act[7]}}, act};\n");
-    for (int x = 0; x < 8; x++) vb_printf(&b, "      in_w[%d] = w[%d*BW +: BW];\n", x, x);
+    for (int x = 0; x < 8; x++) vb_printf(&b, "      in_w[%d] = w%d;\n", x, x);
     /* (constant indices: a loop-variable index of a write in a non-inlined task is a variable
        outside it to Verilator 5.006) */
     for (int x = 0; x < 8; x++) vb_printf(&b, "      v[%d] = in_w[%d][ResW-1:0];\n", x, x);
@@ -361,7 +367,7 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
         vb_printf(&b, "          tw[i] = {{(AccW-MergeW){term[MergeW-1]}}, term} <<< osh;\n");
     vb_printf(&b, "        end\n"
                   "      end\n");
-    for (int x = 0; x < 8; x++) vb_printf(&b, "      tv[%d*AccW +: AccW] = tw[%d];\n", x, x);
+    for (int x = 0; x < 8; x++) vb_printf(&b, "      tv%d = tw[%d];\n", x, x);
     vb_printf(&b, "    end\n"
                   "  endtask\n\n");
     slice_call(&b);

@@ -193,6 +193,7 @@ const mxf_block mxf_block_microscopiq = {
     .ports = ports,
     .top = "mxf_msq_array",
     .pe = "mxf_msq_pe",
+    .opt_fast = "-Os", /* README.md "Simulation speed": 2.5x faster than -O2 at 32 x 32 */
     .emit = emit,
     .cmds = mxf_msq_cmds,
     .n_cmds = MXF_MSQ_N_CMDS,
