@@ -218,6 +218,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "    // the switch being evaluated: its opcode, the stage's opcodes not yet taken\n"
         "    reg [2:0]               op;\n"
         "    reg [3*Ports-1:0]       ops;\n"
+        "    reg [31:0]              x;  // its port (unsigned: no signed compare per switch)\n"
         "%s"
         "    reg [BW-1:0]            hi, lo, u_b, split_b, empty;\n"
         "%s"
@@ -233,7 +234,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         "%s"
         "      // stage 0: port x's wire on hi, lo tied to an empty wire; no merge\n"
         "      ops = cfg[0 +: 3*Ports];\n"
-        "      for (int x = 0; x < Ports; x++) begin\n"
+        "      for (x = 0; x < Ports; x = x + 1) begin\n"
         "        op = ops[2:0];\n"
         "        ops = ops >> 3;\n"
         "        hi = w_in[x];\n"
@@ -252,7 +253,7 @@ static int emit_butterfly_ub(gen_ctx *g, mxf_err *err)
         vb_printf(&b,
                   "      // stage %d: exchange distance %d\n"
                   "      ops = cfg[3*%d*Ports +: 3*Ports];\n"
-                  "      for (int x = 0; x < Ports; x++) begin\n"
+                  "      for (x = 0; x < Ports; x = x + 1) begin\n"
                   "        op = ops[2:0];\n"
                   "        ops = ops >> 3;\n"
                   "        if ((x & %d) == 0) begin\n"
@@ -323,6 +324,7 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
                   "    reg [AccW-1:0]          tw [Ports];  // the ports' terms\n"
                   "    reg signed [MergeW-1:0] act_x, hid, term;\n"
                   "    reg [ResW-1:0]          l_r;  // the product that arrived\n"
+                  "    reg [31:0]              i;    // a merge cell's port\n"
                   "    begin\n"
                   "      act_x = {{(MergeW-8){act[7]}}, act};\n");
     for (int x = 0; x < 8; x++) vb_printf(&b, "      in_w[%d] = w%d;\n", x, x);
@@ -348,7 +350,7 @@ static int emit_benes_ub(gen_ctx *g, mxf_err *err)
         }
     }
     vb_printf(&b, "      // the merge cells\n"
-                  "      for (int i = 0; i < Ports; i++) begin\n"
+                  "      for (i = 0; i < Ports; i = i + 1) begin\n"
                   "        tw[i] = '0;\n"
                   "        if (cfg[Switches + i]) begin\n"
                   "          l_r = v[Stages*Ports + i];\n");
