@@ -20,48 +20,32 @@ void mxf_pv_clear(mxf_portvals *pv)
     for (int i = 0; i < pv->n; i++) memset(pv->v[i], 0, sizeof(uint32_t) * (size_t)pv->words[i]);
 }
 
-/* Both move a field of up to 32 bits through one 64-bit window of two words where the port has
-   them, otherwise up to 32 bits at a time (a field touches at most three words): the harnesses
-   pack and unpack every port on every cycle. tests/unit/test_portvals.c checks them against a
-   bit-by-bit reference at every offset and width. */
-void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
+/* Up to 32 bits at a time (a field touches at most three words). tests/unit/test_portvals.c
+   checks these and the inline window of sim.h against a bit-by-bit reference at every offset
+   and width. */
+void mxf_pv_put_words(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
 {
     uint32_t *w = pv->v[p];
-    const int i = bit / 32, off = bit % 32;
-    if (width <= 32 && i + 1 < pv->words[p]) { /* one 64-bit window of two words */
-        const uint64_t m = (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u) << off;
-        const uint64_t win = ((uint64_t)w[i + 1] << 32 | w[i]) & ~m;
-        const uint64_t nw = win | ((v << off) & m);
-        w[i] = (uint32_t)nw;
-        w[i + 1] = (uint32_t)(nw >> 32);
-        return;
-    }
     while (width > 0) {
-        const int o = bit % 32, n = 32 - o < width ? 32 - o : width;
-        const uint32_t mask = (n == 32 ? ~0u : (1u << n) - 1u) << o;
-        w[bit / 32] = (w[bit / 32] & ~mask) | (((uint32_t)v << o) & mask);
+        const int off = bit % 32, n = 32 - off < width ? 32 - off : width;
+        const uint32_t mask = (n == 32 ? ~0u : (1u << n) - 1u) << off;
+        w[bit / 32] = (w[bit / 32] & ~mask) | (((uint32_t)v << off) & mask);
         v >>= n; /* n <= 32 */
         bit += n;
         width -= n;
     }
 }
 
-int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed)
+int64_t mxf_pv_get_words(const mxf_portvals *pv, int p, int bit, int width, int is_signed)
 {
     const uint32_t *w = pv->v[p];
     uint64_t v = 0;
-    const int i = bit / 32;
-    if (width <= 32 && i + 1 < pv->words[p]) { /* one 64-bit window of two words */
-        v = (((uint64_t)w[i + 1] << 32 | w[i]) >> (bit % 32)) &
-            (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u);
-    } else {
-        for (int got = 0; got < width;) {
-            const int off = bit % 32, n = 32 - off < width - got ? 32 - off : width - got;
-            const uint32_t chunk = (w[bit / 32] >> off) & (n == 32 ? ~0u : (1u << n) - 1u);
-            v |= (uint64_t)chunk << got;
-            bit += n;
-            got += n;
-        }
+    for (int got = 0; got < width;) {
+        const int off = bit % 32, n = 32 - off < width - got ? 32 - off : width - got;
+        const uint32_t chunk = (w[bit / 32] >> off) & (n == 32 ? ~0u : (1u << n) - 1u);
+        v |= (uint64_t)chunk << got;
+        bit += n;
+        got += n;
     }
     if (is_signed && width < 64 && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
     return (int64_t)v;

@@ -22,10 +22,42 @@ typedef struct mxf_portvals {
 
 void mxf_pv_init(mxf_portvals *pv, const mxf_port *ports, int n);
 void mxf_pv_clear(mxf_portvals *pv);
-/* Writes the low `width` bits of v at bit `bit` of port p. */
-void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v);
+/* The general cases of mxf_pv_put / mxf_pv_get (any width up to 64, any words). */
+void mxf_pv_put_words(mxf_portvals *pv, int p, int bit, int width, uint64_t v);
+int64_t mxf_pv_get_words(const mxf_portvals *pv, int p, int bit, int width, int is_signed);
+
+/* Writes the low `width` bits of v at bit `bit` of port p. Inline: the harnesses pack every
+ * port field on every cycle: a field inside one word is one masked store, one of up to 32 bits
+ * across two of the port's words moves through a 64-bit window of the two. */
+static inline void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint64_t v)
+{
+    uint32_t *w = pv->v[p];
+    const int i = bit / 32, off = bit % 32;
+    if (off + width <= 32) { /* inside one word */
+        const uint32_t m = (width == 32 ? ~0u : (1u << width) - 1u) << off;
+        w[i] = (w[i] & ~m) | (((uint32_t)v << off) & m);
+    } else if (width <= 32 && i + 1 < pv->words[p]) {
+        const uint64_t m = (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u) << off;
+        const uint64_t nw = ((((uint64_t)w[i + 1] << 32) | w[i]) & ~m) | ((v << off) & m);
+        w[i] = (uint32_t)nw;
+        w[i + 1] = (uint32_t)(nw >> 32);
+    } else {
+        mxf_pv_put_words(pv, p, bit, width, v);
+    }
+}
+
 /* Reads `width` bits (<= 64) at bit `bit` of port p, sign-extended when is_signed. */
-int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed);
+static inline int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed)
+{
+    const uint32_t *w = pv->v[p];
+    const int i = bit / 32;
+    if (!(width <= 32 && i + 1 < pv->words[p]))
+        return mxf_pv_get_words(pv, p, bit, width, is_signed);
+    uint64_t v = ((((uint64_t)w[i + 1] << 32) | w[i]) >> (bit % 32)) &
+                 (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u);
+    if (is_signed && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
+    return (int64_t)v;
+}
 
 typedef struct mxf_job mxf_job;
 typedef struct mxf_job_ops {
