@@ -220,3 +220,27 @@ msq_slice_latch_caught() {
 echo "== microscopiq: synthesized ReCoN slice has no latch (and a planted latch is caught)"
 run "synth/microscopiq-slice-no-latch" msq_slice_latches build/msq-a8-bb2/rtl/mxf_msq_recon_ub.sv
 run "fault/microscopiq-slice-latch-caught" msq_slice_latch_caught
+
+# The model's C++ optimisation comes from the config (mxf_params.h MXF_OPT_FAST, README.md
+# "Simulation speed"): a MicroScopiQ config builds with -Os, a WS config with -O2, and OPT_FAST=
+# given to make wins. Planted: a header without the line must fall back to -O2, so the level
+# is shown to come from the header.
+msq_opt_level() {  # $1: config dir; prints the OPT_FAST mk/config.mk builds it with
+    make -s -f mk/config.mk CFG_DIR="$1" --eval 'print-opt-fast: ; @echo $(OPT_FAST)' print-opt-fast
+}
+msq_opt_fast() {
+    local got ws bad=build/test-logs/msq-opt-fast
+    got=$(unset OPT_FAST; msq_opt_level build/msq-a8-bb2) || return 3
+    [[ $got == -Os ]] || { echo "msq-a8-bb2: OPT_FAST '$got', expected -Os"; return 1; }
+    ws=$(build/bin/mxfgen rtl --array 4 --wbits 4 --outroot build/test-logs) || return 3
+    got=$(unset OPT_FAST; msq_opt_level "$ws") || return 3
+    [[ $got == -O2 ]] || { echo "$ws: OPT_FAST '$got', expected -O2"; return 1; }
+    got=$(OPT_FAST=-O1 msq_opt_level build/msq-a8-bb2) || return 3
+    [[ $got == -O1 ]] || { echo "OPT_FAST=-O1 given: '$got'"; return 1; }
+    rm -rf "$bad" && mkdir -p "$bad" && cp -r build/msq-a8-bb2/rtl "$bad/" &&
+        sed '/MXF_OPT_FAST/d' build/msq-a8-bb2/mxf_params.h >"$bad/mxf_params.h" || return 3
+    got=$(unset OPT_FAST; msq_opt_level "$bad") || return 3
+    [[ $got == -O2 ]] || { echo "a header without MXF_OPT_FAST: '$got', expected the -O2 fallback"; return 1; }
+}
+echo "== microscopiq: the model's C++ optimisation level comes from its config"
+run "build/microscopiq-opt-fast-from-config" msq_opt_fast
