@@ -50,11 +50,11 @@ static inline void mxf_pv_put(mxf_portvals *pv, int p, int bit, int width, uint6
 static inline int64_t mxf_pv_get(const mxf_portvals *pv, int p, int bit, int width, int is_signed)
 {
     const uint32_t *w = pv->v[p];
-    const int i = bit / 32;
-    if (!(width <= 32 && i + 1 < pv->words[p]))
+    const int i = bit / 32, off = bit % 32;
+    if (width > 32 || (off + width > 32 && i + 1 >= pv->words[p]))
         return mxf_pv_get_words(pv, p, bit, width, is_signed);
-    uint64_t v = ((((uint64_t)w[i + 1] << 32) | w[i]) >> (bit % 32)) &
-                 (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u);
+    const uint64_t win = off + width <= 32 ? w[i] : (((uint64_t)w[i + 1] << 32) | w[i]);
+    uint64_t v = (win >> off) & (width == 32 ? 0xffffffffu : (UINT64_C(1) << width) - 1u);
     if (is_signed && (v >> (width - 1)) & 1u) v |= ~UINT64_C(0) << width;
     return (int64_t)v;
 }

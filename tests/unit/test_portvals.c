@@ -1,9 +1,9 @@
-/* Port-value packing (gen/core/sim.c): mxf_pv_put / mxf_pv_get move whole words; checked against
- * a bit-by-bit reference at every bit offset of a port and every width 1..64, on random values
- * over random surrounding bits (the bits outside the field must not change), signed and
- * unsigned reads; fields of up to 32 bits take the two-word window except in the port's last
- * word. The comparison is proven by a planted packing bug (a field one bit short) that
- * it must report. */
+/* Port-value packing (gen/core/sim.h, sim.c): mxf_pv_put / mxf_pv_get move whole words; checked
+ * against a bit-by-bit reference at every bit offset of a port and every width 1..64, on random
+ * values over random surrounding bits (the bits outside the field must not change), signed and
+ * unsigned reads. That covers the three paths of sim.h: a field inside one word, one of up to 32
+ * bits across two words (the 64-bit window) and wider ones (the general loop). The comparison is
+ * proven by a planted packing bug (a field one bit short) that it must report. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
