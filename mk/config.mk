@@ -20,7 +20,9 @@ RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # 71 k) and fineq (the same either way), -Os for microscopiq (msq-a32-bb2 2.5x faster than at
 # -O2 or -O1: gen/blocks/microscopiq/README.md "Simulation speed"). OPT_FAST= overrides it.
 # (-O3: the same speed as -O2, a fifth more compile time.)
-OPT_FAST ?= $(or $(shell sed -n 's/^\#define MXF_OPT_FAST "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h),-O2)
+ifeq ($(origin OPT_FAST),undefined)
+OPT_FAST := $(or $(shell sed -n 's/^\#define MXF_OPT_FAST "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h),-O2)
+endif
 XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
 # --unroll-count 4: loops of more than 4 iterations in always_comb stay loops in the C++ (the
 # MicroScopiQ ReCoN slice: a compact model that skips idle slices; unrolled, its C++ is 8x larger).

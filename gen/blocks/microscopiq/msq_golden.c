@@ -287,6 +287,7 @@ void mxf_msq_gemm_free(mxf_msq_gemm *g)
     free(g->iunit);
     free(g->ub);
     free(g->wd);
+    free(g->ad);
     free(g->ulo);
     free(g->uhi);
     free(g->step_start);
@@ -627,10 +628,12 @@ int mxf_msq_gemm_init(mxf_msq_gemm *g, const mxf_msq_cfg *cfg, const mxf_qtensor
     g->ub = calloc((size_t)K * (N / 8), sizeof(mxf_msq_ubw));
     g->wd = malloc(sizeof(double) * KN);
     g->kt0 = malloc(sizeof(int) * ((size_t)K + 1));
-    if (!g->code || !g->half || !g->iunit || !g->ub || !g->wd || !g->kt0) {
+    g->ad = malloc(sizeof(double) * (size_t)M * (size_t)K);
+    if (!g->code || !g->half || !g->iunit || !g->ub || !g->wd || !g->kt0 || !g->ad) {
         mxf_msq_gemm_free(g);
         return mxf_fail(err, "out of memory for a %dx%d window", N, K);
     }
+    for (size_t i = 0; i < (size_t)M * K; i++) g->ad[i] = A[i];
     /* Walk the metadata stream (k-major, MaB-minor), decoding the MaBs the window covers. */
     const size_t wbytes = mxf_msq_weight_bytes(bb);
     size_t off = 0;
@@ -822,22 +825,17 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
        integer below 2^53 (|E| <= 3968 2^ALIGN, |a| <= 128, at most 128 rows), so the result is
        exact in any summation order (README.md "Golden model"). Rows kh..R-1 hold no K row. */
     const int kh = g->kt0[kt + 1] - g->kt0[kt] < R ? g->kt0[kt + 1] - g->kt0[kt] : R;
-    double *ad = malloc(sizeof(double) * (size_t)g->M * (size_t)(kh > 0 ? kh : 1)),
-           *ed = malloc(sizeof(double) * (size_t)(kh > 0 ? kh : 1) * P),
+    double *ed = malloc(sizeof(double) * (size_t)(kh > 0 ? kh : 1) * P),
            *od = malloc(sizeof(double) * (size_t)g->M * P);
-    if (ad && ed && od) {
-        for (int m = 0; m < g->M; m++)
-            for (int r = 0; r < kh; r++)
-                ad[(size_t)m * kh + r] = g->A[(size_t)m * g->K + g->kt0[kt] + r];
+    if (ed && od) {
         for (size_t i = 0; i < (size_t)kh * P; i++) ed[i] = (double)E[i];
         if (kh > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0, ad, kh, ed, P,
-                        0.0, od, P);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0,
+                        g->ad + g->kt0[kt], g->K, ed, P, 0.0, od, P);
         else
             memset(od, 0, sizeof(double) * (size_t)g->M * P);
         for (size_t i = 0; i < (size_t)g->M * P; i++) out[i] = (int64_t)od[i];
     } /* else: the caller's buffer keeps its contents, a mismatch */
-    free(ad);
     free(ed);
     free(od);
     free(wv);
@@ -855,19 +853,13 @@ int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
        tile (the BLAS). Exact in any order of the sums: every product is an integer multiple of
        the tile's 2^uref and every partial sum stays far below 2^53 of them. */
     const int N = g->N, M = g->M, K = g->K;
-    double *s = malloc(sizeof(double) * (size_t)M * (size_t)(N > 0 ? N : 1)),
-           *ad = malloc(sizeof(double) * (size_t)M * (size_t)(K > 0 ? K : 1));
-    if (!s || !ad) {
-        free(s);
-        free(ad);
-        return -1;
-    }
-    for (size_t i = 0; i < (size_t)M * K; i++) ad[i] = g->A[i];
+    double *s = malloc(sizeof(double) * (size_t)M * (size_t)(N > 0 ? N : 1));
+    if (!s) return -1;
     memset(Y, 0, sizeof(int64_t) * (size_t)M * N);
     for (int kt = 0; kt < g->KT; kt++) {
         const int k0 = g->kt0[kt], kh = g->kt0[kt + 1] - k0;
         if (kh <= 0 || N <= 0 || M <= 0) continue;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, kh, 1.0, ad + k0, K,
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, kh, 1.0, g->ad + k0, K,
                     g->wd + (size_t)k0 * N, N, 0.0, s, N);
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++)
@@ -875,7 +867,6 @@ int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
                     (int64_t)ldexp(s[(size_t)m * N + n], -g->tile[(n / g->P) * g->KT + kt].uref);
     }
     free(s);
-    free(ad);
     return 0;
 }
 

@@ -102,6 +102,8 @@ typedef struct mxf_msq_gemm {
                         R/2, R/4, ... where R rows would span more units than ALIGN (the tile's other
                         rows hold zero words); every N tile shares this K grid */
     const int8_t *A; /* M x K */
+    double *ad;      /* M x K: A as doubles, converted once for the BLAS GEMMs of the golden
+                        model (the tiles' outputs and the naive reference) */
     uint8_t *code;   /* K x N slot codes (bb bits, sign-magnitude) */
     uint8_t *half;   /* K x N: the slot holds an outlier's Upper or Lower half */
     int16_t *iunit;  /* K x N: I_sf - (bb - 2), the slot's inlier unit */
