@@ -3,7 +3,7 @@
 rtlref_tools() {
     local d
     for d in rtl/*/rtl; do
-        (cd "$d" && verilator --lint-only -Wall -f files.f && iverilog -g2012 -o /dev/null -c files.f) || return 1
+        (cd "$d" && verilator --lint-only -Wall -f files.f && verilator --lint-only -Wall -UVERILATOR -f files.f && iverilog -g2012 -o /dev/null -c files.f) || return 1
     done
 }
 echo "== reference RTL (rtl/)"
