@@ -204,7 +204,7 @@ static void butterfly_task(vbuf *b, const gen_ctx *g)
                 vb_printf(b, "    hi = %c%d_%d;\n    lo = %c%d_%d;\n", o, s - 1, p, o, s - 1,
                           p + d);
             }
-            char oh[8], ol[8];
+            char oh[32], ol[32];
             snprintf(oh, sizeof oh, "h%d_%d", s, x);
             snprintf(ol, sizeof ol, "l%d_%d", s, x);
             switch_case(b, c, oh, s < 3 ? ol : NULL, s > 0, s < 3);
