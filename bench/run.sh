@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arr=${BENCH_ARRAY:-32}
-echo "== RTL co-simulation throughput, ARRAY=$arr (C++ OPT_FAST=${OPT_FAST:-each block's own, mxf_params.h})"
+echo "== RTL co-simulation throughput, ARRAY=$arr (C++ OPT_FAST=${OPT_FAST:-the block default in mxf_params.h})"
 make -s sim-config ARRAY="$arr" WBITS=8 >/dev/null
 dir=build/$(build/bin/mxfgen name --array "$arr" --wbits 8)
 m=$((arr * 16)) k=$((arr * 16)) n=$((arr * 16))

@@ -92,6 +92,34 @@ docs_links_resolve() {
     return $bad
 }
 
+# docs_scripts_parse [FILE...]: every shell script parses (bash -n); default: every tracked *.sh.
+# (bench/run.sh once failed to parse on `${X:-a'b}` inside double quotes, and make bench with it.)
+docs_scripts_parse() {
+    local f bad=0 n=0
+    local -a files=("$@")
+    [[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(docs_files | grep '\.sh$')
+    for f in "${files[@]}"; do
+        n=$((n + 1))
+        bash -n "$f" || { echo "$f: does not parse (bash -n)"; bad=1; }
+    done
+    [[ $bad -eq 0 ]] && echo "$n shell scripts parse"
+    return $bad
+}
+
+# The planted fault: a script with a quote inside a parameter default in double quotes.
+docs_scripts_parse_catches() {
+    local t rc
+    t=$(mktemp --suffix=.sh) || return 3
+    printf '%s\n' 'echo "${X:-the block'"'"'s own}"' 'if true; then echo x; fi' >"$t"
+    docs_scripts_parse "$t" >/dev/null 2>&1
+    rc=$?
+    rm -f "$t"
+    [[ $rc -ne 0 ]] || { echo "a script that does not parse passed"; return 1; }
+    echo "a script that does not parse is caught"
+}
+
 echo "== docs"
 run docs/no-outside-refs docs_no_outside_refs
 run docs/links-resolve docs_links_resolve
+run docs/scripts-parse docs_scripts_parse
+run docs/scripts-parse-catches docs_scripts_parse_catches
