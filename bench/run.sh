@@ -27,8 +27,12 @@ for a in ${MSQ_BENCH_ARRAYS:-$arr 64}; do
         read -r recon net <<<"$v"
         make -s sim-config ARCH=microscopiq ARRAY="$a" RECON="$recon" NET="$net" >/dev/null
         d=build/$(build/bin/mxfgen name --arch microscopiq --array "$a" --recon "$recon" --net "$net")
-        echo "RECON=$recon NET=$net:"
-        "$d/mxfsim" bench --m $((a * 16)) --k $((a * 16)) --n $((a * 16)) --seed 1
+        # one shared unit serializes the rows' requests (a 64 x 64 array simulates 60x more
+        # cycles than per-row units, half an hour at 16A tokens): its GEMM has A tokens
+        tm=$((a * 16))
+        [[ $recon == row ]] || tm=$a
+        echo "RECON=$recon NET=$net (M=$tm):"
+        "$d/mxfsim" bench --m "$tm" --k $((a * 16)) --n $((a * 16)) --seed 1
     done
 done
 echo "== MicroScopiQ array: ReCoN contention on opt-1.3b layers (a 2x2-tile window per layer, 16 tokens)"

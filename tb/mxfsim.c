@@ -34,7 +34,6 @@ static double now(void)
 
 static int vl_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
 {
-    (void)err;
     vl_impl *v = ctx->impl;
     const int64_t expect = job->ops->cycles(job);
     int64_t c, last = -1, outputs = 0;
@@ -54,12 +53,12 @@ static int vl_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *er
                     mxf_dut_get(v->dut, p, v->out.v[p]);
             last = c;
             outputs++;
-            if (job->ops->push(job, c, &v->out)) bad = 1;
+            bad = job->ops->push(job, c, &v->out);
         }
     }
     ctx->st.wall += now() - t0;
     ctx->st.outputs += outputs;
-    return mxf_sim_judge(ctx, job, label, bad, last, c - 1);
+    return mxf_sim_judge(ctx, job, label, bad, last, c - 1, err);
 }
 
 static void vl_log(mxf_sim_ctx *ctx, const char *fmt, ...)
@@ -173,7 +172,8 @@ static int mxfsim_main(int argc, char **argv)
     mxf_dut_free(v.dut);
     if (o.vcd) fprintf(stderr, "mxfsim: waveform written to %s\n", o.vcd);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
-    if (rc == 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
+    if (rc == 2 && mxf_err_is_resource(&e)) rc = 3; /* exit 3: out of memory, not bad input */
+    if (rc >= 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
     const double peak = (double)ctx.st.cycles * mxf_hwcfg_peak_macs(&cfg);
     if (ctx.st.jobs == 0 && rc == 0) return rc; /* e.g. a merge: nothing simulated */
     printf("%s: config=%s jobs=%" PRId64 " tiles=%" PRId64 " MACs=%.0f cycles=%" PRId64

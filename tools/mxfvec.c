@@ -121,11 +121,11 @@ static int check_outputs(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_
         if (v->order_only) cyc = job->ops->next_cycle ? job->ops->next_cycle(job) : -1;
         last = cyc;
         ctx->st.outputs++;
-        if (job->ops->push(job, cyc, &v->pv)) bad = 1;
+        bad = job->ops->push(job, cyc, &v->pv);
     }
     fclose(f);
     if (rc) return -1;
-    return mxf_sim_judge(ctx, job, label, bad, last, v->ncycles - 1);
+    return mxf_sim_judge(ctx, job, label, bad, last, v->ncycles - 1, err);
 }
 
 static int vec_run(mxf_sim_ctx *ctx, mxf_job *job, const char *label, mxf_err *err)
@@ -217,7 +217,8 @@ int main(int argc, char **argv)
                        .n_ports = n};
     int rc = cmd->fn(&ctx, &cfg, &o, &e);
     if (rc == 1) fprintf(stderr, "mxfvec: %s\n", ctx.failure);
-    if (rc == 2) fprintf(stderr, "mxfvec: %s\n", e.msg);
+    if (rc == 2 && mxf_err_is_resource(&e)) rc = 3; /* exit 3: out of memory, not bad input */
+    if (rc >= 2) fprintf(stderr, "mxfvec: %s\n", e.msg);
     if (rc == 0 && !v.check) printf("%" PRId64 "\n", v.ncycles);
     if (rc == 0 && v.check)
         printf("icarus: ok, %" PRId64 " outputs, %" PRId64 " cycles (%s), 0 mismatches\n",

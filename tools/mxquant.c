@@ -593,7 +593,7 @@ static int cmd_check(int argc, char **argv)
         if (mxf_dequantize(&q, d, &e)) {
             fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name, e.msg);
             badin = 1;
-            if (strstr(e.msg, "out of memory")) badin = EX_INTERNAL;
+            if (mxf_err_is_resource(&e)) badin = EX_INTERNAL;
         } else {
             int64_t nn = 0;
             for (int64_t k = 0; k < q.rows * q.cols; k++) nn += !isfinite(d[k]);
@@ -657,7 +657,7 @@ static int cmd_check(int argc, char **argv)
             mxf_qverify vr;
             if (mxf_dequantize(&v, D, &e) || mxf_qverify_tensor(&v, T, D, &vr, &e)) {
                 fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i], e.msg);
-                rc = strstr(e.msg, "out of memory") ? EX_INTERNAL : EX_INPUT;
+                rc = mxf_err_is_resource(&e) ? EX_INTERNAL : EX_INPUT;
             } else if (vr.violations) {
                 printf("MISMATCH %s: decoded weight [%lld][%lld] (block %lld, %s) is %.9g, "
                        "source %.9g: |error| %.6g exceeds its bound %.6g (%lld of %lld weights "

@@ -246,12 +246,14 @@ int mxf_port_strobe(const mxf_port *ports, int n)
 }
 
 int mxf_sim_judge(mxf_sim_ctx *ctx, mxf_job *job, const char *label, int bad, int64_t last,
-                  int64_t last_simulated)
+                  int64_t last_simulated, mxf_err *err)
 {
     const int64_t expect = job->ops->cycles(job);
-    if (!bad && job->ops->finish(job, last_simulated)) bad = 1;
+    if (!bad) bad = job->ops->finish(job, last_simulated);
+    if (bad == -2) return mxf_fail(err, "%s: %s", label, job->ops->failure(job));
     if (bad) {
         snprintf(ctx->failure, sizeof ctx->failure, "%s: %s", label, job->ops->failure(job));
+        bad = 1;
     } else if (last + 1 != expect) {
         snprintf(ctx->failure, sizeof ctx->failure,
                  "%s: MISMATCH total cycles: the golden model expects %" PRId64

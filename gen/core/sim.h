@@ -63,9 +63,10 @@ typedef struct mxf_job mxf_job;
 typedef struct mxf_job_ops {
     int64_t (*cycles)(const mxf_job *j); /* the golden model's cycle count */
     void (*stim)(const mxf_job *j, int64_t cycle, mxf_portvals *in);
-    /* One cycle whose strobe was 1. Returns 0, or -1 on the first mismatch. */
+    /* One cycle whose strobe was 1. Returns 0, -1 on the first mismatch, or -2 when the golden
+     * model could not be computed (out of memory: an error, not a mismatch); failure() says. */
     int (*push)(mxf_job *j, int64_t cycle, const mxf_portvals *out);
-    /* After the run (last_cycle: last simulated). Returns 0, or -1 with the failure set. */
+    /* After the run (last_cycle: last simulated). Returns 0, -1 or -2 as push, failure() set. */
     int (*finish)(mxf_job *j, int64_t last_cycle);
     const char *(*failure)(const mxf_job *j);
     /* The cycle the next output row is expected on (-1: none left). Used by paths that
@@ -125,11 +126,12 @@ typedef struct mxf_sim_opts {
 } mxf_sim_opts;
 
 /* The end of one job on any simulator path: runs the job's own finish check unless a push
- * already failed (bad), then compares the cycle count counted from the simulation (one past the
- * last strobe cycle, `last`) with the golden model's. Sets ctx->failure and the statistics;
- * returns 1 on a mismatch, else 0. */
+ * already failed (bad: the first nonzero push result), then compares the cycle count counted
+ * from the simulation (one past the last strobe cycle, `last`) with the golden model's. Sets
+ * ctx->failure and the statistics; returns 1 on a mismatch, -1 (err set) when the golden model
+ * ran out of memory, else 0. */
 int mxf_sim_judge(mxf_sim_ctx *ctx, mxf_job *job, const char *label, int bad, int64_t last,
-                  int64_t last_simulated);
+                  int64_t last_simulated, mxf_err *err);
 
 /* File form of the port values (the Icarus testbench's): the data inputs in port-table order from
  * the MSB down as one hex word per cycle, and each output as hex. */

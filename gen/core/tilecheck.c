@@ -17,7 +17,10 @@ int mxf_tile_checker_init(mxf_tile_checker *k, const mxf_tile_plan *p, uint64_t 
         mxf_tile_checker_free(k);
         return mxf_fail(err, "checker: out of memory for M=%d N=%d", p->M, p->N);
     }
-    p->tile_golden(p->g, 0, k->expect);
+    if (p->n_tiles > 0 && p->tile_golden(p->g, 0, k->expect)) {
+        mxf_tile_checker_free(k);
+        return mxf_fail(err, "checker: out of memory for the golden output of tile 0");
+    }
     return 0;
 }
 
@@ -44,11 +47,24 @@ static int fail(mxf_tile_checker *k, const char *fmt, ...)
     return -1;
 }
 
+static int fail_oom(mxf_tile_checker *k, const char *what)
+{
+    if (!k->failed)
+        snprintf(k->first_failure, sizeof k->first_failure, "checker: out of memory for %s", what);
+    k->failed = 2;
+    return -2;
+}
+
+static int verdict(const mxf_tile_checker *k)
+{
+    return k->failed == 2 ? -2 : k->failed ? -1 : 0;
+}
+
 int mxf_tile_checker_push(mxf_tile_checker *k, int64_t cycle, const int64_t *y)
 {
     const mxf_tile_plan *p = &k->p;
     const int C = p->C;
-    if (k->failed) return -1;
+    if (k->failed) return verdict(k);
     if (k->tile >= p->n_tiles)
         return fail(k, "MISMATCH extra output at cycle=%lld after all %d tiles seed=%llu",
                     (long long)cycle, p->n_tiles, (unsigned long long)k->seed);
@@ -80,7 +96,11 @@ int mxf_tile_checker_push(mxf_tile_checker *k, int64_t cycle, const int64_t *y)
     k->outputs++;
     if (++k->m == p->M) {
         k->m = 0;
-        if (++k->tile < p->n_tiles) p->tile_golden(p->g, k->tile, k->expect);
+        if (++k->tile < p->n_tiles && p->tile_golden(p->g, k->tile, k->expect)) {
+            char what[64];
+            snprintf(what, sizeof what, "the golden output of tile %d", k->tile);
+            return fail_oom(k, what);
+        }
     }
     return 0;
 }
@@ -88,7 +108,7 @@ int mxf_tile_checker_push(mxf_tile_checker *k, int64_t cycle, const int64_t *y)
 int mxf_tile_checker_finish(mxf_tile_checker *k, int64_t last_cycle)
 {
     const mxf_tile_plan *p = &k->p;
-    if (k->failed) return -1;
+    if (k->failed) return verdict(k);
     if (k->tile < p->n_tiles)
         return fail(k,
                     "MISMATCH tile=%d row=%d: output expected on cycle %lld never appeared "
@@ -96,10 +116,10 @@ int mxf_tile_checker_finish(mxf_tile_checker *k, int64_t last_cycle)
                     k->tile, k->m, (long long)p->output_cycle(p->g, k->tile, k->m),
                     (long long)last_cycle, (unsigned long long)k->seed);
     int64_t *Y = malloc(sizeof(int64_t) * (size_t)p->M * (size_t)p->N);
-    if (!Y) return fail(k, "checker: out of memory");
+    if (!Y) return fail_oom(k, "the naive GEMM");
     if (p->gemm_naive(p->g, Y)) {
         free(Y);
-        return fail(k, "checker: out of memory");
+        return fail_oom(k, "the naive GEMM");
     }
     for (size_t i = 0; i < (size_t)p->M * p->N; i++)
         if (Y[i] != k->gemm[i]) {
@@ -108,7 +128,7 @@ int mxf_tile_checker_finish(mxf_tile_checker *k, int64_t last_cycle)
             break;
         }
     free(Y);
-    return k->failed ? -1 : 0;
+    return verdict(k);
 }
 
 int mxf_tile_checker_set_scales(mxf_tile_checker *k, const double *wscale, const double *ascale,

@@ -31,3 +31,8 @@ int mxf_fail_prefix(mxf_err *e, const char *fmt, ...)
     e->msg[n + rest] = 0;
     return -1;
 }
+
+int mxf_err_is_resource(const mxf_err *e)
+{
+    return e && strstr(e->msg, "out of memory") != NULL;
+}

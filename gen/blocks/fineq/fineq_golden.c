@@ -295,9 +295,10 @@ void mxf_fq_gemm_naive(const mxf_fq_gemm *g, int64_t *Y)
 }
 
 /* ---- the checker: the shared tiled-GEMM checker over this block's golden model ---- */
-static void plan_tile_golden(const void *g, int tile, int64_t *out)
+static int plan_tile_golden(const void *g, int tile, int64_t *out)
 {
     mxf_fq_tile_golden(g, tile, out);
+    return 0;
 }
 static int64_t plan_output_cycle(const void *g, int tile, int m)
 {

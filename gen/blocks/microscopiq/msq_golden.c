@@ -751,7 +751,7 @@ void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, 
 }
 
 /* ---- values ---- */
-void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
+int mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
 {
     const mxf_msq_cfg *c = &g->cfg;
     const int R = c->rows, C = c->cols, P = g->P, lanes = mxf_msq_lanes(c), kt = t % g->KT;
@@ -769,8 +769,7 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     int64_t *wv = malloc(sizeof(int64_t) * (size_t)R * P),
             *E = malloc(sizeof(int64_t) * (size_t)R * P);
     uint8_t *hf = malloc((size_t)R * P), *sg = malloc((size_t)R * P);
-    if (!ops || !osh || !busy || !wv || !E || !hf || !sg) { /* the caller's buffer keeps its
-                                                          contents: a mismatch */
+    if (!ops || !osh || !busy || !wv || !E || !hf || !sg) {
         free(ops);
         free(osh);
         free(busy);
@@ -778,7 +777,7 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
         free(E);
         free(hf);
         free(sg);
-        return;
+        return -1;
     }
     for (int i = 0; i < tl->ncw; i++) {
         const int rs = tl->cw[i].row * G + tl->cw[i].g;
@@ -827,7 +826,8 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     const int kh = g->kt0[kt + 1] - g->kt0[kt] < R ? g->kt0[kt + 1] - g->kt0[kt] : R;
     double *ed = malloc(sizeof(double) * (size_t)(kh > 0 ? kh : 1) * P),
            *od = malloc(sizeof(double) * (size_t)g->M * P);
-    if (ed && od) {
+    const int rc = ed && od ? 0 : -1;
+    if (!rc) {
         for (size_t i = 0; i < (size_t)kh * P; i++) ed[i] = (double)E[i];
         if (kh > 0)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->M, P, kh, 1.0,
@@ -835,7 +835,7 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
         else
             memset(od, 0, sizeof(double) * (size_t)g->M * P);
         for (size_t i = 0; i < (size_t)g->M * P; i++) out[i] = (int64_t)od[i];
-    } /* else: the caller's buffer keeps its contents, a mismatch */
+    }
     free(ed);
     free(od);
     free(wv);
@@ -845,6 +845,7 @@ void mxf_msq_tile_golden(const mxf_msq_gemm *g, int t, int64_t *out)
     free(ops);
     free(osh);
     free(busy);
+    return rc;
 }
 
 int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
@@ -870,9 +871,9 @@ int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y)
     return 0;
 }
 
-static void tile_golden_cb(const void *g, int tile, int64_t *out)
+static int tile_golden_cb(const void *g, int tile, int64_t *out)
 {
-    mxf_msq_tile_golden(g, tile, out);
+    return mxf_msq_tile_golden(g, tile, out);
 }
 static int64_t output_cycle_cb(const void *g, int tile, int m)
 {

@@ -186,8 +186,9 @@ void mxf_msq_benes_eval(const uint8_t *op, int bb, int a, int osh, const mxf_msq
 /* The PE's product of an 8-bit activation and one bb-bit sign-magnitude code. */
 int mxf_msq_product(int a, int code, int bb);
 
-/* Exact output of one tile, out[m * P + p], through the modelled datapath (PE, ReCoN). */
-void mxf_msq_tile_golden(const mxf_msq_gemm *g, int tile, int64_t *out);
+/* Exact output of one tile, out[m * P + p], through the modelled datapath (PE, ReCoN):
+ * 0, -1 out of memory (out is then undefined). */
+int mxf_msq_tile_golden(const mxf_msq_gemm *g, int tile, int64_t *out);
 /* Naive: Y[m][n] = sum over K tiles of sum_k a * wd / 2^uref, from the decoded weights. */
 int mxf_msq_gemm_naive(const mxf_msq_gemm *g, int64_t *Y); /* 0, -1 out of memory */
 

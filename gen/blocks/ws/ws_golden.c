@@ -228,9 +228,10 @@ void mxf_ws_gemm_naive(const mxf_ws_gemm *g, int64_t *Y)
         }
 }
 
-static void plan_tile_golden(const void *g, int tile, int64_t *out)
+static int plan_tile_golden(const void *g, int tile, int64_t *out)
 {
     mxf_ws_tile_golden(g, tile, out);
+    return 0;
 }
 static int64_t plan_output_cycle(const void *g, int tile, int m)
 {
