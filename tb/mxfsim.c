@@ -131,7 +131,7 @@ static int mxfsim_main(int argc, char **argv)
         if (argv[i][0] != '+') args[na++] = argv[i];
     args[na] = NULL;
     mxf_sim_opts o;
-    mxf_err e;
+    mxf_err e = {{0}};
     if (mxf_sim_opts_parse(na, args, (int)mxf_hwcfg_derived(&cfg, "rows"),
                            (int)mxf_hwcfg_derived(&cfg, "cols"), &o, &e)) {
         fprintf(stderr, "mxfsim: %s\n", e.msg);
