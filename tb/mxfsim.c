@@ -172,7 +172,7 @@ static int mxfsim_main(int argc, char **argv)
     mxf_dut_free(v.dut);
     if (o.vcd) fprintf(stderr, "mxfsim: waveform written to %s\n", o.vcd);
     if (rc == 1) fprintf(stderr, "mxfsim: %s\n", ctx.failure);
-    if (rc == 2 && mxf_err_is_resource(&e)) rc = 3; /* exit 3: out of memory, not bad input */
+    if (rc == 2 && mxf_err_is_resource(e.msg)) rc = 3; /* exit 3: out of memory, not bad input */
     if (rc >= 2) fprintf(stderr, "mxfsim: %s\n", e.msg);
     const double peak = (double)ctx.st.cycles * mxf_hwcfg_peak_macs(&cfg);
     if (ctx.st.jobs == 0 && rc == 0) return rc; /* e.g. a merge: nothing simulated */

@@ -217,7 +217,7 @@ int main(int argc, char **argv)
                        .n_ports = n};
     int rc = cmd->fn(&ctx, &cfg, &o, &e);
     if (rc == 1) fprintf(stderr, "mxfvec: %s\n", ctx.failure);
-    if (rc == 2 && mxf_err_is_resource(&e)) rc = 3; /* exit 3: out of memory, not bad input */
+    if (rc == 2 && mxf_err_is_resource(e.msg)) rc = 3; /* exit 3: out of memory, not bad input */
     if (rc >= 2) fprintf(stderr, "mxfvec: %s\n", e.msg);
     if (rc == 0 && !v.check) printf("%" PRId64 "\n", v.ncycles);
     if (rc == 0 && v.check)

@@ -38,7 +38,7 @@ enum { EX_OK = 0, EX_MISMATCH = 1, EX_INPUT = 2, EX_INTERNAL = 3 };
 static int die(const char *cmd, const char *msg)
 {
     fprintf(stderr, "mxquant %s: %s\n", cmd, msg);
-    return strstr(msg, "out of memory") ? EX_INTERNAL : EX_INPUT;
+    return mxf_err_is_resource(msg) ? EX_INTERNAL : EX_INPUT;
 }
 
 /* An output path is checked before any work starts (a missing directory, a directory). */
@@ -593,7 +593,7 @@ static int cmd_check(int argc, char **argv)
         if (mxf_dequantize(&q, d, &e)) {
             fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], img.t[i].name, e.msg);
             badin = 1;
-            if (mxf_err_is_resource(&e)) badin = EX_INTERNAL;
+            if (mxf_err_is_resource(e.msg)) badin = EX_INTERNAL;
         } else {
             int64_t nn = 0;
             for (int64_t k = 0; k < q.rows * q.cols; k++) nn += !isfinite(d[k]);
@@ -657,7 +657,7 @@ static int cmd_check(int argc, char **argv)
             mxf_qverify vr;
             if (mxf_dequantize(&v, D, &e) || mxf_qverify_tensor(&v, T, D, &vr, &e)) {
                 fprintf(stderr, "mxquant check: %s: tensor '%s': %s\n", o.pos[0], w.name[i], e.msg);
-                rc = mxf_err_is_resource(&e) ? EX_INTERNAL : EX_INPUT;
+                rc = mxf_err_is_resource(e.msg) ? EX_INTERNAL : EX_INPUT;
             } else if (vr.violations) {
                 printf("MISMATCH %s: decoded weight [%lld][%lld] (block %lld, %s) is %.9g, "
                        "source %.9g: |error| %.6g exceeds its bound %.6g (%lld of %lld weights "

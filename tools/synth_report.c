@@ -1000,7 +1000,7 @@ static int run_report(const opts *o)
 done:
     if (rc) {
         fprintf(stderr, "synth_report: %s\n", e.msg);
-        if (mxf_err_is_resource(&e)) rc = 3; /* resource failure, not bad input */
+        if (mxf_err_is_resource(e.msg)) rc = 3; /* resource failure, not bad input */
     }
     free(rows);
     free(json_text);

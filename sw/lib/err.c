@@ -32,7 +32,7 @@ int mxf_fail_prefix(mxf_err *e, const char *fmt, ...)
     return -1;
 }
 
-int mxf_err_is_resource(const mxf_err *e)
+int mxf_err_is_resource(const char *msg)
 {
-    return e && strstr(e->msg, "out of memory") != NULL;
+    return msg && strstr(msg, "out of memory") != NULL;
 }

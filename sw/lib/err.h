@@ -16,8 +16,9 @@ int mxf_fail(mxf_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Prefixes an existing message with context ("file.bin: " + old message); returns -1. */
 int mxf_fail_prefix(mxf_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* 1 when the message reports a resource failure: every failed allocation says "out of memory"
- * (the tools' exit 3); every other error is about the input (exit 2). */
-int mxf_err_is_resource(const mxf_err *e);
+/* 1 when an error message (an mxf_err's msg, or a tool's own) reports a resource failure: every
+ * failed allocation says "out of memory" (the tools' exit 3); every other error is about the
+ * input (exit 2). */
+int mxf_err_is_resource(const char *msg);
 
 #endif

@@ -588,8 +588,8 @@ static int cmd_bench(mxf_sim_ctx *ctx, const mxf_hwcfg *cfg, const mxf_sim_opts 
     do {
         for (int t = 0; t < s.g.T; t++) {
             if (mxf_msq_tile_golden(&s.g, t, tile)) {
-                rc = 2; /* exit 3 (the message) */
-                mxf_fail(err, "bench: out of memory for the golden output of tile %d", t);
+                rc = verdict(
+                    mxf_fail(err, "bench: out of memory for the golden output of tile %d", t));
                 goto out;
             }
             sink += (double)tile[0];
