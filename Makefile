@@ -84,7 +84,7 @@ help:
 	@echo "  bench-model every weight of MODEL (opt-1.3b, ARRAY=32) through the RTL, timed"
 	@echo "  test        everything make test runs; test-long: longer sweeps"
 	@echo "  format      clang-format the sources; clean: remove build/"
-	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON ALIGN FAULT MODEL FORMAT LAYERS SHARD MERGE FULL WEIGHTS FRESH SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
+	@echo "knobs: ARCH ARRAY ROWS COLS WBITS SCHED BB RECON NET CPORTS ALIGN FAULT MODEL FORMAT LAYERS SHARD MERGE FULL WEIGHTS FRESH SEED TRACE XPROP JOBS FPGA_PART FPGA_FREQ FPGA_TOP"
 	@echo "(mxfgen help lists every block and its options)"
 
 # ---- setup: installs missing Debian packages (or prints the command) ----

@@ -4,6 +4,8 @@
  * controller, and the output row. Every row-to-row and row-to-ReCoN signal is read and written
  * one PE or one lane at a time, never as a row-wide vector (README.md "Simulation speed"). The
  * timing contract is in README.md in this folder. */
+#include <stdio.h>
+
 #include "gen.h"
 #include "msq_golden.h"
 #include "msq_harness.h"
@@ -40,6 +42,13 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  localparam int ActW   = 8;\n",
               R, C, L, L == 2 ? "2b" : "4b", P, G, AW, SHW, WW, MXF_MSQ_MERGEW, mxf_msq_cfg_bits(c),
               mxf_msq_net_of(c)->name);
+    if (c->cports > 1)
+        vb_printf(&b,
+                  "  localparam int CPorts = %d;  // K: configuration ports; slice s's is s %% K\n"
+                  "  localparam int RowW   = %d;  // row-tag bits\n"
+                  "  localparam int CTagW  = %d;  // a port's slice tag: s / K\n"
+                  "  localparam int CInW   = CfgB + ShW;  // a port's word {osh, cfg}\n",
+                  c->cports, mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_msq_cport_tag_bits(c));
     if (shared)
         vb_printf(&b,
                   "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, cfg}\n"
@@ -139,6 +148,25 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
               "reset)%s.\n",
               cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "");
+    /* the slice's write enable, bank and word from its configuration port: the one port as a
+       whole (CPORTS=1), or port s % CPorts, its slice tag s / CPorts */
+    char we_text[400], bank_sel[64], data_sel[80];
+    const int RW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R);
+    if (c->cports == 1) {
+        snprintf(we_text, sizeof we_text,
+                 "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n", RW,
+                 mxf_msq_cport_tag_bits(c));
+        snprintf(bank_sel, sizeof bank_sel, "c_bank_i");
+        snprintf(data_sel, sizeof data_sel, "c_i");
+    } else {
+        snprintf(we_text, sizeof we_text,
+                 "      // written by configuration port s %% CPorts, tagged s / CPorts\n"
+                 "      assign we = c_valid_i[s %% CPorts] &&\n"
+                 "                  c_row_i[(s %% CPorts)*RowW +: RowW] == RowW'(r) &&\n"
+                 "                  c_ub_i[(s %% CPorts)*CTagW +: CTagW] == CTagW'(s / CPorts);\n");
+        snprintf(bank_sel, sizeof bank_sel, "c_bank_i[s %% CPorts]");
+        snprintf(data_sel, sizeof data_sel, "c_i[(s %% CPorts)*CInW +: CInW]");
+    }
     if (shared)
         vb_printf(&b, "  logic [Rows*Slices*CfgW-1:0] r_cfg /* verilator split_var */;  // the "
                       "row's words, its token's bank\n");
@@ -148,13 +176,13 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "      logic [CfgB-1:0] cfg0_q, cfg1_q;\n"
               "      logic [ShW-1:0]  osh0_q, osh1_q;\n"
               "      logic we;\n"
-              "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n"
+              "%s"
               "      always_ff @(posedge clk_i) begin\n"
-              "        if (we && %sc_bank_i)  {osh1_q, cfg1_q} <= c_i;\n"
-              "        if (we && %sc_bank_i) {osh0_q, cfg0_q} <= c_i;\n"
+              "        if (we && %s%s)  {osh1_q, cfg1_q} <= %s;\n"
+              "        if (we && %s%s) {osh0_q, cfg0_q} <= %s;\n"
               "      end\n",
-              mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_clog2(G) < 1 ? 1 : mxf_clog2(G),
-              cfgbank ? "!" : "", cfgbank ? "" : "!");
+              we_text, cfgbank ? "!" : "", bank_sel, data_sel, cfgbank ? "" : "!", bank_sel,
+              data_sel);
     if (shared)
         vb_printf(&b, "      assign r_cfg[(r*Slices + s)*CfgW +: CfgW] =\n"
                       "          r_bank[r] ? {osh1_q, cfg1_q} : {osh0_q, cfg0_q};\n");

@@ -5,7 +5,9 @@
 # model through the array; Icarus on small configs; fault injection (multiplier in both modes,
 # every switch operation, the arbiter, the configuration path, valid timing, reset) caught.
 
-MSQ_SHAPES=("ARRAY=8" "ARRAY=8 BB=4 RECON=1" "ROWS=12 COLS=12 RECON=1" "ARRAY=8 NET=benes")
+# (ROWS=6 COLS=28 CPORTS=3: 7 slices on 3 configuration ports, tags 0..2)
+MSQ_SHAPES=("ARRAY=8" "ARRAY=8 BB=4 RECON=1" "ROWS=12 COLS=12 RECON=1" "ARRAY=8 NET=benes"
+    "ROWS=6 COLS=28 CPORTS=3")
 # arrays of 16 and more (test-long): their co-simulation is short
 MSQ_BIG=()
 if [[ -n "${LONG:-}" ]]; then MSQ_SHAPES+=("ROWS=24 COLS=20 RECON=3" "ROWS=12 COLS=16 BB=4 RECON=2 NET=benes"); MSQ_BIG+=("ARRAY=16 NET=benes" "ARRAY=16 RECON=2" "ARRAY=16 BB=4" "ARRAY=32 RECON=1" "ARRAY=32 BB=4 RECON=4"); fi
@@ -13,7 +15,7 @@ if [[ -n "${LONG:-}" ]]; then MSQ_SHAPES+=("ROWS=24 COLS=20 RECON=3" "ROWS=12 CO
 MSQ_FAULTS=("ARRAY=4 FAULT=mul-2b" "ROWS=4 COLS=8 BB=4 FAULT=mul-4b" "ARRAY=4 FAULT=sw-swap"
     "ARRAY=4 FAULT=sw-split" "ARRAY=4 FAULT=sw-sign" "ROWS=4 COLS=8 BB=4 FAULT=sw-shift"
     "ROWS=4 COLS=8 BB=4 FAULT=sw-mirror" "ARRAY=4 RECON=1 FAULT=arb"
-    "ARRAY=4 FAULT=cfg-bank" "ARRAY=4 RECON=1 FAULT=late-valid"
+    "ARRAY=4 FAULT=cfg-bank" "ROWS=4 COLS=8 CPORTS=2 FAULT=cfg-bank" "ARRAY=4 RECON=1 FAULT=late-valid"
     "ARRAY=4 NET=benes FAULT=sw-swap" "ARRAY=4 NET=benes FAULT=sw-sign"
     "ROWS=4 COLS=8 BB=4 NET=benes FAULT=sw-shift")
 MSQ_XPROP=("ARRAY=4" "ROWS=4 COLS=8 BB=4 RECON=1")
@@ -30,6 +32,7 @@ msq_args() {
         BB=*) echo "--bb ${a#*=}" ;;
         RECON=*) echo "--recon ${a#*=}" ;;
         NET=*) echo "--net ${a#*=}" ;;
+        CPORTS=*) echo "--cports ${a#*=}" ;;
         ALIGN=*) echo "--align ${a#*=}" ;;
         FAULT=*) echo "--fault ${a#*=}" ;;
         esac
@@ -121,6 +124,7 @@ run "cli/microscopiq-bb4-needs-8-outputs" expect_error "not a multiple of 8" bui
 run "cli/microscopiq-recon-units" expect_error "RECON=8: expected 1..7" build/bin/mxfgen rtl --arch microscopiq --array 8 --recon 8 --out build/test-logs/msq-never
 run "cli/microscopiq-recon-word" expect_error "RECON=some" build/bin/mxfgen rtl --arch microscopiq --recon some --out build/test-logs/msq-never
 run "cli/microscopiq-align" expect_error "ALIGN=16" build/bin/mxfgen rtl --arch microscopiq --align 16 --out build/test-logs/msq-never
+run "cli/microscopiq-cports" expect_error "CPORTS=3: expected 1..2 configuration ports" build/bin/mxfgen rtl --arch microscopiq --array 8 --cports 3 --out build/test-logs/msq-never
 run "cli/microscopiq-net" expect_error "NET=omega: expected butterfly or benes" build/bin/mxfgen rtl --arch microscopiq --net omega --out build/test-logs/msq-never
 run "cli/microscopiq-fault-net" expect_error "FAULT=sw-mirror: needs NET=butterfly" build/bin/mxfgen rtl --arch microscopiq --net benes --fault sw-mirror --out build/test-logs/msq-never
 run "cli/microscopiq-fault-mode" expect_error "FAULT=mul-4b: needs BB=4" build/bin/mxfgen rtl --arch microscopiq --fault mul-4b --out build/test-logs/msq-never
@@ -179,7 +183,7 @@ msq_icarus_cfg() {
     # shellcheck disable=SC2046
     build/bin/mxfgen rtl $(msq_args "$@") --outroot build | tail -n1
 }
-for c in "ARRAY=4" "ROWS=4 COLS=8 BB=4 RECON=1" "ARRAY=4 NET=benes"; do
+for c in "ARRAY=4" "ROWS=4 COLS=8 BB=4 RECON=1" "ARRAY=4 NET=benes" "ROWS=4 COLS=8 CPORTS=2"; do
     # shellcheck disable=SC2086
     d=$(msq_icarus_cfg $c)
     run "icarus/$(basename "$d")" bash scripts/icarus.sh "$d" gemm --m 11 --k 19 --n 13 --seed "$seed"

@@ -15,7 +15,18 @@ static const mxf_msq_cfg *msq(const mxf_hwcfg *c)
     return (const mxf_msq_cfg *)(const void *)c->blob;
 }
 
-enum { OPT_ARRAY, OPT_ROWS, OPT_COLS, OPT_BB, OPT_RECON, OPT_NET, OPT_ALIGN, OPT_FAULT, N_OPTS };
+enum {
+    OPT_ARRAY,
+    OPT_ROWS,
+    OPT_COLS,
+    OPT_BB,
+    OPT_RECON,
+    OPT_NET,
+    OPT_CPORTS,
+    OPT_ALIGN,
+    OPT_FAULT,
+    N_OPTS
+};
 
 static const mxf_block_opt opts[N_OPTS] = {
     [OPT_ARRAY] = {"array", "N", "ARRAY", "16", "square array, N x N PEs (2..128)"},
@@ -32,6 +43,9 @@ static const mxf_block_opt opts[N_OPTS] = {
                  "ReCoN slice network: butterfly (the paper's, 4 x 8 switches per micro-block; "
                  "the quantizer keeps to placements it routes) or benes (an 8-port Benes network "
                  "of 20 pass/cross switches and a merge cell per port: every placement routes)"},
+    [OPT_CPORTS] = {"cports", "K", "CPORTS", "1",
+                    "configuration write ports (1..P/8): port j loads the instruction-buffer "
+                    "words of the uB slices g with g mod K = j, one word per cycle each"},
     [OPT_ALIGN] = {"align", "S", "ALIGN", "7",
                    "largest alignment shift between the inlier and outlier units of one tile "
                    "(0..15); sets the partial-sum width"},
@@ -75,6 +89,8 @@ static int configure(mxf_hwcfg *cfg, const char *const *v, mxf_err *err)
     for (int i = 0; i < MXF_MSQ_NET_COUNT; i++)
         if (!strcmp(v[OPT_NET], mxf_msq_nets[i].name)) c.net = i;
     if (c.net < 0) return mxf_fail(err, "NET=%s: expected butterfly or benes", v[OPT_NET]);
+    if (mxf_parse_int(v[OPT_CPORTS], "CPORTS", 1, MXF_MSQ_MAX_CPORTS, &x, err)) return -1;
+    c.cports = (int)x;
     if (mxf_parse_int(v[OPT_ALIGN], "ALIGN", 0, 15, &x, err)) return -1;
     c.align = (int)x;
     if (v[OPT_FAULT]) {
@@ -105,6 +121,7 @@ static void canonical(const mxf_hwcfg *cfg, char vals[][64])
     else
         snprintf(vals[OPT_RECON], 64, "%d", c->units);
     snprintf(vals[OPT_NET], 64, "%s", mxf_msq_net_of(c)->name);
+    snprintf(vals[OPT_CPORTS], 64, "%d", c->cports);
     snprintf(vals[OPT_ALIGN], 64, "%d", c->align);
     if (c->fault != MXF_MSQ_FAULT_NONE)
         snprintf(vals[OPT_FAULT], 64, "%s", mxf_msq_fault_name(c->fault));
@@ -129,6 +146,9 @@ static int derived(const mxf_hwcfg *cfg, mxf_derived *d, int cap)
         {"slice_switches", mxf_msq_net_of(c)->switches,
          "2x2 switches per slice: 32 (butterfly), 20 (benes, plus 8 merge cells)"},
         {"cfg_bits", mxf_msq_cfg_bits(c), "CB: one slice's configuration word (96 or 28)"},
+        {"cports", c->cports, "K: configuration write ports (c_* slots)"},
+        {"cport_tag_bits", mxf_msq_cport_tag_bits(c),
+         "GKW: a port's slice tag, g / K of slice g (at least 1)"},
         {"units", mxf_msq_units(c), "ReCoN units (R: one per row)"},
         {"shared_recon", c->units != MXF_MSQ_UNITS_ROW, "1: units shared behind the arbiter"},
         {"align", c->align, "largest alignment shift"},
@@ -153,9 +173,10 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
     const mxf_msq_cfg *c = msq(cfg);
     const int R = c->rows, C = c->cols, P = mxf_msq_ports(c), AW = mxf_msq_acc_bits(c),
               WW = mxf_msq_word_bits(c), SHW = mxf_msq_shift_bits(c), CB = mxf_msq_cfg_bits(c),
-              CW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R),
-              GW = mxf_clog2(mxf_msq_slices(c)) < 1 ? 1 : mxf_clog2(mxf_msq_slices(c));
-    (void)R, (void)C, (void)P, (void)AW, (void)WW, (void)SHW, (void)CB, (void)CW, (void)GW;
+              CW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), K = c->cports,
+              GKW = mxf_msq_cport_tag_bits(c);
+    (void)R, (void)C, (void)P, (void)AW, (void)WW, (void)SHW, (void)CB, (void)CW, (void)K,
+        (void)GKW;
     int n = 0;
 #define MXF_PORT(nm, dir, role, width, doc)                                                        \
     if (n < cap) out[n] = (mxf_port){#nm, dir, role, (width), #width, doc};                        \

@@ -60,6 +60,12 @@ int mxf_msq_cfg_bits(const mxf_msq_cfg *c)
 {
     return mxf_msq_net_of(c)->cfg_bits;
 }
+int mxf_msq_cport_tag_bits(const mxf_msq_cfg *c)
+{
+    const int G = mxf_msq_slices(c), per = (G + c->cports - 1) / c->cports;
+    const int b = mxf_clog2(per);
+    return b < 1 ? 1 : b;
+}
 
 int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
 {
@@ -91,6 +97,11 @@ int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
         c->net != MXF_MSQ_NET_BUTTERFLY)
         return mxf_fail(err, "FAULT=%s: needs NET=butterfly (the %s network has no such switch)",
                         mxf_msq_fault_name(c->fault), mxf_msq_net_of(c)->name);
+    if (c->cports < 1 || c->cports > mxf_msq_slices(c))
+        return mxf_fail(err,
+                        "CPORTS=%d: expected 1..%d configuration ports (one per uB slice at "
+                        "most: %d outputs per row make %d slices)",
+                        c->cports, mxf_msq_slices(c), mxf_msq_ports(c), mxf_msq_slices(c));
     if (c->fault == MXF_MSQ_FAULT_ARB && c->units == MXF_MSQ_UNITS_ROW)
         return mxf_fail(err, "FAULT=arb: RECON=row has no arbiter (use RECON=1..%d)", c->rows - 1);
     return 0;
@@ -98,7 +109,7 @@ int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err)
 
 void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap)
 {
-    char dims[32], u[16] = "", al[16] = "", f[40] = "", nt[16] = "";
+    char dims[32], u[16] = "", al[16] = "", f[40] = "", nt[16] = "", cp[16] = "";
     if (c->rows == c->cols)
         snprintf(dims, sizeof dims, "a%d", c->rows);
     else
@@ -106,8 +117,9 @@ void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap)
     if (c->units != MXF_MSQ_UNITS_ROW) snprintf(u, sizeof u, "-u%d", c->units);
     if (c->align != MXF_MSQ_ALIGN_DEFAULT) snprintf(al, sizeof al, "-al%d", c->align);
     if (c->net != MXF_MSQ_NET_BUTTERFLY) snprintf(nt, sizeof nt, "-%s", mxf_msq_net_of(c)->name);
+    if (c->cports != 1) snprintf(cp, sizeof cp, "-cp%d", c->cports);
     if (c->fault != MXF_MSQ_FAULT_NONE) snprintf(f, sizeof f, "-f%s", mxf_msq_fault_name(c->fault));
-    snprintf(buf, cap, "msq-%s-bb%d%s%s%s%s", dims, c->bb, u, nt, al, f);
+    snprintf(buf, cap, "msq-%s-bb%d%s%s%s%s%s", dims, c->bb, u, nt, cp, al, f);
 }
 
 /* ---- the datapath ---- */
@@ -452,21 +464,45 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
             w->osh = u->ounit - lo;
         }
     }
+    /* by port (slice g % cports), each port's words keeping their row order */
+    const int K = c->cports;
+    mxf_msq_cfgw *byp = malloc(sizeof(mxf_msq_cfgw) * (size_t)(tl->ncw + 1));
     tl->wcyc = malloc(sizeof(int64_t) * (size_t)R);
     tl->ccyc = malloc(sizeof(int64_t) * (size_t)(tl->ncw + 1));
-    if (!tl->wcyc || !tl->ccyc) return mxf_fail(err, "out of memory for the tiles");
+    if (!byp || !tl->wcyc || !tl->ccyc) {
+        free(byp);
+        return mxf_fail(err, "out of memory for the tiles");
+    }
+    int n = 0;
+    for (int j = 0; j < K; j++) {
+        tl->cwo[j] = n;
+        for (int i = 0; i < tl->ncw; i++)
+            if (tl->cw[i].g % K == j) byp[n++] = tl->cw[i];
+    }
+    tl->cwo[K] = n;
+    free(tl->cw);
+    tl->cw = byp;
     return 0;
 }
 
 /* ---- the schedule ---- */
-/* One load channel (word rows on w_*, configuration words on c_*): writes its tiles' items in
- * order, one per cycle, each on the first cycle its row of the bank is free (rule 4: row r of a
- * bank, from the last cycle of step q + 1 + r, q the step that sampled the last activation row
- * of the tile that used the bank before). */
+/* One load channel (word rows on w_*, or configuration port j of c_*, the words of slices g
+ * with g % CPORTS == j): writes its tiles' items in order, one per cycle, each on the first cycle
+ * its row of the bank is free (rule 4: row r of a bank, from the last cycle of step q + 1 + r, q
+ * the step that sampled the last activation row of the tile that used the bank before). Ports
+ * run independently of each other and of w_*. */
 typedef struct loader {
-    int t, i;     /* the next item: tile, index */
+    int port;     /* -1: word rows; else the configuration port */
+    int t, i;     /* the next item: tile, index among the tile's items of this channel */
     int64_t last; /* the cycle of its last write */
 } loader;
+
+/* The number of items tile t has for channel ld. */
+static int items(const mxf_msq_gemm *g, const loader *ld, int t)
+{
+    const mxf_msq_tile *tl = &g->tile[t];
+    return ld->port < 0 ? g->cfg.rows : tl->cwo[ld->port + 1] - tl->cwo[ld->port];
+}
 
 /* The cycle row r of tile t's bank is free from, or -1 if not known by the end of step s. */
 static int64_t row_free(const mxf_msq_gemm *g, const int64_t *last_inj, int t, int r, int64_t s)
@@ -477,29 +513,32 @@ static int64_t row_free(const mxf_msq_gemm *g, const int64_t *last_inj, int t, i
     return g->step_end[q + 1 + r];
 }
 
-/* Writes what the channel may on cycles [c0, c1] of step s; words: 0 word rows, 1 IB words. */
-static void load_cycles(mxf_msq_gemm *g, loader *ld, int words, const int64_t *last_inj, int64_t s,
-                        int64_t c0, int64_t c1)
+/* Writes what the channel may on cycles [c0, c1] of step s. */
+static void load_cycles(mxf_msq_gemm *g, loader *ld, const int64_t *last_inj, int64_t s, int64_t c0,
+                        int64_t c1)
 {
-    const int R = g->cfg.rows;
     for (int64_t x = c0 > ld->last + 1 ? c0 : ld->last + 1; x <= c1 && ld->t < g->T;) {
         mxf_msq_tile *tl = &g->tile[ld->t];
-        const int n = words ? tl->ncw : R;
-        if (ld->i >= n) { /* this tile's items are written: the next tile */
+        if (ld->i >= items(g, ld, ld->t)) { /* this tile's items are written: the next tile */
             ld->t++;
             ld->i = 0;
             continue;
         }
-        const int row = words ? tl->cw[ld->i].row : ld->i;
+        const int w = ld->port < 0 ? 0 : tl->cwo[ld->port] + ld->i; /* the word, in cw */
+        const int row = ld->port < 0 ? ld->i : tl->cw[w].row;
         const int64_t f = row_free(g, last_inj, ld->t, row, s);
         if (f < 0) break; /* not free before this step ends */
         if (f > x) x = f;
         if (x > c1) break;
-        (words ? tl->ccyc : tl->wcyc)[ld->i++] = x;
+        if (ld->port < 0)
+            tl->wcyc[ld->i] = x;
+        else
+            tl->ccyc[w] = x;
+        ld->i++;
         ld->last = x++;
     }
     /* a finished tile (its last item written) moves the channel on even without another cycle */
-    while (ld->t < g->T && ld->i >= (words ? g->tile[ld->t].ncw : R)) {
+    while (ld->t < g->T && ld->i >= items(g, ld, ld->t)) {
         ld->t++;
         ld->i = 0;
     }
@@ -518,7 +557,9 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
         return mxf_fail(err, "out of memory for the schedule");
     }
     for (int t = 0; t < T; t++) last_inj[t] = -1;
-    loader lw = {0, 0, -1}, lc = {0, 0, -1};
+    const int K = c->cports;
+    loader lw = {-1, 0, 0, -1}, lc[MXF_MSQ_MAX_CPORTS];
+    for (int j = 0; j < K; j++) lc[j] = (loader){j, 0, 0, -1};
     int64_t next_tok = 0, outs = 0, last_out = -1;
     int64_t s = 0, cyc = 0;
     g->stall_cycles = g->recon_requests = g->busy_steps = 0;
@@ -558,16 +599,21 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
         }
         /* loads on this step's cycles: tiles 0 and 1 from cycle 0, each row of a later tile
            as soon as the tile two before it has finished with that row of the bank */
-        load_cycles(g, &lw, 0, last_inj, s, cyc, cyc + L - 1);
-        load_cycles(g, &lc, 1, last_inj, s, cyc, cyc + L - 1);
+        load_cycles(g, &lw, last_inj, s, cyc, cyc + L - 1);
+        int ct = g->T; /* the first tile some configuration port has not finished */
+        for (int j = 0; j < K; j++) {
+            load_cycles(g, &lc[j], last_inj, s, cyc, cyc + L - 1);
+            if (lc[j].t < ct) ct = lc[j].t;
+        }
         /* sample the next token at the step's last cycle if its tile is loaded */
         int32_t inj = -1;
         if (next_tok < ntok) {
             const int t = (int)(next_tok / M);
-            if (t < lw.t && t < lc.t) {
+            if (t < lw.t && t < ct) {
                 mxf_msq_tile *tl = &g->tile[t];
                 int64_t ready = tl->wcyc[R - 1];
-                if (tl->ncw && tl->ccyc[tl->ncw - 1] > ready) ready = tl->ccyc[tl->ncw - 1];
+                for (int i = 0; i < tl->ncw; i++)
+                    if (tl->ccyc[i] > ready) ready = tl->ccyc[i];
                 tl->ready = ready;
                 if (ready <= g->step_end[s]) {
                     inj = (int32_t)next_tok++;
@@ -736,17 +782,21 @@ void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, 
         s->w_tile = cur->wt;
         s->w = tl->pew + (size_t)cur->wr * c->cols;
     }
-    for (;;) { /* configuration words (a tile may have none) */
-        while (cur->ct < g->T && cur->ci >= g->tile[cur->ct].ncw) cur->ct++, cur->ci = 0;
-        if (cur->ct >= g->T || g->tile[cur->ct].ccyc[cur->ci] >= cycle) break;
-        cur->ci++;
-    }
-    if (cur->ct < g->T && g->tile[cur->ct].ccyc[cur->ci] == cycle) {
-        const mxf_msq_tile *tl = &g->tile[cur->ct];
-        s->c_valid = 1;
-        s->c_bank = cur->ct & 1;
-        s->c_tile = cur->ct;
-        s->c = &tl->cw[cur->ci];
+    for (int j = 0; j < c->cports; j++) { /* configuration port j (a tile may have no word) */
+        int *ct = &cur->ct[j], *ci = &cur->ci[j];
+        for (;;) {
+            while (*ct < g->T && *ci >= g->tile[*ct].cwo[j + 1] - g->tile[*ct].cwo[j])
+                ++*ct, *ci = 0;
+            if (*ct >= g->T || g->tile[*ct].ccyc[g->tile[*ct].cwo[j] + *ci] >= cycle) break;
+            ++*ci;
+        }
+        if (*ct < g->T && g->tile[*ct].ccyc[g->tile[*ct].cwo[j] + *ci] == cycle) {
+            const mxf_msq_tile *tl = &g->tile[*ct];
+            s->c_valid[j] = 1;
+            s->c_bank[j] = *ct & 1;
+            s->c_tile[j] = *ct;
+            s->c[j] = &tl->cw[tl->cwo[j] + *ci];
+        }
     }
 }
 

@@ -27,6 +27,8 @@
 #define MXF_MSQ_NET_BUTTERFLY 0 /* NET=butterfly: the paper's 4 x 8 switches per uB slice */
 #define MXF_MSQ_NET_BENES 1     /* NET=benes: a rearrangeable 8-port network + merge cells */
 #define MXF_MSQ_NET_COUNT 2
+/* CPORTS: configuration write ports, at most one per uB slice (G = P / 8) */
+#define MXF_MSQ_MAX_CPORTS (2 * MXF_MSQ_MAX_DIM / MXF_MSQ_MUB)
 
 typedef enum mxf_msq_fault {
     MXF_MSQ_FAULT_NONE = 0,
@@ -50,12 +52,14 @@ typedef struct mxf_msq_cfg {
     int units; /* ReCoN units shared by the rows; MXF_MSQ_UNITS_ROW: one per row */
     int align; /* largest alignment shift (inlier and outlier units within one tile) */
     mxf_msq_fault fault;
-    int net; /* ReCoN slice network: MXF_MSQ_NET_BUTTERFLY or MXF_MSQ_NET_BENES */
+    int net;    /* ReCoN slice network: MXF_MSQ_NET_BUTTERFLY or MXF_MSQ_NET_BENES */
+    int cports; /* configuration write ports (1..G): port j writes the words of the slices g
+                   with g % cports == j, one word per cycle each */
 } mxf_msq_cfg;
 
 const char *mxf_msq_fault_name(mxf_msq_fault f);
 int mxf_msq_cfg_validate(const mxf_msq_cfg *c, mxf_err *err);
-/* "msq-a16-bb2", "msq-r8c12-bb2-u1", "msq-a16-bb4-al5-fsw-swap" */
+/* "msq-a16-bb2", "msq-r8c12-bb2-u1", "msq-a16-bb4-al5-fsw-swap", "msq-a64-bb2-cp16" */
 void mxf_msq_cfg_name(const mxf_msq_cfg *c, char *buf, size_t cap);
 
 int mxf_msq_lanes(const mxf_msq_cfg *c);      /* output lanes per PE: 2 (bb = 2) or 1 */
@@ -67,6 +71,9 @@ int mxf_msq_word_bits(const mxf_msq_cfg *c);  /* WW = SHW + 2 + 4: PE word {sh, 
 int mxf_msq_units(const mxf_msq_cfg *c);      /* U: units (R for RECON=row) */
 int mxf_msq_rank_bits(const mxf_msq_cfg *c);  /* clog2(R + 1) */
 int mxf_msq_cfg_bits(const mxf_msq_cfg *c);   /* CB: one slice's configuration word */
+/* GKW: bits of a configuration port's slice tag, the index g / cports of the slice among those
+   the port writes (at least 1) */
+int mxf_msq_cport_tag_bits(const mxf_msq_cfg *c);
 
 /* One uB's outliers as the tile needs them: pairs (Upper slot, Lower slot) and the exponent. */
 typedef struct mxf_msq_ubw {
@@ -86,9 +93,11 @@ typedef struct mxf_msq_tile {
     int max_shift;    /* largest alignment shift used */
     uint16_t *pew;    /* R x cols PE words {sh, half, code} */
     uint8_t *orow;    /* R: the row holds outlier halves (requests ReCoN) */
-    mxf_msq_cfgw *cw; /* the tile's ReCoN words, in load order */
+    mxf_msq_cfgw *cw; /* the tile's ReCoN words: by port (slice g % cports), each port's in
+                         row order (its load order) */
     int ncw;
-    int64_t *wcyc; /* R: the cycle word row r is written (w_* channel) */
+    int cwo[MXF_MSQ_MAX_CPORTS + 1]; /* port j loads cw[cwo[j]] .. cw[cwo[j + 1] - 1] */
+    int64_t *wcyc;                   /* R: the cycle word row r is written (w_* channel) */
     int64_t *ccyc; /* ncw: the cycle configuration word i is written (c_* channel) */
     int64_t ready; /* the tile's last load cycle: its activations are sampled from here on */
 } mxf_msq_tile;
@@ -139,13 +148,15 @@ typedef struct mxf_msq_stim {
     int8_t act[MXF_MSQ_MAX_DIM];
     int w_valid, w_bank, w_row, w_tile;
     const uint16_t *w; /* cols PE words, or NULL */
-    int c_valid, c_bank, c_tile;
-    const mxf_msq_cfgw *c;
+    /* configuration port j: a word (or c[j] NULL), its bank and tile */
+    int c_valid[MXF_MSQ_MAX_CPORTS], c_bank[MXF_MSQ_MAX_CPORTS], c_tile[MXF_MSQ_MAX_CPORTS];
+    const mxf_msq_cfgw *c[MXF_MSQ_MAX_CPORTS];
 } mxf_msq_stim;
 typedef struct mxf_msq_cursor {
     int64_t step;
     int wt, wr; /* the next word row to present: tile, row */
-    int ct, ci; /* the next configuration word: tile, index */
+    int ct[MXF_MSQ_MAX_CPORTS], ci[MXF_MSQ_MAX_CPORTS]; /* port j's next word: tile, index among
+                                                          the tile's words of port j */
 } mxf_msq_cursor;
 /* Cycles must be asked in increasing order. */
 void mxf_msq_stim_at(const mxf_msq_gemm *g, mxf_msq_cursor *cur, int64_t cycle, mxf_msq_stim *s);

@@ -37,7 +37,7 @@ typedef struct msq_job {
     mxf_tile_checker k; /* first: the shared mxf_tile_job_* callbacks read it */
     mxf_msq_gemm g;
     mxf_msq_cursor cur;
-    int AW, WW, CW, GW, SHW, CB;
+    int AW, WW, CW, GKW, SHW, CB;
 } msq_job;
 
 static int64_t job_cycles(const mxf_job *j)
@@ -59,15 +59,19 @@ static void job_stim(const mxf_job *j, int64_t cycle, mxf_portvals *in)
     mxf_pv_put(in, MSQ_P_w_row_i, 0, s->CW, (uint64_t)st.w_row);
     for (int col = 0; col < c->cols; col++)
         mxf_pv_put(in, MSQ_P_w_i, s->WW * col, s->WW, st.w ? st.w[col] : 0);
-    mxf_pv_put(in, MSQ_P_c_valid_i, 0, 1, (uint64_t)st.c_valid);
-    mxf_pv_put(in, MSQ_P_c_bank_i, 0, 1, (uint64_t)st.c_bank);
-    mxf_pv_put(in, MSQ_P_c_row_i, 0, s->CW, st.c ? (uint64_t)st.c->row : 0);
-    mxf_pv_put(in, MSQ_P_c_ub_i, 0, s->GW, st.c ? (uint64_t)st.c->g : 0);
-    for (int i = 0; i < s->CB; i += 8) {
-        const int w = s->CB - i < 8 ? s->CB - i : 8;
-        mxf_pv_put(in, MSQ_P_c_i, i, w, st.c ? st.c->word[i / 8] : 0);
+    for (int pt = 0; pt < c->cports; pt++) { /* configuration port pt */
+        const mxf_msq_cfgw *cw = st.c[pt];
+        const int base = (s->CB + s->SHW) * pt;
+        mxf_pv_put(in, MSQ_P_c_valid_i, pt, 1, (uint64_t)st.c_valid[pt]);
+        mxf_pv_put(in, MSQ_P_c_bank_i, pt, 1, (uint64_t)st.c_bank[pt]);
+        mxf_pv_put(in, MSQ_P_c_row_i, s->CW * pt, s->CW, cw ? (uint64_t)cw->row : 0);
+        mxf_pv_put(in, MSQ_P_c_ub_i, s->GKW * pt, s->GKW, cw ? (uint64_t)(cw->g / c->cports) : 0);
+        for (int i = 0; i < s->CB; i += 8) {
+            const int w = s->CB - i < 8 ? s->CB - i : 8;
+            mxf_pv_put(in, MSQ_P_c_i, base + i, w, cw ? cw->word[i / 8] : 0);
+        }
+        mxf_pv_put(in, MSQ_P_c_i, base + s->CB, s->SHW, cw ? (uint64_t)cw->osh : 0);
     }
-    mxf_pv_put(in, MSQ_P_c_i, s->CB, s->SHW, st.c ? (uint64_t)st.c->osh : 0);
 }
 
 static int job_push(mxf_job *j, int64_t cycle, const mxf_portvals *out)
@@ -124,7 +128,7 @@ static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qten
     s->SHW = mxf_msq_shift_bits(c);
     s->CB = mxf_msq_cfg_bits(c);
     s->CW = mxf_clog2(c->rows) < 1 ? 1 : mxf_clog2(c->rows);
-    s->GW = mxf_clog2(mxf_msq_slices(c)) < 1 ? 1 : mxf_clog2(mxf_msq_slices(c));
+    s->GKW = mxf_msq_cport_tag_bits(c);
     *j = (mxf_job){&msq_job_ops, s, (double)M * K * Nw, s->g.T, seed};
     return 0;
 }

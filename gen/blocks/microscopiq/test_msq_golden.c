@@ -261,7 +261,11 @@ static int model_check(const mxf_msq_gemm *g)
         /* weight and instruction-buffer writes (IB words: the model takes pairs from the image) */
         if (st.w_valid)
             for (int j = 0; j < C; j++) wb[st.w_bank][st.w_row][j] = st.w[j];
-        if (st.c_valid) ibt[st.c_bank][st.c->row][st.c->g] = st.c_tile;
+        /* port j writes slice K * tag + j (the RTL's decoding, not the word's own g) */
+        for (int j = 0; j < g->cfg.cports; j++)
+            if (st.c_valid[j])
+                ibt[st.c_bank[j]][st.c[j]->row][g->cfg.cports * (st.c[j]->g / g->cfg.cports) + j] =
+                    st.c_tile[j];
         if (step_end) {
             for (int r = 0; r < R; r++) {
                 ent *row = &skew[(size_t)r * (R + 1)];
@@ -357,24 +361,30 @@ static void test_schedule_and_values_vs_model(void **state)
     const struct {
         int R, C, bb, units;
         double pout;
-        int net;
+        int net, cports;
     } cases[] = {
-        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY},
-        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY},
-        {8, 4, 2, 1, 0.05, MXF_MSQ_NET_BUTTERFLY},
-        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BUTTERFLY},
-        {5, 12, 2, 2, 0.2, MXF_MSQ_NET_BUTTERFLY},
-        {7, 16, 4, 3, 0.3, MXF_MSQ_NET_BUTTERFLY},
-        {8, 8, 4, 1, 0.0, MXF_MSQ_NET_BUTTERFLY},
-        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.5, MXF_MSQ_NET_BENES},
-        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.3, MXF_MSQ_NET_BENES},
-        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BENES},
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY, 1},
+        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.05, MXF_MSQ_NET_BUTTERFLY, 1},
+        {8, 4, 2, 1, 0.05, MXF_MSQ_NET_BUTTERFLY, 1},
+        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BUTTERFLY, 1},
+        {5, 12, 2, 2, 0.2, MXF_MSQ_NET_BUTTERFLY, 1},
+        {7, 16, 4, 3, 0.3, MXF_MSQ_NET_BUTTERFLY, 1},
+        {8, 8, 4, 1, 0.0, MXF_MSQ_NET_BUTTERFLY, 1},
+        {4, 4, 2, MXF_MSQ_UNITS_ROW, 0.5, MXF_MSQ_NET_BENES, 1},
+        {6, 8, 4, MXF_MSQ_UNITS_ROW, 0.3, MXF_MSQ_NET_BENES, 1},
+        {8, 4, 2, 1, 0.5, MXF_MSQ_NET_BENES, 1},
+        /* several configuration ports: every slice its own (K = G), and K < G (tags > 0) */
+        {8, 8, 2, MXF_MSQ_UNITS_ROW, 0.5, MXF_MSQ_NET_BUTTERFLY, 2},
+        {4, 16, 2, 1, 0.3, MXF_MSQ_NET_BUTTERFLY, 4},
+        {5, 12, 2, 2, 0.3, MXF_MSQ_NET_BUTTERFLY, 2},
+        {6, 16, 4, MXF_MSQ_UNITS_ROW, 0.3, MXF_MSQ_NET_BENES, 2},
+        {3, 28, 2, MXF_MSQ_UNITS_ROW, 0.4, MXF_MSQ_NET_BUTTERFLY, 3},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (int rep = 0; rep < 3; rep++) {
             mxf_msq_cfg c = {cases[ci].R,     cases[ci].C,           cases[ci].bb,
                              cases[ci].units, MXF_MSQ_ALIGN_DEFAULT, MXF_MSQ_FAULT_NONE,
-                             cases[ci].net};
+                             cases[ci].net,   cases[ci].cports};
             mxf_rng r;
             mxf_rng_seed(&r, 100 * ci + rep);
             const int M = (int)mxf_rng_range(&r, 1, 3 * c.rows),
@@ -414,7 +424,7 @@ static void test_schedule_and_values_vs_model(void **state)
 static void test_stray_terms_dropped(void **state)
 {
     (void)state;
-    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY, 1};
     const int M = 5, K = 8, N = 16, P = mxf_msq_ports(&c), L = mxf_msq_lanes(&c);
     mxf_qtensor q = {0};
     quantize(c.bb, ":sigma=1", N, K, 77, 0.5, &q);
@@ -487,7 +497,7 @@ static void test_stray_terms_dropped(void **state)
 static void test_checker_fails(void **state)
 {
     (void)state;
-    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+    mxf_msq_cfg c = {4, 4, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY, 1};
     mxf_qtensor q = {0};
     quantize(2, "", 8, 4, 3, 0.2, &q);
     int8_t A[8];
@@ -514,13 +524,20 @@ static void test_bad_inputs(void **state)
 {
     (void)state;
     mxf_err e;
-    mxf_msq_cfg c = {8, 12, 4, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+    mxf_msq_cfg c = {8, 12, 4, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY, 1};
     assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1); /* 12 outputs: not a multiple of 8 */
     assert_non_null(strstr(e.msg, "multiple of 8"));
     c.cols = 8;
     c.units = 8;
     assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
     c.units = MXF_MSQ_UNITS_ROW;
+    /* configuration ports: 1..G (8 outputs per row: one slice) */
+    c.cports = 2;
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
+    assert_non_null(strstr(e.msg, "CPORTS=2"));
+    c.cports = 0;
+    assert_int_equal(mxf_msq_cfg_validate(&c, &e), -1);
+    c.cports = 1;
     /* a bb=2 tensor on a BB=4 array */
     mxf_qtensor q = {0};
     quantize(2, "", 16, 8, 1, 0.1, &q);
@@ -587,7 +604,7 @@ static void test_tiles_split_to_fit_align(void **state)
     acts(M, K, 3, A);
     const int grid[] = {0, 16, 32, 40, 48};
     for (int units = MXF_MSQ_UNITS_ROW; units <= 1; units++) {
-        mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+        mxf_msq_cfg c = {16, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY, 1};
         mxf_msq_gemm g;
         if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
         assert_int_equal(g.KT, 4);
@@ -609,8 +626,9 @@ static void test_tiles_split_to_fit_align(void **state)
 static void test_reload_per_row(void **state)
 {
     (void)state;
-    for (int units = MXF_MSQ_UNITS_ROW; units <= 2; units += 2) {
-        mxf_msq_cfg c = {8, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY};
+    for (int v = 0; v < 4; v++) {
+        const int units = v & 1 ? 2 : MXF_MSQ_UNITS_ROW, cports = v < 2 ? 1 : 2;
+        mxf_msq_cfg c = {8, 8, 2, units, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY, cports};
         enum { N = 64, K = 16, M = 9 };
         mxf_qtensor q = {0};
         quantize(2, ":sigma=1", N, K, 21, 0.3, &q);
@@ -649,6 +667,49 @@ static void test_reload_per_row(void **state)
         mxf_msq_gemm_free(&g);
         mxf_qtensor_free(&q);
     }
+}
+
+/* Configuration bandwidth (CPORTS): with few tokens per tile and an outlier in most uBs, a tile
+ * waits for its instruction-buffer words. Port j carries only slices g with g % K == j, one word
+ * per cycle, so a tile's words are in after at least as many cycles as its busiest port has
+ * words (counted here from the tile's words, not from the loader); more ports finish the same
+ * GEMM in fewer cycles, and the register model agrees with every schedule. */
+static void test_config_ports(void **state)
+{
+    (void)state;
+    enum { N = 64, K = 32, M = 2 };
+    mxf_qtensor q = {0};
+    quantize(2, ":sigma=1", N, K, 31, 0.9, &q);
+    int8_t A[M * K];
+    acts(M, K, 5, A);
+    int64_t total[5] = {0};
+    for (int cp = 1; cp <= 4; cp *= 2) {
+        mxf_msq_cfg c = {8, 16, 2, MXF_MSQ_UNITS_ROW, 7, MXF_MSQ_FAULT_NONE, MXF_MSQ_NET_BUTTERFLY,
+                         cp};
+        mxf_msq_gemm g;
+        mxf_err e;
+        if (mxf_msq_gemm_init(&g, &c, &q, 0, N, 0, K, M, A, &e)) fail_msg("%s", e.msg);
+        for (int t = 0; t < g.T; t++) {
+            const mxf_msq_tile *tl = &g.tile[t];
+            int per[MXF_MSQ_MAX_CPORTS] = {0}, most = 0;
+            int64_t first = INT64_MAX, last = -1;
+            for (int i = 0; i < tl->ncw; i++) {
+                const int j = tl->cw[i].g % cp;
+                if (++per[j] > most) most = per[j];
+                if (tl->ccyc[i] < first) first = tl->ccyc[i];
+                if (tl->ccyc[i] > last) last = tl->ccyc[i];
+                for (int i2 = 0; i2 < i; i2++) /* one word per port and cycle */
+                    assert_false(tl->cw[i2].g % cp == j && tl->ccyc[i2] == tl->ccyc[i]);
+            }
+            if (tl->ncw) assert_true(last - first + 1 >= most);
+        }
+        if (model_check(&g)) fail_msg("CPORTS=%d: golden differs from the model", cp);
+        total[cp] = g.total;
+        mxf_msq_gemm_free(&g);
+    }
+    assert_true(total[2] < total[1]);
+    assert_true(total[4] < total[2]);
+    mxf_qtensor_free(&q);
 }
 
 static void test_window_quantization_is_local(void **state)
@@ -701,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_tiles_split_to_fit_align),
         cmocka_unit_test(test_window_quantization_is_local),
         cmocka_unit_test(test_reload_per_row),
+        cmocka_unit_test(test_config_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
