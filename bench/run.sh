@@ -34,15 +34,16 @@ for a in ${MSQ_BENCH_ARRAYS:-$arr 64}; do
         echo "RECON=$recon NET=$net (M=$tm):"
         "$d/mxfsim" bench --m "$tm" --k $((a * 16)) --n $((a * 16)) --seed 1
     done
-done
-# A tile needs one instruction-buffer word per outlier uB; with few tokens per tile one
-# configuration port (CPORTS=1) is the bottleneck, one per uB slice (CPORTS=P/8) is not.
-echo "== MicroScopiQ array: configuration bandwidth, ARRAY=$arr, $((arr / 2)) tokens (CPORTS=1 and one port per uB slice)"
-for cp in 1 $((arr / 4)); do
-    make -s sim-config ARCH=microscopiq ARRAY="$arr" CPORTS="$cp" >/dev/null
-    d=build/$(build/bin/mxfgen name --arch microscopiq --array "$arr" --cports "$cp")
-    echo "CPORTS=$cp (M=$((arr / 2))):"
-    "$d/mxfsim" bench --m $((arr / 2)) --k $((arr * 16)) --n $((arr * 16)) --seed 1
+    # A tile needs one instruction-buffer word per outlier uB (about 14 % of the R x P/8 uBs
+    # here): with A tokens per tile one configuration port (CPORTS=1) is the bottleneck from
+    # 64 x 64 on, one port per uB slice (CPORTS=P/8) is not.
+    echo "== MicroScopiQ array: configuration bandwidth, ARRAY=$a, $a tokens per tile (CPORTS=1 and one port per uB slice)"
+    for cp in 1 $((a / 4)); do
+        make -s sim-config ARCH=microscopiq ARRAY="$a" CPORTS="$cp" >/dev/null
+        d=build/$(build/bin/mxfgen name --arch microscopiq --array "$a" --cports "$cp")
+        echo "CPORTS=$cp (M=$a):"
+        "$d/mxfsim" bench --m "$a" --k $((a * 16)) --n $((a * 16)) --seed 1
+    done
 done
 echo "== MicroScopiQ array: ReCoN contention on opt-1.3b layers (a 2x2-tile window per layer, 16 tokens)"
 for recon in row 4 1; do
