@@ -612,8 +612,9 @@ static int plan(mxf_msq_gemm *g, mxf_err *err)
             if (t < lw.t && t < ct) {
                 mxf_msq_tile *tl = &g->tile[t];
                 int64_t ready = tl->wcyc[R - 1];
-                for (int i = 0; i < tl->ncw; i++)
-                    if (tl->ccyc[i] > ready) ready = tl->ccyc[i];
+                for (int j = 0; j < K; j++) /* each port writes its words in cycle order */
+                    if (tl->cwo[j + 1] > tl->cwo[j] && tl->ccyc[tl->cwo[j + 1] - 1] > ready)
+                        ready = tl->ccyc[tl->cwo[j + 1] - 1];
                 tl->ready = ready;
                 if (ready <= g->step_end[s]) {
                     inj = (int32_t)next_tok++;
