@@ -98,7 +98,7 @@ typedef struct mxf_msq_tile {
     int ncw;
     int cwo[MXF_MSQ_MAX_CPORTS + 1]; /* port j loads cw[cwo[j]] .. cw[cwo[j + 1] - 1] */
     int64_t *wcyc;                   /* R: the cycle word row r is written (w_* channel) */
-    int64_t *ccyc; /* ncw: the cycle configuration word i is written (c_* channel) */
+    int64_t *ccyc; /* ncw: the cycle configuration word i is written (on its port of c_*) */
     int64_t ready; /* the tile's last load cycle: its activations are sampled from here on */
 } mxf_msq_tile;
 
