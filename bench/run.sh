@@ -35,8 +35,9 @@ for a in ${MSQ_BENCH_ARRAYS:-$arr 64}; do
         "$d/mxfsim" bench --m "$tm" --k $((a * 16)) --n $((a * 16)) --seed 1
     done
     # A tile needs one instruction-buffer word per outlier uB (about 14 % of the R x P/8 uBs
-    # here): with A tokens per tile one configuration port (CPORTS=1) is the bottleneck from
-    # 64 x 64 on, one port per uB slice (CPORTS=P/8) is not.
+    # here): with A tokens per tile one configuration port (CPORTS=1) is the bottleneck (86 %
+    # output-lane utilization at 32 x 32, 44 % at 64 x 64), one port per uB slice (CPORTS=P/8)
+    # is not.
     echo "== MicroScopiQ array: configuration bandwidth, ARRAY=$a, $a tokens per tile (CPORTS=1 and one port per uB slice)"
     for cp in 1 $((a / 4)); do
         make -s sim-config ARCH=microscopiq ARRAY="$a" CPORTS="$cp" >/dev/null

@@ -473,13 +473,11 @@ static int tile_build(mxf_msq_gemm *g, int t, mxf_err *err)
         free(byp);
         return mxf_fail(err, "out of memory for the tiles");
     }
-    int n = 0;
-    for (int j = 0; j < K; j++) {
-        tl->cwo[j] = n;
-        for (int i = 0; i < tl->ncw; i++)
-            if (tl->cw[i].g % K == j) byp[n++] = tl->cw[i];
-    }
-    tl->cwo[K] = n;
+    int pos[MXF_MSQ_MAX_CPORTS + 1] = {0}; /* a counting sort: one pass to count, one to place */
+    for (int i = 0; i < tl->ncw; i++) pos[tl->cw[i].g % K + 1]++;
+    for (int j = 0; j < K; j++) pos[j + 1] += pos[j];
+    memcpy(tl->cwo, pos, sizeof(int) * (size_t)(K + 1));
+    for (int i = 0; i < tl->ncw; i++) byp[pos[tl->cw[i].g % K]++] = tl->cw[i];
     free(tl->cw);
     tl->cw = byp;
     return 0;
