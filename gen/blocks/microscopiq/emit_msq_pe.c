@@ -23,18 +23,14 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
                     "MODE 4b: one sign-magnitude 4-bit weight.");
     vb_printf(&b,
               "module %smxf_msq_mul #(\n"
-              "  parameter int SumW = %d  // width products are computed at (below)\n"
+              "  parameter int ResW = %d  // product bits (signed)\n"
               ") (\n"
               "  input  logic [7:0]      a_i,     // activation (signed)\n"
               "  input  logic [3:0]      w_i,     // weight word (sign-magnitude codes)\n"
               "  input  logic            mode2_i, // 1: MODE 2b (lanes w_i[1:0], w_i[3:2])\n"
-              "  output logic [SumW-1:0] p0_o,    // lane 0's product (MODE 4b: the product)\n"
-              "  output logic [SumW-1:0] p1_o     // lane 1's product (MODE 4b: 0)\n"
+              "  output logic [ResW-1:0] p0_o,    // lane 0's product (MODE 4b: the product)\n"
+              "  output logic [ResW-1:0] p1_o     // lane 1's product (MODE 4b: 0)\n"
               ");\n"
-              "  // Every product fits %d signed bits; it is computed sign-extended to SumW = 32\n"
-              "  // bits, one word of the Verilated model, which then needs no mask or sign\n"
-              "  // extension between steps. The PE keeps the bits it uses, and synthesis drops\n"
-              "  // the others (they drive nothing).\n"
               "  localparam int PhW = 7;  // signed high-nibble partial products\n"
               "  localparam int PlW = 6;  // unsigned low-nibble partial products\n"
               "  localparam int ActHalf = 4;  // activation half shift\n"
@@ -54,18 +50,18 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
               "  assign p_hl = (a_hx & {PhW{w_l[0]}}) + ((a_hx <<< 1) & {PhW{w_l[1]}});\n"
               "  assign p_lh = (a_lx & {PlW{w_h[0]}}) + ((a_lx << 1) & {PlW{w_h[1]}});\n"
               "  assign p_ll = (a_lx & {PlW{w_l[0]}}) + ((a_lx << 1) & {PlW{w_l[1]}});\n\n"
-              "  logic signed [SumW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
-              "  assign t_hh = SumW'(p_hh);  // sign-extended\n"
-              "  assign t_hl = SumW'(p_hl);\n"
-              "  assign t_lh = SumW'(p_lh);  // zero-extended\n"
-              "  assign t_ll = SumW'(p_ll);\n\n"
+              "  logic signed [ResW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
+              "  assign t_hh = ResW'(p_hh);  // sign-extended\n"
+              "  assign t_hl = ResW'(p_hl);\n"
+              "  assign t_lh = {{(ResW-PlW){1'b0}}, p_lh};\n"
+              "  assign t_ll = {{(ResW-PlW){1'b0}}, p_ll};\n\n"
               "  // MODE 2b: a weight half's top bit is the constant 0, so each 4b x 2b multiplier\n"
               "  // is its one row, and a lane's two (16 P_HL + P_LL for lane 0, 16 P_HH + P_LH for\n"
               "  // lane 1) are together one row: the whole activation ANDed with the half's bit\n"
-              "  logic signed [SumW-1:0] a_x;\n"
-              "  assign a_x = SumW'($signed(a_i));\n\n"
-              "  logic signed [SumW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
-              g->prefix, MXF_MSQ_SUMW, MXF_MSQ_RESW);
+              "  logic signed [ResW-1:0] a_x;\n"
+              "  assign a_x = ResW'($signed(a_i));\n\n"
+              "  logic signed [ResW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
+              g->prefix, MXF_MSQ_RESW);
     if (c->fault == MXF_MSQ_FAULT_MUL_4B)
         vb_printf(&b, "  // FAULT mul-4b: the high-act x low-weight product shifted by 2, not 4\n"
                       "  assign mag4 = (t_hh <<< (ActHalf + WHalf)) + (t_hl <<< WHalf) +\n"
@@ -73,17 +69,17 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
     else
         vb_printf(&b, "  assign mag4 = (t_hh <<< (ActHalf + WHalf)) + (t_hl <<< ActHalf) +\n"
                       "                (t_lh <<< WHalf) + t_ll;\n");
-    vb_printf(&b, "  assign mag_l0 = a_x & {SumW{w_i[0]}};\n");
+    vb_printf(&b, "  assign mag_l0 = a_x & {ResW{w_i[0]}};\n");
     if (c->fault == MXF_MSQ_FAULT_MUL_2B)
         vb_printf(&b, "  // FAULT mul-2b: lane 1 takes lane 0's weight bit\n"
-                      "  assign mag_l1 = a_x & {SumW{w_i[0]}};\n");
+                      "  assign mag_l1 = a_x & {ResW{w_i[0]}};\n");
     else
-        vb_printf(&b, "  assign mag_l1 = a_x & {SumW{w_i[2]}};\n");
+        vb_printf(&b, "  assign mag_l1 = a_x & {ResW{w_i[2]}};\n");
     vb_printf(&b,
               "  // sign-magnitude codes: a negation where the sign bit is set (invert, add 1)\n"
-              "  assign prod4   = (mag4 ^ {SumW{w_i[3]}}) + SumW'(w_i[3]);\n"
-              "  assign prod_l0 = (mag_l0 ^ {SumW{w_i[1]}}) + SumW'(w_i[1]);\n"
-              "  assign prod_l1 = (mag_l1 ^ {SumW{w_i[3]}}) + SumW'(w_i[3]);\n"
+              "  assign prod4   = (mag4 ^ {ResW{w_i[3]}}) + ResW'(w_i[3]);\n"
+              "  assign prod_l0 = (mag_l0 ^ {ResW{w_i[1]}}) + ResW'(w_i[1]);\n"
+              "  assign prod_l1 = (mag_l1 ^ {ResW{w_i[3]}}) + ResW'(w_i[3]);\n"
               "  assign p0_o = mode2_i ? prod_l0 : prod4;\n"
               "  assign p1_o = mode2_i ? prod_l1 : '0;\n"
               "endmodule\n");
@@ -135,10 +131,8 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
         "  assign w_sel = bank_i ? w1_q : w0_q;\n"
         "  assign sh    = w_sel[WordW-1 -: ShW];\n"
         "  assign half  = w_sel[CodeW +: 2];\n\n"
-        "  // products and sums at SumW bits, trimmed where they are stored (mxf_msq_mul)\n"
-        "  localparam int SumW = %d;\n"
-        "  logic [SumW-1:0] prod0, prod1;\n"
-        "  %smxf_msq_mul #(.SumW(SumW)) u_mul (\n"
+        "  logic [ResW-1:0] prod0, prod1;\n"
+        "  %smxf_msq_mul u_mul (\n"
         "    .a_i    (a_i),\n"
         "    .w_i    (w_sel[CodeW-1:0]),\n"
         "    .mode2_i(Lanes == 2),\n"
@@ -152,13 +146,17 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
         "  end\n\n"
         "  // A half's own product leaves on its wire, so its adder is free for the term ReCoN\n"
         "  // returns (the merged outlier at an Upper column, 0 at the pruned Lower one).\n"
+        "  // Each lane shifts and adds at SumW = 32 bits, one word of the Verilated model (no\n"
+        "  // mask between the steps), and stores the low AccW bits; synthesis drops the others\n"
+        "  // (they drive nothing).\n"
+        "  localparam int SumW = %d;\n"
         "  for (genvar l = 0; l < Lanes; l++) begin : gen_lane\n"
         "    logic signed [SumW-1:0] prod, aligned, sum;\n"
         "    logic                   sgn;\n"
         "    logic [ResW-1:0]        res;\n"
         "    logic [AccW-1:0]        acc_q;  // the lane's partial sum (data: no reset)\n"
         "    logic                   unused_top;\n"
-        "    assign prod = (l == 0) ? prod0 : prod1;\n"
+        "    assign prod = SumW'($signed((l == 0) ? prod0 : prod1));\n"
         "    assign aligned = prod <<< sh;\n"
         "    assign half_o[l] = half[l];\n"
         "    assign sgn = half[l] & w_sel[l*Bb+Bb-1];\n"
@@ -173,7 +171,7 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
         "    assign unused_top = ^{prod[SumW-1:ResW], sum[SumW-1:AccW]};\n"
         "  end\n",
         g->prefix, lanes, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), MXF_MSQ_RESW, MXF_MSQ_MERGEW,
-        MXF_MSQ_SUMW, g->prefix);
+        g->prefix, MXF_MSQ_SUMW);
     if (lanes == 1)
         vb_printf(&b, "  logic unused_pe;\n  assign unused_pe = ^{half[1], prod1};\n");
     vb_printf(&b, "endmodule\n");
