@@ -21,47 +21,48 @@ int emit_msq_mul(gen_ctx *g, mxf_err *err)
                     "halves times a 4-bit weight word split into two 2-bit halves, four 4b x 2b "
                     "partial products; MODE 2b: two sign-magnitude 2-bit weights (two products), "
                     "MODE 4b: one sign-magnitude 4-bit weight.");
-    vb_printf(&b,
-              "module %smxf_msq_mul #(\n"
-              "  parameter int ResW = %d  // product bits (signed)\n"
-              ") (\n"
-              "  input  logic [7:0]      a_i,     // activation (signed)\n"
-              "  input  logic [3:0]      w_i,     // weight word (sign-magnitude codes)\n"
-              "  input  logic            mode2_i, // 1: MODE 2b (lanes w_i[1:0], w_i[3:2])\n"
-              "  output logic [ResW-1:0] p0_o,    // lane 0's product (MODE 4b: the product)\n"
-              "  output logic [ResW-1:0] p1_o     // lane 1's product (MODE 4b: 0)\n"
-              ");\n"
-              "  localparam int PhW = 7;  // signed high-nibble partial products\n"
-              "  localparam int PlW = 6;  // unsigned low-nibble partial products\n"
-              "  localparam int ActHalf = 4;  // activation half shift\n"
-              "  localparam int WHalf   = 2;  // weight half shift\n\n"
-              "  // MODE 4b: the four 4b x 2b multipliers, each two partial-product rows (the\n"
-              "  // activation half ANDed with a weight bit) and their sum\n"
-              "  logic [1:0] w_h, w_l;  // weight halves fed to the multipliers\n"
-              "  assign w_h = {1'b0, w_i[2]};\n"
-              "  assign w_l = w_i[1:0];\n"
-              "  logic signed [PhW-1:0] a_hx;  // the high half, signed\n"
-              "  logic        [PlW-1:0] a_lx;  // the low half, unsigned\n"
-              "  assign a_hx = PhW'($signed(a_i[7:4]));\n"
-              "  assign a_lx = PlW'(a_i[3:0]);\n"
-              "  logic signed [PhW-1:0] p_hh, p_hl;\n"
-              "  logic        [PlW-1:0] p_lh, p_ll;\n"
-              "  assign p_hh = (a_hx & {PhW{w_h[0]}}) + ((a_hx <<< 1) & {PhW{w_h[1]}});\n"
-              "  assign p_hl = (a_hx & {PhW{w_l[0]}}) + ((a_hx <<< 1) & {PhW{w_l[1]}});\n"
-              "  assign p_lh = (a_lx & {PlW{w_h[0]}}) + ((a_lx << 1) & {PlW{w_h[1]}});\n"
-              "  assign p_ll = (a_lx & {PlW{w_l[0]}}) + ((a_lx << 1) & {PlW{w_l[1]}});\n\n"
-              "  logic signed [ResW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
-              "  assign t_hh = ResW'(p_hh);  // sign-extended\n"
-              "  assign t_hl = ResW'(p_hl);\n"
-              "  assign t_lh = {{(ResW-PlW){1'b0}}, p_lh};\n"
-              "  assign t_ll = {{(ResW-PlW){1'b0}}, p_ll};\n\n"
-              "  // MODE 2b: a weight half's top bit is the constant 0, so each 4b x 2b multiplier\n"
-              "  // is its one row, and a lane's two (16 P_HL + P_LL for lane 0, 16 P_HH + P_LH for\n"
-              "  // lane 1) are together one row: the whole activation ANDed with the half's bit\n"
-              "  logic signed [ResW-1:0] a_x;\n"
-              "  assign a_x = ResW'($signed(a_i));\n\n"
-              "  logic signed [ResW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
-              g->prefix, MXF_MSQ_RESW);
+    vb_printf(
+        &b,
+        "module %smxf_msq_mul #(\n"
+        "  parameter int ResW = %d  // product bits (signed)\n"
+        ") (\n"
+        "  input  logic [7:0]      a_i,     // activation (signed)\n"
+        "  input  logic [3:0]      w_i,     // weight word (sign-magnitude codes)\n"
+        "  input  logic            mode2_i, // 1: MODE 2b (lanes w_i[1:0], w_i[3:2])\n"
+        "  output logic [ResW-1:0] p0_o,    // lane 0's product (MODE 4b: the product)\n"
+        "  output logic [ResW-1:0] p1_o     // lane 1's product (MODE 4b: 0)\n"
+        ");\n"
+        "  localparam int PhW = 7;  // signed high-nibble partial products\n"
+        "  localparam int PlW = 6;  // unsigned low-nibble partial products\n"
+        "  localparam int ActHalf = 4;  // activation half shift\n"
+        "  localparam int WHalf   = 2;  // weight half shift\n\n"
+        "  // MODE 4b: the four 4b x 2b multipliers, each two partial-product rows (the\n"
+        "  // activation half ANDed with a weight bit) and their sum\n"
+        "  logic [1:0] w_h, w_l;  // weight halves fed to the multipliers\n"
+        "  assign w_h = {1'b0, w_i[2]};\n"
+        "  assign w_l = w_i[1:0];\n"
+        "  logic signed [PhW-1:0] a_hx;  // the high half, signed\n"
+        "  logic        [PlW-1:0] a_lx;  // the low half, unsigned\n"
+        "  assign a_hx = PhW'($signed(a_i[7:4]));\n"
+        "  assign a_lx = PlW'(a_i[3:0]);\n"
+        "  logic signed [PhW-1:0] p_hh, p_hl;\n"
+        "  logic        [PlW-1:0] p_lh, p_ll;\n"
+        "  assign p_hh = (a_hx & {PhW{w_h[0]}}) + ((a_hx <<< 1) & {PhW{w_h[1]}});\n"
+        "  assign p_hl = (a_hx & {PhW{w_l[0]}}) + ((a_hx <<< 1) & {PhW{w_l[1]}});\n"
+        "  assign p_lh = (a_lx & {PlW{w_h[0]}}) + ((a_lx << 1) & {PlW{w_h[1]}});\n"
+        "  assign p_ll = (a_lx & {PlW{w_l[0]}}) + ((a_lx << 1) & {PlW{w_l[1]}});\n\n"
+        "  logic signed [ResW-1:0] t_hh, t_hl, t_lh, t_ll;\n"
+        "  assign t_hh = ResW'(p_hh);  // sign-extended\n"
+        "  assign t_hl = ResW'(p_hl);\n"
+        "  assign t_lh = {{(ResW-PlW){1'b0}}, p_lh};\n"
+        "  assign t_ll = {{(ResW-PlW){1'b0}}, p_ll};\n\n"
+        "  // MODE 2b: a weight half's top bit is the constant 0, so each 4b x 2b multiplier\n"
+        "  // is its one row, and a lane's two (16 P_HL + P_LL for lane 0, 16 P_HH + P_LH for\n"
+        "  // lane 1) are together one row: the whole activation ANDed with the half's bit\n"
+        "  logic signed [ResW-1:0] a_x;\n"
+        "  assign a_x = ResW'($signed(a_i));\n\n"
+        "  logic signed [ResW-1:0] mag4, mag_l0, mag_l1, prod4, prod_l0, prod_l1;\n",
+        g->prefix, MXF_MSQ_RESW);
     if (c->fault == MXF_MSQ_FAULT_MUL_4B)
         vb_printf(&b, "  // FAULT mul-4b: the high-act x low-weight product shifted by 2, not 4\n"
                       "  assign mag4 = (t_hh <<< (ActHalf + WHalf)) + (t_hl <<< WHalf) +\n"
@@ -172,8 +173,7 @@ int emit_msq_pe(gen_ctx *g, mxf_err *err)
         "  end\n",
         g->prefix, lanes, mxf_msq_acc_bits(c), mxf_msq_shift_bits(c), MXF_MSQ_RESW, MXF_MSQ_MERGEW,
         g->prefix, MXF_MSQ_SUMW);
-    if (lanes == 1)
-        vb_printf(&b, "  logic unused_pe;\n  assign unused_pe = ^{half[1], prod1};\n");
+    if (lanes == 1) vb_printf(&b, "  logic unused_pe;\n  assign unused_pe = ^{half[1], prod1};\n");
     vb_printf(&b, "endmodule\n");
     return gen_save_rtl(g, "mxf_msq_pe", &b, err);
 }

@@ -34,7 +34,7 @@
 
 typedef enum mxf_msq_fault {
     MXF_MSQ_FAULT_NONE = 0,
-    MXF_MSQ_FAULT_MUL_2B,     /* PE, 2b mode: lane 1 combines the wrong partial products */
+    MXF_MSQ_FAULT_MUL_2B,     /* PE, 2b mode: lane 1 ANDs the activation with lane 0's bit */
     MXF_MSQ_FAULT_MUL_4B,     /* PE, 4b mode: one partial product shifted by 2 instead of 4 */
     MXF_MSQ_FAULT_SW_SWAP,    /* switch: SWAP passes straight */
     MXF_MSQ_FAULT_SW_SPLIT,   /* switch: SPLIT_RH sends Res and iAcc to the same lanes as RL */
