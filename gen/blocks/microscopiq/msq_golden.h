@@ -20,8 +20,7 @@
 #define MXF_MSQ_CODEW 4    /* a PE's weight word: one 4-bit code or two 2-bit codes */
 #define MXF_MSQ_RESW 11    /* raw product: 8-bit act x 3-bit magnitude, signed */
 #define MXF_MSQ_MERGEW 13  /* merged outlier term: |a| (16 + 4*3 + 3) <= 3968, signed */
-#define MXF_MSQ_SUMW 32    /* RTL: products and lane sums are computed at one word of the
-                            * Verilated model, then trimmed (README.md "Simulation speed") */
+#define MXF_MSQ_SUMW 32    /* RTL: a PE lane's shift and sum, one word of the Verilated model */
 #define MXF_MSQ_CFGW 96    /* the widest slice configuration word (butterfly: 32 switches x 3) */
 #define MXF_MSQ_NET_OPS 32 /* decoded slice configuration entries, at most */
 #define MXF_MSQ_ALIGN_DEFAULT 7
