@@ -42,18 +42,20 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  localparam int ActW   = 8;\n",
               R, C, L, L == 2 ? "2b" : "4b", P, G, AW, SHW, WW, MXF_MSQ_MERGEW, mxf_msq_cfg_bits(c),
               mxf_msq_net_of(c)->name);
+    const int RW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), TW = mxf_msq_cport_tag_bits(c),
+              IW = mxf_clog2((long)R * G) < 1 ? 1 : mxf_clog2((long)R * G);
+    vb_printf(&b,
+              "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, cfg}\n"
+              "  localparam int IdxW   = %d;  // instruction-buffer word index r*Slices + s\n",
+              IW);
     if (c->cports > 1)
         vb_printf(&b,
                   "  localparam int CPorts = %d;  // K: configuration ports; slice s's is s %% K\n"
                   "  localparam int RowW   = %d;  // row-tag bits\n"
                   "  localparam int CTagW  = %d;  // a port's slice tag: s / K\n"
-                  "  localparam int CInW   = CfgB + ShW;  // a port's word {osh, cfg}\n",
-                  c->cports, mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), mxf_msq_cport_tag_bits(c));
-    if (shared)
-        vb_printf(&b,
-                  "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, cfg}\n"
-                  "  localparam int RankW  = %d;  // clog2(Rows + 1)\n",
-                  RK);
+                  "  localparam int CInW   = CfgW;  // a port's word {osh, cfg}\n",
+                  c->cports, RW, TW);
+    if (shared) vb_printf(&b, "  localparam int RankW  = %d;  // clog2(Rows + 1)\n", RK);
     vb_printf(&b, "\n");
 
     /* Activation skew: row r sees the row sampled r + 1 step ends ago. */
@@ -110,7 +112,7 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
         "      );\n"
         "    end\n"
         "  end\n\n",
-        P_, mxf_clog2(R) < 1 ? 1 : mxf_clog2(R));
+        P_, RW);
 
     /* Per row: which slices hold halves (and, shared, the request). */
     vb_printf(&b, "  logic [Rows*Slices-1:0] sl_en /* verilator split_var */;  // slice holds "
@@ -143,57 +145,78 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
         vb_printf(&conn, "        .t%d_o  (%s[(%s*Ports + 8*s + %d)*AccW +: AccW])%s\n", x,
                   shared ? "u_t" : "term", shared ? "u" : "r", x, x < 7 ? "," : "");
     if (conn.oom) b.oom = 1;
-    const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK;
+    const int cfgbank = c->fault == MXF_MSQ_FAULT_CFG_BANK, K = c->cports;
+    /* One register array per bank, word r*Slices + s, written through an address decoder: the
+       Verilated model tests each port's write once per cycle instead of every word's enable
+       (README.md "Simulation speed"). Port j writes the words of slices t*K + j (its tag t);
+       a word whose row or tag does not exist is not written (the guards are emitted only where
+       the field can hold such a value). */
     vb_printf(&b,
               "  // Instruction buffer: per bank, row and uB slice one ReCoN word (data: no "
-              "reset)%s.\n",
+              "reset)%s:\n"
+              "  // one register array per bank, word r*Slices + s, written through the address\n"
+              "  // decoder of each configuration port (mem2reg: registers, not a memory macro).\n"
+              "  localparam int IbN = Rows * Slices;\n"
+              "  (* mem2reg *) logic [CfgW-1:0] ib0_q [IbN];\n"
+              "  (* mem2reg *) logic [CfgW-1:0] ib1_q [IbN];\n",
               cfgbank ? "; FAULT cfg-bank: words land in the other bank" : "");
-    /* the slice's write enable, bank and word from its configuration port: the one port as a
-       whole (CPORTS=1), or port s % CPorts, its slice tag s / CPorts */
-    char we_text[400], bank_sel[64], data_sel[80];
-    const int RW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R);
-    if (c->cports == 1) {
-        snprintf(we_text, sizeof we_text,
-                 "      assign we = c_valid_i && c_row_i == %d'(r) && c_ub_i == %d'(s);\n", RW,
-                 mxf_msq_cport_tag_bits(c));
-        snprintf(bank_sel, sizeof bank_sel, "c_bank_i");
-        snprintf(data_sel, sizeof data_sel, "c_i");
-    } else {
-        snprintf(we_text, sizeof we_text,
-                 "      // written by configuration port s %% CPorts, tagged s / CPorts\n"
-                 "      assign we = c_valid_i[s %% CPorts] &&\n"
-                 "                  c_row_i[(s %% CPorts)*RowW +: RowW] == RowW'(r) &&\n"
-                 "                  c_ub_i[(s %% CPorts)*CTagW +: CTagW] == CTagW'(s / CPorts);\n");
-        snprintf(bank_sel, sizeof bank_sel, "c_bank_i[s %% CPorts]");
-        snprintf(data_sel, sizeof data_sel, "c_i[(s %% CPorts)*CInW +: CInW]");
+    if (K > 1)
+        vb_printf(&b, "  logic [CPorts-1:0]      c_we;   // port j's word is valid, its row and "
+                      "slice exist\n"
+                      "  logic [CPorts*IdxW-1:0] c_idx;  // port j's word index\n");
+    else
+        vb_printf(&b, "  logic            c_we;   // the word is valid, its row and slice exist\n"
+                      "  logic [IdxW-1:0] c_idx;  // its index\n");
+    for (int j = 0; j < K; j++) {
+        char row[48], tag[48], sel[32];
+        const int tags = (G - j + K - 1) / K; /* slices j, j + K, ... */
+        snprintf(row, sizeof row, K > 1 ? "c_row_i[%d*RowW +: RowW]" : "c_row_i", j);
+        snprintf(tag, sizeof tag, K > 1 ? "c_ub_i[%d*CTagW +: CTagW]" : "c_ub_i", j);
+        snprintf(sel, sizeof sel, K > 1 ? "[%d]" : "", j);
+        if (K > 1) vb_printf(&b, "  // port %d: slices %d + %d t (its tag t)\n", j, j, K);
+        vb_printf(&b, "  assign c_we%s = c_valid_i%s", sel, sel);
+        if ((1L << RW) > R) vb_printf(&b, " && %s < %d'(Rows)", row, RW);
+        if ((1L << TW) > tags) vb_printf(&b, " && %s < %d'(%d)", tag, TW, tags);
+        snprintf(sel, sizeof sel, K > 1 ? "[%d*IdxW +: IdxW]" : "", j);
+        vb_printf(&b, ";\n  assign c_idx%s = IdxW'(%s) * IdxW'(Slices) +\n      IdxW'(%s)", sel,
+                  row, tag);
+        if (K > 1) vb_printf(&b, " * IdxW'(CPorts)");
+        if (j > 0) vb_printf(&b, " + IdxW'(%d)", j);
+        vb_printf(&b, ";\n");
     }
+    vb_printf(&b, "  always_ff @(posedge clk_i) begin\n");
+    for (int j = 0; j < K; j++) {
+        char we[24], idx[40], bank[32], data[40];
+        snprintf(we, sizeof we, K > 1 ? "c_we[%d]" : "c_we", j);
+        snprintf(idx, sizeof idx, K > 1 ? "c_idx[%d*IdxW +: IdxW]" : "c_idx", j);
+        snprintf(bank, sizeof bank, K > 1 ? "c_bank_i[%d]" : "c_bank_i", j);
+        snprintf(data, sizeof data, K > 1 ? "c_i[%d*CInW +: CInW]" : "c_i", j);
+        vb_printf(&b,
+                  "    if (%s && %s%s)  ib1_q[%s] <= %s;\n"
+                  "    if (%s && %s%s) ib0_q[%s] <= %s;\n",
+                  we, cfgbank ? "!" : "", bank, idx, data, we, cfgbank ? "" : "!", bank, idx, data);
+    }
+    vb_printf(&b, "  end\n");
     if (shared)
         vb_printf(&b, "  logic [Rows*Slices*CfgW-1:0] r_cfg /* verilator split_var */;  // the "
                       "row's words, its token's bank\n");
-    vb_printf(&b,
-              "  for (genvar r = 0; r < Rows; r++) begin : gen_ib_row\n"
-              "    for (genvar s = 0; s < Slices; s++) begin : gen_ib\n"
-              "      logic [CfgB-1:0] cfg0_q, cfg1_q;\n"
-              "      logic [ShW-1:0]  osh0_q, osh1_q;\n"
-              "      logic we;\n"
-              "%s"
-              "      always_ff @(posedge clk_i) begin\n"
-              "        if (we && %s%s)  {osh1_q, cfg1_q} <= %s;\n"
-              "        if (we && %s%s) {osh0_q, cfg0_q} <= %s;\n"
-              "      end\n",
-              we_text, cfgbank ? "!" : "", bank_sel, data_sel, cfgbank ? "" : "!", bank_sel,
-              data_sel);
+    vb_printf(&b, "  for (genvar r = 0; r < Rows; r++) begin : gen_ib_row\n"
+                  "    for (genvar s = 0; s < Slices; s++) begin : gen_ib\n");
     if (shared)
         vb_printf(&b, "      assign r_cfg[(r*Slices + s)*CfgW +: CfgW] =\n"
-                      "          r_bank[r] ? {osh1_q, cfg1_q} : {osh0_q, cfg0_q};\n");
+                      "          r_bank[r] ? ib1_q[r*Slices + s] : ib0_q[r*Slices + s];\n");
     else
         vb_printf(&b,
+                  "      logic [CfgB-1:0] cfg0, cfg1;  // the slice's words\n"
+                  "      logic [ShW-1:0]  osh0, osh1;\n"
+                  "      assign {osh0, cfg0} = ib0_q[r*Slices + s];\n"
+                  "      assign {osh1, cfg1} = ib1_q[r*Slices + s];\n"
                   "      // one ReCoN unit per row: the row's slices, each reading its own words\n"
                   "      %smxf_msq_recon_ub u_ub (\n"
-                  "        .cfg0_i(cfg0_q),\n"
-                  "        .cfg1_i(cfg1_q),\n"
-                  "        .osh0_i(osh0_q),\n"
-                  "        .osh1_i(osh1_q),\n"
+                  "        .cfg0_i(cfg0),\n"
+                  "        .cfg1_i(cfg1),\n"
+                  "        .osh0_i(osh0),\n"
+                  "        .osh1_i(osh1),\n"
                   "        .bank_i(r_bank[r]),\n"
                   "        .en_i  (sl_en[r*Slices + s]),\n"
                   "        .act_i (r_act[ActW*r +: ActW]),\n"
