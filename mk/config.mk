@@ -28,7 +28,9 @@ XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-ass
 # MicroScopiQ Benes slice's merge cells, the shared-unit arbiter's row scan). Chosen when the
 # butterfly slice was loops too: unrolled, its C++ was 8x larger and 11 % slower; the butterfly's
 # switches are now written out by the generator, so the flag no longer touches them.
-VFLAGS := -O3 $(XFLAGS) --noassert -Wall --unroll-count 4 --top-module $(TOP)
+# The block's own Verilator options (mxf_params.h MXF_VFLAGS: microscopiq's -fno-case).
+BLOCK_VFLAGS := $(shell sed -n 's/^\#define MXF_VFLAGS "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h)
+VFLAGS := -O3 $(XFLAGS) --noassert -Wall --unroll-count 4 $(BLOCK_VFLAGS) --top-module $(TOP)
 # TRACE=1: VCD waveforms, TRACE=fst: FST (smaller, for GTKWave); each its own model.
 TRACEFLAGS := $(if $(filter 1,$(TRACE)),--trace,$(if $(filter fst,$(TRACE)),--trace-fst,))
 VMTRACE := -DVM_TRACE=$(if $(TRACEFLAGS),1,0) -DVM_TRACE_FST=$(if $(filter fst,$(TRACE)),1,0)
@@ -68,8 +70,8 @@ lint:
 	@cd $(CFG_DIR)/rtl && verilator --lint-only -Wall --top-module $(TOP) -f files.f && \
 	  verilator --lint-only -Wall -UVERILATOR --top-module $(TOP) -f files.f && echo "lint clean: $(CFG_DIR)"
 
-$(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f $(OPT_STAMP)
-	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST))"
+$(VLIB): $(RTL) $(CFG_DIR)/rtl/files.f $(CFG_DIR)/mxf_params.h $(OPT_STAMP)
+	@echo "  VERILATE $(CFG_DIR) (OPT_FAST=$(OPT_FAST)$(if $(BLOCK_VFLAGS), $(BLOCK_VFLAGS)))"
 	$(Q)rm -rf $(OBJ) && verilator --cc $(VFLAGS) $(TRACEFLAGS) --Mdir $(OBJ) $(RTL)
 	$(Q)$(MAKE) -s $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS)) -C $(OBJ) -f V$(TOP).mk OPT_FAST="$(OPT_FAST)" OPT_SLOW=-O1 OPT_GLOBAL=-O2 \
 	  V$(TOP)__ALL.a >/dev/null

@@ -95,6 +95,9 @@ typedef struct mxf_block {
     /* C++ optimisation of the block's Verilated model (mxf_params.h MXF_OPT_FAST, read by
      * mk/config.mk; NULL: -O2): the level measured fastest for the block (README.md). */
     const char *opt_fast;
+    /* Extra Verilator options for the block's model (mxf_params.h MXF_VFLAGS, read by
+     * mk/config.mk; NULL: none): optimisations measured to pay for its RTL (README.md). */
+    const char *vflags;
     int (*emit)(struct gen_ctx *g, mxf_err *err); /* writes every RTL file via gen_save_rtl */
     const mxf_sim_cmd *cmds;
     int n_cmds;

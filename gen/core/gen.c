@@ -565,10 +565,12 @@ static int emit_header(gen_ctx *g, mxf_err *err)
               "#define MXF_TOP %s%s\n"
               "#define MXF_VTOP V%s%s\n"
               "#define MXF_VTOP_HEADER \"V%s%s.h\"\n"
-              "#define MXF_OPT_FAST \"%s\" /* C++ optimisation of the Verilated model */\n\n",
+              "#define MXF_OPT_FAST \"%s\" /* C++ optimisation of the Verilated model */\n"
+              "#define MXF_VFLAGS \"%s\" /* the block's extra Verilator options */\n\n",
               g->tag, g->name, g->name, g->block->name, g->args, g->prefix, g->prefix,
               g->block->top, g->prefix, g->block->top, g->prefix, g->block->top,
-              g->block->opt_fast ? g->block->opt_fast : "-O2");
+              g->block->opt_fast ? g->block->opt_fast : "-O2",
+              g->block->vflags ? g->block->vflags : "");
     for (int i = 0; i < g->n_derived; i++) {
         char up[64];
         size_t k = 0;
