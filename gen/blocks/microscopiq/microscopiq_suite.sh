@@ -248,3 +248,20 @@ msq_opt_fast() {
 }
 echo "== microscopiq: the model's C++ optimisation level comes from its config"
 run "build/microscopiq-opt-fast-from-config" msq_opt_fast
+msq_vflags_of() {  # $1: config dir; prints the Verilator options mk/config.mk uses for it
+    make -s -f mk/config.mk CFG_DIR="$1" --eval 'print-vflags: ; @echo $(VFLAGS)' print-vflags
+}
+msq_vflags() {
+    local got ws bad=build/test-logs/msq-vflags
+    got=$(msq_vflags_of build/msq-a8-bb2) || return 3
+    [[ " $got " == *" -fno-case "* ]] || { echo "msq-a8-bb2: Verilator options '$got' lack -fno-case"; return 1; }
+    ws=$(build/bin/mxfgen rtl --array 4 --wbits 4 --outroot build/test-logs) || return 3
+    got=$(msq_vflags_of "$ws") || return 3
+    [[ " $got " != *" -fno-case "* ]] || { echo "$ws: Verilator options '$got' have the microscopiq block's -fno-case"; return 1; }
+    rm -rf "$bad" && mkdir -p "$bad" && cp -r build/msq-a8-bb2/rtl "$bad/" &&
+        sed '/MXF_VFLAGS/d' build/msq-a8-bb2/mxf_params.h >"$bad/mxf_params.h" || return 3
+    got=$(msq_vflags_of "$bad") || return 3
+    [[ " $got " != *" -fno-case "* ]] || { echo "a header without MXF_VFLAGS: '$got' still has -fno-case"; return 1; }
+}
+echo "== microscopiq: the block's extra Verilator options (-fno-case) come from its config"
+run "build/microscopiq-vflags-from-config" msq_vflags
