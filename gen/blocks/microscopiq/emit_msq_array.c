@@ -10,6 +10,18 @@
 #include "msq_golden.h"
 #include "msq_harness.h"
 
+/* Configuration port j's field of a K-port signal: the whole signal when K = 1, else bit j
+ * (w NULL) or the j-th w-bit field. */
+static void port_field(char *buf, size_t cap, const char *name, const char *w, int K, int j)
+{
+    if (K == 1)
+        snprintf(buf, cap, "%s", name);
+    else if (!w)
+        snprintf(buf, cap, "%s[%d]", name, j);
+    else
+        snprintf(buf, cap, "%s[%d*%s +: %s]", name, j, w, w);
+}
+
 int emit_msq_array(gen_ctx *g, mxf_err *err)
 {
     vbuf b;
@@ -168,18 +180,19 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
         vb_printf(&b, "  logic            c_we;   // the word is valid, its row and slice exist\n"
                       "  logic [IdxW-1:0] c_idx;  // its index\n");
     for (int j = 0; j < K; j++) {
-        char row[48], tag[48], sel[32];
+        char row[48], tag[48], we[24], valid[24], idx[40];
         const int tags = (G - j + K - 1) / K; /* slices j, j + K, ... */
-        snprintf(row, sizeof row, K > 1 ? "c_row_i[%d*RowW +: RowW]" : "c_row_i", j);
-        snprintf(tag, sizeof tag, K > 1 ? "c_ub_i[%d*CTagW +: CTagW]" : "c_ub_i", j);
-        snprintf(sel, sizeof sel, K > 1 ? "[%d]" : "", j);
+        port_field(row, sizeof row, "c_row_i", "RowW", K, j);
+        port_field(tag, sizeof tag, "c_ub_i", "CTagW", K, j);
+        port_field(we, sizeof we, "c_we", NULL, K, j);
+        port_field(valid, sizeof valid, "c_valid_i", NULL, K, j);
+        port_field(idx, sizeof idx, "c_idx", "IdxW", K, j);
         if (K > 1) vb_printf(&b, "  // port %d: slices %d + %d t (its tag t)\n", j, j, K);
-        vb_printf(&b, "  assign c_we%s = c_valid_i%s", sel, sel);
+        vb_printf(&b, "  assign %s = %s", we, valid);
         if ((1L << RW) > R) vb_printf(&b, " && %s < %d'(Rows)", row, RW);
         if ((1L << TW) > tags) vb_printf(&b, " && %s < %d'(%d)", tag, TW, tags);
-        snprintf(sel, sizeof sel, K > 1 ? "[%d*IdxW +: IdxW]" : "", j);
-        vb_printf(&b, ";\n  assign c_idx%s = IdxW'(%s) * IdxW'(Slices) +\n      IdxW'(%s)", sel,
-                  row, tag);
+        vb_printf(&b, ";\n  assign %s = IdxW'(%s) * IdxW'(Slices) +\n      IdxW'(%s)", idx, row,
+                  tag);
         if (K > 1) vb_printf(&b, " * IdxW'(CPorts)");
         if (j > 0) vb_printf(&b, " + IdxW'(%d)", j);
         vb_printf(&b, ";\n");
@@ -187,10 +200,10 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
     vb_printf(&b, "  always_ff @(posedge clk_i) begin\n");
     for (int j = 0; j < K; j++) {
         char we[24], idx[40], bank[32], data[40];
-        snprintf(we, sizeof we, K > 1 ? "c_we[%d]" : "c_we", j);
-        snprintf(idx, sizeof idx, K > 1 ? "c_idx[%d*IdxW +: IdxW]" : "c_idx", j);
-        snprintf(bank, sizeof bank, K > 1 ? "c_bank_i[%d]" : "c_bank_i", j);
-        snprintf(data, sizeof data, K > 1 ? "c_i[%d*CInW +: CInW]" : "c_i", j);
+        port_field(we, sizeof we, "c_we", NULL, K, j);
+        port_field(idx, sizeof idx, "c_idx", "IdxW", K, j);
+        port_field(bank, sizeof bank, "c_bank_i", NULL, K, j);
+        port_field(data, sizeof data, "c_i", "CInW", K, j);
         vb_printf(&b,
                   "    if (%s && %s%s)  ib1_q[%s] <= %s;\n"
                   "    if (%s && %s%s) ib0_q[%s] <= %s;\n",
