@@ -14,6 +14,8 @@ JOBS ?= 2
 Q ?= @
 TOP := $(shell sed -n 's/^\#define MXF_TOP //p' $(CFG_DIR)/mxf_params.h)
 VROOT := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)
+# $(call cfg_define,NAME): the string value of #define NAME "..." in the config's mxf_params.h
+cfg_define = $(shell sed -n 's/^\#define $(1) "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h)
 RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # C++ optimisation is what matters for Verilator speed. Each block names the level measured
 # fastest for its model (mxf_params.h MXF_OPT_FAST): -O2 for ws (ws-a32-w8 104 k cycles/s, -Os
@@ -21,7 +23,7 @@ RTL := $(addprefix $(CFG_DIR)/rtl/,$(shell cat $(CFG_DIR)/rtl/files.f))
 # -O2 or -O1: gen/blocks/microscopiq/README.md "Simulation speed"). OPT_FAST= overrides it.
 # (-O3: the same speed as -O2, a fifth more compile time.)
 ifeq ($(origin OPT_FAST),undefined)
-OPT_FAST := $(or $(shell sed -n 's/^\#define MXF_OPT_FAST "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h),-O2)
+OPT_FAST := $(or $(call cfg_define,MXF_OPT_FAST),-O2)
 endif
 XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-assign fast --x-initial fast)
 # --unroll-count 4: loops of more than 4 iterations in always_comb stay loops in the C++ (the
@@ -29,7 +31,7 @@ XFLAGS := $(if $(filter 1,$(XPROP)),--x-assign unique --x-initial unique,--x-ass
 # butterfly slice was loops too: unrolled, its C++ was 8x larger and 11 % slower; the butterfly's
 # switches are now written out by the generator, so the flag no longer touches them.
 # The block's own Verilator options (mxf_params.h MXF_VFLAGS: microscopiq's -fno-case).
-BLOCK_VFLAGS := $(shell sed -n 's/^\#define MXF_VFLAGS "\(.*\)".*/\1/p' $(CFG_DIR)/mxf_params.h)
+BLOCK_VFLAGS := $(call cfg_define,MXF_VFLAGS)
 VFLAGS := -O3 $(XFLAGS) --noassert -Wall --unroll-count 4 $(BLOCK_VFLAGS) --top-module $(TOP)
 # TRACE=1: VCD waveforms, TRACE=fst: FST (smaller, for GTKWave); each its own model.
 TRACEFLAGS := $(if $(filter 1,$(TRACE)),--trace,$(if $(filter fst,$(TRACE)),--trace-fst,))

@@ -54,7 +54,7 @@ int emit_msq_array(gen_ctx *g, mxf_err *err)
               "  localparam int ActW   = 8;\n",
               R, C, L, L == 2 ? "2b" : "4b", P, G, AW, SHW, WW, MXF_MSQ_MERGEW, mxf_msq_cfg_bits(c),
               mxf_msq_net_of(c)->name);
-    const int RW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), TW = mxf_msq_cport_tag_bits(c),
+    const int RW = mxf_msq_row_bits(c), TW = mxf_msq_cport_tag_bits(c),
               IW = mxf_clog2((long)R * G) < 1 ? 1 : mxf_clog2((long)R * G);
     vb_printf(&b,
               "  localparam int CfgW   = CfgB + ShW;  // instruction-buffer word {osh, cfg}\n"

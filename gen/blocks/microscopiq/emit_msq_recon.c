@@ -42,6 +42,9 @@ static void outs(vbuf *b, const char *oh, const char *vh, const char *ol, const 
 static void switch_case(vbuf *b, const mxf_msq_cfg *c, const char *oh, const char *ol,
                         int can_merge, int can_split)
 {
+    /* The items' order matters to the model's speed, not its logic: Verilated with -fno-case
+       (msq_block.c vflags) the case is a chain of compares in this order, and PASS and SWAP
+       are most switches of a busy slice. */
     vb_printf(b, IN "case (op)\n" IN "  OpPass: begin ");
     outs(b, oh, "hi", ol, "lo");
     vb_printf(b, " end\n");

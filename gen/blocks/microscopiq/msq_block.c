@@ -173,8 +173,7 @@ static int ports(const mxf_hwcfg *cfg, mxf_port *out, int cap)
     const mxf_msq_cfg *c = msq(cfg);
     const int R = c->rows, C = c->cols, P = mxf_msq_ports(c), AW = mxf_msq_acc_bits(c),
               WW = mxf_msq_word_bits(c), SHW = mxf_msq_shift_bits(c), CB = mxf_msq_cfg_bits(c),
-              CW = mxf_clog2(R) < 1 ? 1 : mxf_clog2(R), K = c->cports,
-              GKW = mxf_msq_cport_tag_bits(c);
+              CW = mxf_msq_row_bits(c), K = c->cports, GKW = mxf_msq_cport_tag_bits(c);
     (void)R, (void)C, (void)P, (void)AW, (void)WW, (void)SHW, (void)CB, (void)CW, (void)K,
         (void)GKW;
     int n = 0;

@@ -60,6 +60,11 @@ int mxf_msq_cfg_bits(const mxf_msq_cfg *c)
 {
     return mxf_msq_net_of(c)->cfg_bits;
 }
+int mxf_msq_row_bits(const mxf_msq_cfg *c)
+{
+    const int b = mxf_clog2(c->rows);
+    return b < 1 ? 1 : b;
+}
 int mxf_msq_cport_tag_bits(const mxf_msq_cfg *c)
 {
     const int G = mxf_msq_slices(c), per = (G + c->cports - 1) / c->cports;

@@ -75,6 +75,7 @@ int mxf_msq_cfg_bits(const mxf_msq_cfg *c);   /* CB: one slice's configuration w
 /* GKW: bits of a configuration port's slice tag, the index g / cports of the slice among those
    the port writes (at least 1) */
 int mxf_msq_cport_tag_bits(const mxf_msq_cfg *c);
+int mxf_msq_row_bits(const mxf_msq_cfg *c); /* a row tag: max(1, clog2(R)) */
 
 /* One uB's outliers as the tile needs them: pairs (Upper slot, Lower slot) and the exponent. */
 typedef struct mxf_msq_ubw {

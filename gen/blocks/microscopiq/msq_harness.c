@@ -127,7 +127,7 @@ static int job_open(msq_job *s, mxf_job *j, const mxf_msq_cfg *c, const mxf_qten
     s->WW = mxf_msq_word_bits(c);
     s->SHW = mxf_msq_shift_bits(c);
     s->CB = mxf_msq_cfg_bits(c);
-    s->CW = mxf_clog2(c->rows) < 1 ? 1 : mxf_clog2(c->rows);
+    s->CW = mxf_msq_row_bits(c);
     s->GKW = mxf_msq_cport_tag_bits(c);
     *j = (mxf_job){&msq_job_ops, s, (double)M * K * Nw, s->g.T, seed};
     return 0;
